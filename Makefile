@@ -1,0 +1,53 @@
+# Bokji Atlas — two commands do all set-up on a fresh machine:
+#   make run    create .venv, build the demo world on first run, serve http://127.0.0.1:8050
+#   make test   install PostGIS + Chromium if missing, run every test on a throwaway cluster
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+APT_STAMP := /var/tmp/.bokji-atlas-apt
+
+.PHONY: run test lint venv system-deps demo clean bench
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/atlas demo
+	$(PY) -m app
+
+demo: $(STAMP)
+	$(VENV)/bin/atlas demo
+
+# System packages for the tests: PostGIS for the contract tests, Chromium for the browser tests.
+system-deps:
+	@if [ ! -f /usr/share/postgresql/15/extension/postgis.control ] || ! command -v chromedriver >/dev/null \
+	   || [ ! -d /usr/share/fonts/opentype/noto ]; then \
+	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q \
+	    postgresql-15 postgresql-15-postgis-3 chromium chromium-driver fonts-noto-cjk; \
+	fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check app analytics models geodata etl tests benchmarks
+	$(VENV)/bin/lint-imports
+
+test: $(STAMP) system-deps lint
+	@set -o pipefail; url=$$(.ci/pg-cluster start) || exit 1; \
+	trap '.ci/pg-cluster stop' EXIT; \
+	ATLAS_TEST_DATABASE_URL=$$url ATLAS_REQUIRE_POSTGIS=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@url=$$(.ci/pg-cluster start) || exit 1; trap '.ci/pg-cluster stop' EXIT; \
+	for b in benchmarks/bench_*.py; do echo "== $$b"; ATLAS_TEST_DATABASE_URL=$$url $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache tests/artifacts

@@ -1,0 +1,831 @@
+"""Spatial accessibility: enhanced two-step floating catchment area (E2SFCA).
+
+The numeric core (:func:`e2sfca_scores`) works on coordinate arrays in metres and
+never builds a dense demand × supply matrix: neighbour pairs within the catchment
+come from a k-d tree, and both E2SFCA steps are sparse sums (:func:`numpy.bincount`).
+The geo wrappers (:func:`e2sfca_accessibility`, :func:`supply_demand_table`,
+:func:`unmatched_needs`) validate GeoDataFrames (projected CRS in metres, points,
+non-negative values) and return named pandas objects on the input's index.
+
+References
+----------
+Luo, W. and Qi, Y. (2009). An enhanced two-step floating catchment area (E2SFCA)
+method for measuring spatial accessibility to primary care physicians.
+*Health & Place* 15(4), 1100–1107.
+
+Dai, D. (2010). Black residential segregation, disparities in spatial access to
+health care facilities, and late-stage breast cancer diagnosis in metropolitan
+Detroit. *Health & Place* 16(5), 1038–1052.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+__all__ = [
+    "AnalyticsInputError",
+    "DistanceDecay",
+    "GaussianDecay",
+    "StepDecay",
+    "classify_supply",
+    "e2sfca_accessibility",
+    "e2sfca_scores",
+    "neighbour_pairs",
+    "point_coordinates",
+    "supply_demand_table",
+    "unmatched_needs",
+]
+
+logger = logging.getLogger(__name__)
+
+SUPPLY_CLASSES: tuple[str, str, str] = ("under", "balanced", "over")
+
+
+class AnalyticsInputError(ValueError):
+    """Input to an analytics function is unusable; the message says how to fix it."""
+
+
+# --------------------------------------------------------------------------- decay
+
+
+@runtime_checkable
+class DistanceDecay(Protocol):
+    """A distance-decay weight ``W(d)``: callable on an array of distances in metres."""
+
+    def __call__(self, distance_m: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class StepDecay:
+    """Piecewise-constant distance decay (Luo & Qi 2009 travel-time zones).
+
+    ``W(d) = weights[k]`` for ``breaks_m[k-1] < d <= breaks_m[k]`` (zones are closed on
+    the right, as in ``access.weights.step_fn``) and ``0`` beyond the last break.
+
+    Parameters
+    ----------
+    breaks_m : sequence of float
+        Strictly increasing upper zone limits in metres.
+    weights : sequence of float
+        Non-negative weight of each zone, same length as ``breaks_m``.
+
+    Examples
+    --------
+    >>> decay = StepDecay((1000, 2000, 3000), (1.0, 0.68, 0.22))
+    >>> decay(np.array([0.0, 1000.0, 1500.0, 3000.0, 3000.1])).tolist()
+    [1.0, 1.0, 0.68, 0.22, 0.0]
+    """
+
+    breaks_m: tuple[float, ...]
+    weights: tuple[float, ...]
+    _breaks: np.ndarray = field(init=False, repr=False, compare=False)
+    _lookup: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        breaks = np.asarray(self.breaks_m, dtype=float)
+        weights = np.asarray(self.weights, dtype=float)
+        if breaks.ndim != 1 or breaks.size == 0 or breaks.shape != weights.shape:
+            raise AnalyticsInputError(
+                "StepDecay needs one weight per break, e.g. "
+                "StepDecay((1000, 2000, 3000), (1.0, 0.68, 0.22))"
+            )
+        if not (np.all(np.isfinite(breaks)) and breaks[0] > 0 and np.all(np.diff(breaks) > 0)):
+            raise AnalyticsInputError("StepDecay breaks_m must be positive and strictly increasing")
+        if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
+            raise AnalyticsInputError("StepDecay weights must be finite and non-negative")
+        object.__setattr__(self, "breaks_m", tuple(breaks.tolist()))
+        object.__setattr__(self, "weights", tuple(weights.tolist()))
+        object.__setattr__(self, "_breaks", breaks)
+        object.__setattr__(self, "_lookup", np.append(weights, 0.0))
+
+    @classmethod
+    def luo_qi(cls, catchment_m: float = 3000.0) -> StepDecay:
+        """The classic three equal zones with weights 1.0 / 0.68 / 0.22 up to ``catchment_m``."""
+        return cls(tuple(catchment_m * k / 3 for k in (1, 2, 3)), (1.0, 0.68, 0.22))
+
+    def __call__(self, distance_m: np.ndarray) -> np.ndarray:
+        """Weights for ``distance_m`` (any shape)."""
+        d = np.asarray(distance_m, dtype=float)
+        return self._lookup[np.searchsorted(self._breaks, d, side="left")]
+
+
+@dataclass(frozen=True)
+class GaussianDecay:
+    """Gaussian distance decay truncated at the catchment.
+
+    ``form="access"`` is the kernel of ``access.weights.gaussian(sigma)``:
+    ``W(d) = exp(-d² / (2 σ²))``. ``form="dai"`` (default) is Dai's (2010) rescaling of
+    the same kernel so that the weight falls continuously to 0 at the catchment ``d0``:
+    ``W(d) = (exp(-d²/(2σ²)) - exp(-d0²/(2σ²))) / (1 - exp(-d0²/(2σ²)))``. With the
+    default ``σ = d0`` this is Dai's published formula. Both are 0 for ``d > d0``.
+
+    Parameters
+    ----------
+    catchment_m : float
+        Catchment radius ``d0`` in metres.
+    sigma_m : float, optional
+        Gaussian width σ in metres; defaults to ``catchment_m``.
+    form : {"dai", "access"}
+        Dai's zero-at-the-edge rescaling, or the plain kernel used by ``access``.
+    """
+
+    catchment_m: float
+    sigma_m: float | None = None
+    form: Literal["dai", "access"] = "dai"
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.catchment_m) and self.catchment_m > 0):
+            raise AnalyticsInputError(
+                "GaussianDecay catchment_m must be a positive number of metres"
+            )
+        if self.sigma_m is not None and not (np.isfinite(self.sigma_m) and self.sigma_m > 0):
+            raise AnalyticsInputError("GaussianDecay sigma_m must be positive (or None)")
+        if self.form not in ("dai", "access"):
+            raise AnalyticsInputError("GaussianDecay form must be 'dai' or 'access'")
+
+    @property
+    def sigma(self) -> float:
+        """The Gaussian width σ in metres."""
+        return float(self.catchment_m if self.sigma_m is None else self.sigma_m)
+
+    def __call__(self, distance_m: np.ndarray) -> np.ndarray:
+        """Weights for ``distance_m`` (any shape)."""
+        d = np.asarray(distance_m, dtype=float)
+        two_sigma_sq = 2.0 * self.sigma**2
+        w = np.exp(-(d * d) / two_sigma_sq)
+        if self.form == "dai":
+            edge = np.exp(-(self.catchment_m**2) / two_sigma_sq)
+            w = (w - edge) / (1.0 - edge)
+        return np.where(d <= self.catchment_m, w, 0.0)
+
+
+# --------------------------------------------------------------------------- numeric core
+
+
+def neighbour_pairs(
+    a_xy: np.ndarray, b_xy: np.ndarray, *, radius_m: float, workers: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs of points closer than or at ``radius_m`` (Euclidean), sparse.
+
+    Parameters
+    ----------
+    a_xy, b_xy : ndarray of shape (n, 2) and (m, 2)
+        Coordinates in metres.
+    radius_m : float
+        Search radius in metres (inclusive).
+    workers : int
+        Threads for the k-d tree search (``-1``: all cores); ``a_xy`` is split into
+        chunks searched concurrently (scipy releases the GIL during the search).
+
+    Returns
+    -------
+    i, j, d : ndarray
+        Index into ``a_xy`` (intp), index into ``b_xy`` (intp) and distance (float),
+        one entry per pair, in no particular order.
+    """
+    if len(a_xy) == 0 or len(b_xy) == 0:
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty.copy(), np.empty(0, dtype=float)
+    tree_b = cKDTree(b_xy)
+    n_chunks = (os.cpu_count() or 1) if workers == -1 else max(int(workers), 1)
+    n_chunks = min(n_chunks, max(len(a_xy) // 1000, 1))
+    if n_chunks == 1:
+        return _pairs_chunk(a_xy, tree_b, radius_m, 0)
+    bounds = np.linspace(0, len(a_xy), n_chunks + 1).astype(int)
+    with ThreadPoolExecutor(n_chunks) as pool:
+        parts = list(
+            pool.map(
+                lambda k: _pairs_chunk(
+                    a_xy[bounds[k] : bounds[k + 1]], tree_b, radius_m, bounds[k]
+                ),
+                range(n_chunks),
+            )
+        )
+    i, j, d = zip(*parts, strict=True)
+    return np.concatenate(i), np.concatenate(j), np.concatenate(d)
+
+
+def _pairs_chunk(
+    a_xy: np.ndarray, tree_b: cKDTree, radius_m: float, offset: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    pairs = cKDTree(a_xy).sparse_distance_matrix(tree_b, radius_m, output_type="ndarray")
+    i = np.ascontiguousarray(pairs["i"], dtype=np.intp)
+    if offset:
+        i += offset
+    return (
+        i,
+        np.ascontiguousarray(pairs["j"], dtype=np.intp),
+        np.ascontiguousarray(pairs["v"], dtype=float),
+    )
+
+
+def _validate_arrays(
+    demand_xy: np.ndarray, demand: np.ndarray, supply_xy: np.ndarray, supply: np.ndarray
+) -> list[str]:
+    problems: list[str] = []
+    for name, xy, values in (("demand", demand_xy, demand), ("supply", supply_xy, supply)):
+        if xy.ndim != 2 or xy.shape[1] != 2:
+            problems.append(f"{name}_xy must have shape (n, 2), got {xy.shape}")
+        elif not np.all(np.isfinite(xy)):
+            problems.append(f"{name}_xy has non-finite coordinates")
+        if values.ndim != 1 or values.shape[0] != xy.shape[0]:
+            problems.append(f"{name} must be 1-D with one value per point ({xy.shape[0]})")
+        elif not np.all(np.isfinite(values)) or np.any(values < 0):
+            problems.append(f"{name} values must be finite and non-negative")
+    return problems
+
+
+def e2sfca_scores(
+    demand_xy: np.ndarray,
+    demand: np.ndarray,
+    supply_xy: np.ndarray,
+    supply: np.ndarray,
+    *,
+    catchment_m: float,
+    decay: DistanceDecay,
+    workers: int = 1,
+) -> np.ndarray:
+    """Enhanced two-step floating catchment area accessibility (numeric core).
+
+    Step 1, supply-to-demand ratio of each facility ``j``:
+    ``R_j = S_j / Σ_{i: d_ij ≤ d0} D_i W(d_ij)`` (``R_j = 0`` when no weighted demand
+    is in reach). Step 2, accessibility of each demand point ``i``:
+    ``A_i = Σ_{j: d_ij ≤ d0} R_j W(d_ij)``.
+
+    Parameters
+    ----------
+    demand_xy, supply_xy : ndarray of shape (n, 2), (m, 2)
+        Projected coordinates in metres (e.g. EPSG:5179).
+    demand, supply : ndarray of shape (n,), (m,)
+        Non-negative demand (e.g. households in need) and supply (e.g. places).
+    catchment_m : float
+        Catchment radius ``d0`` in metres (inclusive).
+    decay : DistanceDecay
+        Weight ``W(d)``, e.g. :class:`StepDecay` or :class:`GaussianDecay`.
+    workers : int
+        Threads for the neighbour search (``-1``: all cores).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        ``A_i``, supply per unit of demand; 0 where no supply is in reach.
+
+    Raises
+    ------
+    AnalyticsInputError
+        On mis-shaped, non-finite or negative inputs, or a non-positive catchment.
+    """
+    demand_xy = np.asarray(demand_xy, dtype=float)
+    supply_xy = np.asarray(supply_xy, dtype=float)
+    demand = np.asarray(demand, dtype=float)
+    supply = np.asarray(supply, dtype=float)
+    problems = _validate_arrays(demand_xy, demand, supply_xy, supply)
+    if not (np.isfinite(catchment_m) and catchment_m > 0):
+        problems.append("catchment_m must be a positive number of metres")
+    if problems:
+        raise AnalyticsInputError("; ".join(problems))
+
+    i, j, d = neighbour_pairs(demand_xy, supply_xy, radius_m=catchment_m, workers=workers)
+    w = np.asarray(decay(d), dtype=float)
+    weighted_demand = np.bincount(j, weights=demand[i] * w, minlength=len(supply))
+    ratio = np.divide(supply, weighted_demand, out=np.zeros(len(supply)), where=weighted_demand > 0)
+    logger.debug("e2sfca: %d pairs within %.0f m", len(d), catchment_m)
+    return np.bincount(i, weights=ratio[j] * w, minlength=len(demand))
+
+
+# --------------------------------------------------------------------------- geo checks
+
+
+def _crs_problems(frames: dict[str, gpd.GeoDataFrame]) -> list[str]:
+    problems: list[str] = []
+    crss = {}
+    for name, gdf in frames.items():
+        crs = gdf.crs
+        if crs is None:
+            problems.append(
+                f"{name} has no CRS: set it with .set_crs(...) and reproject with .to_crs(5179)"
+            )
+            continue
+        crss[name] = crs
+        if crs.is_geographic or not crs.is_projected:
+            problems.append(
+                f"{name} CRS {crs.to_string()} is not projected: reproject with .to_crs(5179)"
+            )
+        elif (crs.axis_info[0].unit_name or "").lower() not in ("metre", "meter"):
+            problems.append(
+                f"{name} CRS {crs.to_string()} is not in metres: reproject with .to_crs(5179)"
+            )
+    first = next(iter(crss.values()), None)
+    if any(crs != first for crs in crss.values()):
+        listing = ", ".join(f"{n}={c.to_string()}" for n, c in crss.items())
+        problems.append(f"CRSs differ ({listing}): reproject all with .to_crs(5179)")
+    return problems
+
+
+def _geometry_problems(name: str, gdf: gpd.GeoDataFrame, *, allow_non_points: bool) -> list[str]:
+    geoms = gdf.geometry
+    if geoms.isna().any() or geoms.is_empty.any():
+        return [f"{name} has missing or empty geometries: drop them first"]
+    if not allow_non_points and not (geoms.geom_type == "Point").all():
+        kinds = sorted(set(geoms.geom_type) - {"Point"})
+        return [
+            f"{name} has non-point geometries ({', '.join(kinds)}): pass points, or "
+            "use_representative_points=True to use each shape's representative point"
+        ]
+    return []
+
+
+def _value_problems(name: str, gdf: pd.DataFrame, col: str) -> list[str]:
+    if col not in gdf.columns:
+        return [f"{name} has no column {col!r} (columns: {', '.join(map(str, gdf.columns))})"]
+    values = gdf[col]
+    if not pd.api.types.is_numeric_dtype(values):
+        return [f"{name}[{col!r}] must be numeric, got {values.dtype}"]
+    problems = []
+    if values.isna().any():
+        problems.append(
+            f"{name}[{col!r}] has {int(values.isna().sum())} missing values: fill or drop them"
+        )
+    if (values < 0).any():
+        problems.append(f"{name}[{col!r}] has {int((values < 0).sum())} negative values")
+    if not np.isfinite(values.dropna().to_numpy(dtype=float)).all():
+        problems.append(f"{name}[{col!r}] has infinite values")
+    return problems
+
+
+def check_layers(
+    layers: dict[str, tuple[gpd.GeoDataFrame, Sequence[str]]],
+    *,
+    allow_non_points: bool = False,
+    point_layers: Sequence[str] | None = None,
+) -> None:
+    """Validate GeoDataFrames for metric analysis; raise one error listing every problem.
+
+    Parameters
+    ----------
+    layers : dict
+        ``name -> (GeoDataFrame, value columns that must be numeric, present,
+        non-missing and non-negative)``.
+    allow_non_points : bool
+        Accept non-point geometries (their representative points will be used).
+    point_layers : sequence of str, optional
+        Layers whose geometries must be points; defaults to all layers.
+
+    Raises
+    ------
+    AnalyticsInputError
+        If anything is wrong; the message lists every problem and how to fix it.
+    """
+    problems: list[str] = []
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for name, (gdf, cols) in layers.items():
+        if not isinstance(gdf, gpd.GeoDataFrame):
+            problems.append(f"{name} must be a GeoDataFrame, got {type(gdf).__name__}")
+            continue
+        frames[name] = gdf
+        if point_layers is None or name in point_layers:
+            problems += _geometry_problems(name, gdf, allow_non_points=allow_non_points)
+        for col in cols:
+            problems += _value_problems(name, gdf, col)
+    problems += _crs_problems(frames)
+    if problems:
+        raise AnalyticsInputError("Invalid input:\n- " + "\n- ".join(problems))
+
+
+def point_coordinates(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """``(n, 2)`` coordinates of points, or of representative points of other shapes."""
+    geoms = gdf.geometry
+    if not (geoms.geom_type == "Point").all():
+        geoms = geoms.representative_point()
+    return np.column_stack([geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float)])
+
+
+def _check_inputs(
+    demand: gpd.GeoDataFrame,
+    supply: gpd.GeoDataFrame,
+    *,
+    demand_col: str,
+    supply_col: str,
+    catchment_m: float,
+    use_representative_points: bool,
+) -> None:
+    if not (np.isfinite(catchment_m) and catchment_m > 0):
+        raise AnalyticsInputError(
+            f"catchment_m must be a positive number of metres, got {catchment_m}"
+        )
+    check_layers(
+        {"demand": (demand, [demand_col]), "supply": (supply, [supply_col])},
+        allow_non_points=use_representative_points,
+    )
+
+
+# --------------------------------------------------------------------------- geo wrappers
+
+
+def e2sfca_accessibility(
+    demand: gpd.GeoDataFrame,
+    supply: gpd.GeoDataFrame,
+    *,
+    demand_col: str,
+    supply_col: str,
+    catchment_m: float = 3000.0,
+    decay: DistanceDecay | None = None,
+    use_representative_points: bool = False,
+    workers: int = 1,
+) -> pd.Series:
+    """E2SFCA accessibility of each demand location.
+
+    Parameters
+    ----------
+    demand : GeoDataFrame
+        Demand points (e.g. households or grid cells) in a projected CRS in metres.
+    supply : GeoDataFrame
+        Facilities in the same CRS.
+    demand_col, supply_col : str
+        Non-negative demand and supply columns (e.g. ``"households"``, ``"capacity"``).
+    catchment_m : float
+        Catchment radius in metres (default 3 km).
+    decay : DistanceDecay, optional
+        Defaults to :meth:`StepDecay.luo_qi` over ``catchment_m`` (1.0 / 0.68 / 0.22).
+    use_representative_points : bool
+        Accept polygons and use their representative points.
+    workers : int
+        Threads for the neighbour search (``-1``: all cores).
+
+    Returns
+    -------
+    pandas.Series
+        Named ``"accessibility"`` on ``demand``'s index: supply per unit of demand.
+
+    Raises
+    ------
+    AnalyticsInputError
+        Missing, geographic or differing CRSs, non-point geometries, missing or
+        negative values; the message says how to fix each.
+
+    See Also
+    --------
+    e2sfca_scores : the numeric core on coordinate arrays.
+
+    Examples
+    --------
+    >>> from shapely import points
+    >>> d = gpd.GeoDataFrame({"n": [10, 20]}, geometry=points([(0, 0), (1500, 0)]), crs=5179)
+    >>> s = gpd.GeoDataFrame({"cap": [6]}, geometry=points([(0, 0)]), crs=5179)
+    >>> e2sfca_accessibility(d, s, demand_col="n", supply_col="cap").round(4).tolist()
+    [0.2542, 0.1729]
+    """
+    _check_inputs(
+        demand,
+        supply,
+        demand_col=demand_col,
+        supply_col=supply_col,
+        catchment_m=catchment_m,
+        use_representative_points=use_representative_points,
+    )
+    scores = e2sfca_scores(
+        point_coordinates(demand),
+        demand[demand_col].to_numpy(dtype=float),
+        point_coordinates(supply),
+        supply[supply_col].to_numpy(dtype=float),
+        catchment_m=catchment_m,
+        decay=decay if decay is not None else StepDecay.luo_qi(catchment_m),
+        workers=workers,
+    )
+    return pd.Series(scores, index=demand.index, name="accessibility")
+
+
+def _supply_in_reach_by_region(
+    demand_xy: np.ndarray,
+    regions: np.ndarray,
+    n_regions: int,
+    supply_xy: np.ndarray,
+    supply: np.ndarray,
+    catchment_m: float,
+) -> np.ndarray:
+    """Total supply of distinct facilities within the catchment of any demand point of a region."""
+    i, j, _ = neighbour_pairs(demand_xy, supply_xy, radius_m=catchment_m)
+    region_facility = np.unique(regions[i].astype(np.int64) * len(supply_xy) + j)
+    return np.bincount(
+        region_facility // max(len(supply_xy), 1),
+        weights=supply[region_facility % max(len(supply_xy), 1)],
+        minlength=n_regions,
+    )
+
+
+def supply_demand_table(
+    demand: gpd.GeoDataFrame,
+    supply: gpd.GeoDataFrame,
+    *,
+    region_col: str,
+    demand_col: str,
+    supply_col: str,
+    catchment_m: float = 3000.0,
+    decay: DistanceDecay | None = None,
+    n_boot: int = 999,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Supply/demand summary per region, with an over/under-supply class.
+
+    Parameters
+    ----------
+    demand : GeoDataFrame
+        Demand points with a region label column (e.g. 읍면동 code).
+    supply : GeoDataFrame
+        Facilities, same projected CRS.
+    region_col, demand_col, supply_col : str
+        Region label on ``demand``; demand and supply value columns.
+    catchment_m : float
+        Catchment radius in metres.
+    decay : DistanceDecay, optional
+        Defaults to :meth:`StepDecay.luo_qi`.
+    n_boot, seed : int
+        Bootstrap size and seed for :func:`classify_supply`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by region, columns ``n_points``, ``demand`` (sum), ``supply_in_reach``
+        (total supply of distinct facilities within the catchment of at least one of the
+        region's demand points), ``accessibility`` (demand-weighted mean of ``A_i``;
+        unweighted if the region's demand is 0), ``demand_supply_ratio`` (``demand /
+        supply_in_reach``, NaN when no supply is in reach) and ``supply_class``.
+    """
+    if region_col not in demand.columns:
+        raise AnalyticsInputError(f"demand has no region column {region_col!r}")
+    if demand[region_col].isna().any():
+        raise AnalyticsInputError(f"demand[{region_col!r}] has missing region labels")
+    access = e2sfca_accessibility(
+        demand,
+        supply,
+        demand_col=demand_col,
+        supply_col=supply_col,
+        catchment_m=catchment_m,
+        decay=decay,
+    )
+    codes, labels = pd.factorize(demand[region_col], sort=True)
+    weights = demand[demand_col].to_numpy(dtype=float)
+    n_regions = len(labels)
+    total = np.bincount(codes, weights=weights, minlength=n_regions)
+    in_reach = _supply_in_reach_by_region(
+        point_coordinates(demand),
+        codes,
+        n_regions,
+        point_coordinates(supply),
+        supply[supply_col].to_numpy(dtype=float),
+        catchment_m,
+    )
+    index = pd.Index(labels, name=region_col)
+    table = pd.DataFrame(
+        {
+            "n_points": np.bincount(codes, minlength=n_regions),
+            "demand": total,
+            "supply_in_reach": in_reach,
+            "accessibility": _weighted_means(access.to_numpy(), weights, codes, n_regions),
+        },
+        index=index,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["demand_supply_ratio"] = np.where(in_reach > 0, total / in_reach, np.nan)
+    table["supply_class"] = classify_supply(
+        access, regions=demand[region_col], weights=demand[demand_col], n_boot=n_boot, seed=seed
+    ).reindex(index)
+    return table
+
+
+def _weighted_means(
+    values: np.ndarray, weights: np.ndarray, codes: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """Weighted mean per group; plain mean where a group's weights sum to 0."""
+    wsum = np.bincount(codes, weights=weights, minlength=n_groups)
+    wmean = np.bincount(codes, weights=weights * values, minlength=n_groups)
+    count = np.bincount(codes, minlength=n_groups)
+    plain = np.bincount(codes, weights=values, minlength=n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(wsum > 0, wmean / wsum, plain / np.maximum(count, 1))
+
+
+def _bootstrap_ci(
+    values: np.ndarray,
+    weights: np.ndarray,
+    *,
+    n_boot: int,
+    alpha: float,
+    rng: np.random.Generator,
+    max_boot_points: int,
+) -> tuple[float, float]:
+    """Percentile bootstrap CI of a weighted mean (normal approximation for large n)."""
+    n = len(values)
+    if weights.sum() <= 0:
+        weights = np.ones(n)
+    if n > max_boot_points:
+        mean = np.average(values, weights=weights)
+        # linearised (ratio-estimator) standard error of a weighted mean
+        resid = weights * (values - mean)
+        se = np.sqrt(n / (n - 1) * np.sum(resid**2)) / weights.sum()
+        z = _normal_quantile(1 - alpha / 2)
+        return mean - z * se, mean + z * se
+    draws = rng.integers(0, n, size=(n_boot, n))
+    w = weights[draws]
+    wsum = w.sum(axis=1)
+    means = np.divide(
+        (w * values[draws]).sum(axis=1), wsum, out=np.full(n_boot, np.nan), where=wsum > 0
+    )
+    means = means[np.isfinite(means)]
+    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    return float(lo), float(hi)
+
+
+def _normal_quantile(q: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(q))
+
+
+def classify_supply(
+    accessibility: pd.Series,
+    *,
+    regions: pd.Series | None = None,
+    weights: pd.Series | None = None,
+    reference: float | pd.Series | None = None,
+    n_boot: int = 999,
+    seed: int = 0,
+    band: tuple[float, float] = (0.67, 1.5),
+    alpha: float = 0.05,
+    min_points: int = 5,
+    max_boot_points: int = 5000,
+) -> pd.Series:
+    """Classify regions as under-, balanced or over-supplied against the national median.
+
+    Rule (both conditions are needed to leave "balanced"):
+
+    1. **Size**: the region's score ``m_r`` — the demand-weighted mean of its points'
+       accessibility — is outside ``band`` times the reference median ``M``
+       (default ``m_r / M < 0.67`` or ``> 1.5``, i.e. a third lower / half higher).
+    2. **Significance**: the ``1 - alpha`` percentile bootstrap interval of ``m_r``
+       (resampling the region's demand points with replacement, ``n_boot`` times)
+       lies entirely below ``M`` (under) or above ``M`` (over).
+
+    ``M`` is the median of the regional scores ``m_r`` (the "median region"),
+    computed from this input unless ``reference`` gives it: a number, or a Series of
+    regional scores (e.g. the national table) whose median is used. Regions with
+    fewer than ``min_points`` demand points are never significant ("balanced").
+    Above ``max_boot_points`` points a normal interval with the linearised standard
+    error of a weighted mean replaces the bootstrap (they agree at that size).
+    The bootstrap treats points as independent; spatial autocorrelation makes the
+    interval optimistic, so the size rule guards against trivial differences.
+
+    Parameters
+    ----------
+    accessibility : pandas.Series
+        Point-level accessibility (e.g. from :func:`e2sfca_accessibility`). If
+        ``regions`` is None, its index holds each point's region label.
+    regions : pandas.Series, optional
+        Region label of each point, aligned with ``accessibility``.
+    weights : pandas.Series, optional
+        Demand of each point (aligned); default 1.
+    reference : float or pandas.Series, optional
+        The reference median, or regional scores to take the median of.
+    n_boot, seed : int
+        Bootstrap replicates and random seed (results are reproducible).
+    band : (float, float)
+        Lower and upper ratio limits of "balanced".
+    alpha : float
+        Two-sided level of the bootstrap interval.
+    min_points : int
+        Minimum points for a region to be classified other than "balanced".
+    max_boot_points : int
+        Largest region bootstrapped; larger ones use the normal interval.
+
+    Returns
+    -------
+    pandas.Series
+        Categorical ``"under" / "balanced" / "over"`` per region, named ``"supply_class"``.
+    """
+    values = accessibility.to_numpy(dtype=float)
+    labels = accessibility.index if regions is None else regions.reindex(accessibility.index)
+    w = (
+        np.ones(len(values))
+        if weights is None
+        else weights.reindex(accessibility.index).to_numpy(dtype=float)
+    )
+    if np.isnan(values).any() or np.isnan(w).any() or pd.isna(labels).any():
+        raise AnalyticsInputError(
+            "accessibility, weights and regions must be aligned and non-missing"
+        )
+    if n_boot < 10:
+        raise AnalyticsInputError("n_boot must be at least 10 (999 is a good default)")
+    codes, uniques = pd.factorize(np.asarray(labels), sort=True)
+    scores = _weighted_means(values, w, codes, len(uniques))
+    if reference is None:
+        median = float(np.median(scores))
+    elif isinstance(reference, pd.Series):
+        median = float(reference.median())
+    else:
+        median = float(reference)
+    rng = np.random.default_rng(seed)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))
+    classes = []
+    for r, idx in enumerate(np.split(order, bounds[:-1])):
+        classes.append(
+            _classify_region(
+                scores[r],
+                values[idx],
+                w[idx],
+                median,
+                band=band,
+                alpha=alpha,
+                min_points=min_points,
+                n_boot=n_boot,
+                rng=rng,
+                max_boot_points=max_boot_points,
+            )
+        )
+    return pd.Series(
+        pd.Categorical(classes, categories=list(SUPPLY_CLASSES)),
+        index=pd.Index(uniques, name=getattr(labels, "name", None)),
+        name="supply_class",
+    )
+
+
+def _classify_region(
+    score: float,
+    values: np.ndarray,
+    weights: np.ndarray,
+    median: float,
+    *,
+    band: tuple[float, float],
+    alpha: float,
+    min_points: int,
+    n_boot: int,
+    rng: np.random.Generator,
+    max_boot_points: int,
+) -> str:
+    if len(values) < min_points:
+        return "balanced"
+    # with a zero median any positive score is "above" and zero is on par
+    ratio = score / median if median > 0 else (np.inf if score > 0 else 1.0)
+    if band[0] <= ratio <= band[1]:
+        return "balanced"
+    lo, hi = _bootstrap_ci(
+        values, weights, n_boot=n_boot, alpha=alpha, rng=rng, max_boot_points=max_boot_points
+    )
+    if ratio < band[0] and hi < median:
+        return "under"
+    if ratio > band[1] and lo > median:
+        return "over"
+    return "balanced"
+
+
+def unmatched_needs(
+    need_points: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    radius_m: float,
+    free_places_col: str = "free_places",
+    use_representative_points: bool = False,
+) -> pd.Series:
+    """Flag needs with no facility with free places within ``radius_m``.
+
+    Parameters
+    ----------
+    need_points : GeoDataFrame
+        Points of need (households, cases) in a projected CRS in metres.
+    facilities : GeoDataFrame
+        Facilities in the same CRS with a free-places column (정원 − 현원).
+    radius_m : float
+        Search radius in metres (inclusive).
+    free_places_col : str
+        Column with the number of free places; a facility counts if it is > 0.
+    use_representative_points : bool
+        Accept polygons and use their representative points.
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, named ``"unmatched"`` on ``need_points``' index.
+    """
+    if not (np.isfinite(radius_m) and radius_m > 0):
+        raise AnalyticsInputError(f"radius_m must be a positive number of metres, got {radius_m}")
+    check_layers(
+        {"need_points": (need_points, []), "facilities": (facilities, [free_places_col])},
+        allow_non_points=use_representative_points,
+    )
+    open_xy = point_coordinates(facilities)[facilities[free_places_col].to_numpy() > 0]
+    if len(need_points) == 0 or len(open_xy) == 0:
+        return pd.Series(True, index=need_points.index, name="unmatched", dtype=bool)
+    counts = cKDTree(open_xy).query_ball_point(
+        point_coordinates(need_points), radius_m, return_length=True
+    )
+    return pd.Series(np.asarray(counts) == 0, index=need_points.index, name="unmatched")

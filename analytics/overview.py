@@ -1,0 +1,126 @@
+"""Overview KPIs and trends for the home page (aggregates only, small cells suppressed).
+
+Scope follows the viewer: an outreach worker sees their 읍면동, a planner their 시군구, national
+roles and the public the whole country. Counts between 1 and ``min_count - 1`` are suppressed
+(``None``) for every role but administrators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+import pandas as pd
+from sqlalchemy import select
+
+from analytics.access_control import Viewer
+from analytics.visit_list import current_scores
+from geodata.schema import table
+from geodata.store.base import Store
+
+log = logging.getLogger(__name__)
+
+MIN_CELL_COUNT: Final = 5
+SUPPORT_OUTCOMES: Final[frozenset[str]] = frozenset(
+    {"public_support", "private_support", "emergency_support", "service_referral"})
+CLOSED_OUTCOMES: Final[frozenset[str]] = SUPPORT_OUTCOMES | {"no_need", "refused", "unreachable"}
+
+
+@dataclass(frozen=True, slots=True)
+class Kpis:
+    """Headline numbers of a scope. ``None`` marks a suppressed or unavailable value."""
+
+    scope_code: str | None
+    households: int
+    scored: int
+    per_tier: dict[int, int | None]
+    visits_this_month: int | None
+    support_link_rate: float | None
+    discovery_link_rate: float | None
+
+
+def _scope_where(viewer: Viewer) -> dict[str, str] | None:
+    if viewer.role == "outreach" and viewer.jurisdiction_code:
+        return {"emd_code": viewer.jurisdiction_code}
+    if viewer.role == "planner" and viewer.jurisdiction_code:
+        return {"sigungu_code": viewer.jurisdiction_code}
+    return None
+
+
+def _small(n: int, viewer: Viewer, min_count: int) -> int | None:
+    return None if viewer.role != "admin" and 0 < n < min_count else int(n)
+
+
+def kpis(store: Store, viewer: Viewer, *, today: dt.date | None = None,
+         min_count: int = MIN_CELL_COUNT) -> Kpis:
+    """Households scored, households per tier, visits this month and support-link rates.
+
+    ``support_link_rate`` is the share of closed visit-log outcomes that linked the household
+    to support (public, private, emergency or a service); ``discovery_link_rate`` is the share of
+    past discovery visits (latest cycle) whose outcome was ``supported``.
+    """
+    today = today or dt.date.today()
+    where = _scope_where(viewer)
+    hh = store.read_frame("household", columns=["household_id"], where=where)
+    ids = hh["household_id"].tolist()
+    scores = current_scores(store, where={"household_id": ids or [-1]} if where else None)
+    per_tier = scores["tier"].value_counts().reindex([1, 2, 3, 4], fill_value=0)
+    act = _activities(store, ids if where else None)
+    month_start = pd.Timestamp(today.replace(day=1))
+    visits = act[(act["kind"] == "visit") & (act["activity_date"] >= month_start)]
+    closed = act[act["outcome_code"].isin(CLOSED_OUTCOMES)]
+    linked = int(closed["outcome_code"].isin(SUPPORT_OUTCOMES).sum())
+    return Kpis(
+        scope_code=viewer.jurisdiction_code if where else None,
+        households=len(hh),
+        scored=len(scores),
+        per_tier={int(t): _small(int(n), viewer, min_count) for t, n in per_tier.items()},
+        visits_this_month=_small(len(visits), viewer, min_count),
+        support_link_rate=(linked / len(closed)) if len(closed) >= min_count else None,
+        discovery_link_rate=_discovery_rate(store, ids if where else None, min_count),
+    )
+
+
+def _activities(store: Store, ids: list[int] | None) -> pd.DataFrame:
+    act = table("visit_activity")
+    stmt = select(act.c.household_id, act.c.kind, act.c.outcome_code, act.c.activity_date)
+    if ids is not None:
+        stmt = stmt.where(act.c.household_id.in_(ids or [-1]))
+    with store.session() as session:
+        rows = session.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=["household_id", "kind", "outcome_code", "activity_date"])
+    frame["activity_date"] = pd.to_datetime(frame["activity_date"])
+    return frame
+
+
+def _discovery_rate(store: Store, ids: list[int] | None, min_count: int) -> float | None:
+    hist = store.read_frame("discovery_history", columns=["household_id", "cycle_date", "outcome"],
+                            where={"household_id": ids or [-1]} if ids is not None else None)
+    if hist.empty:
+        return None
+    latest = hist[hist["cycle_date"] == hist["cycle_date"].max()]
+    return float((latest["outcome"] == "supported").mean()) if len(latest) >= min_count else None
+
+
+def discovery_trend(store: Store, viewer: Viewer, *, min_count: int = MIN_CELL_COUNT
+                    ) -> pd.DataFrame:
+    """Discovery outcomes by cycle: ``cycle_date, outcome, households`` (long format).
+
+    Counts of 1 to ``min_count - 1`` are ``NaN`` (suppressed) for non-administrators.
+    """
+    where = _scope_where(viewer)
+    ids = None
+    if where:
+        ids = store.read_frame("household", columns=["household_id"], where=where)[
+            "household_id"].tolist()
+    hist = store.read_frame("discovery_history", columns=["household_id", "cycle_date", "outcome"],
+                            where={"household_id": ids or [-1]} if ids is not None else None)
+    if hist.empty:
+        return pd.DataFrame(columns=["cycle_date", "outcome", "households"])
+    out = hist.groupby(["cycle_date", "outcome"]).size().rename("households").reset_index()
+    out["households"] = out["households"].astype(float)
+    if viewer.role != "admin":
+        out.loc[out["households"].between(1, min_count - 1), "households"] = float("nan")
+    return out.sort_values(["cycle_date", "outcome"]).reset_index(drop=True)

@@ -1,0 +1,227 @@
+"""Risk-map aggregates: high-tier share per 시군구/읍면동, hotspots and household points.
+
+Aggregates are safe for every role once small cells are suppressed: a region with fewer than
+``min_count`` households, or with 1 to ``min_count - 1`` high-tier households, shows no count
+and no share (``suppressed=True``). Administrators, and outreach workers for their own 읍면동,
+see unsuppressed cells. Household points are household-level data and need
+:func:`analytics.access_control.may_see_household` for the 읍면동 asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Final, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analytics.access_control import AccessDenied, Viewer, audit, may_see_household
+from analytics.visit_list import HIGH_TIERS, current_scores
+from geodata.schema import MEASURE_SRID
+from geodata.store.base import Store
+
+log = logging.getLogger(__name__)
+
+Level = Literal["sigungu", "emd"]
+MIN_CELL_COUNT: Final = 5
+_HOTSPOT_CACHE: OrderedDict[tuple[object, ...], pd.DataFrame] = OrderedDict()
+_HOTSPOT_LOCK = threading.Lock()
+
+
+class RiskMapInputError(ValueError):
+    """A level or parent region that cannot be mapped."""
+
+
+def _check_level(level: str, parent_code: str | None) -> None:
+    if level not in ("sigungu", "emd"):
+        raise RiskMapInputError(f"level must be 'sigungu' or 'emd', not {level!r}")
+    if level == "emd" and not parent_code:
+        raise RiskMapInputError("읍면동 maps need the parent 시군구 code (parent_code)")
+
+
+def region_counts(store: Store, *, level: Level, parent_code: str | None = None) -> pd.DataFrame:
+    """Households, scored households and high-tier (1-2) households per region (unsuppressed).
+
+    For service use only: never hand this frame to a page without :func:`suppress`.
+    """
+    _check_level(level, parent_code)
+    key = "sigungu_code" if level == "sigungu" else "emd_code"
+    where = {"sigungu_code": parent_code} if level == "emd" else None
+    hh = store.read_frame("household", columns=["household_id", key], where=where)
+    scores = current_scores(store, where={"household_id": hh["household_id"].tolist()}
+                            if where else None)[["household_id", "tier"]]
+    frame = hh.merge(scores, on="household_id", how="left")
+    frame["high"] = frame["tier"].isin(HIGH_TIERS)
+    frame["scored"] = frame["tier"].notna()
+    out = frame.groupby(key).agg(households=("household_id", "size"), scored=("scored", "sum"),
+                                 high_tier=("high", "sum"))
+    out.index.name = "code"
+    return out.astype("int64")
+
+
+def suppress(counts: pd.DataFrame, *, min_count: int = MIN_CELL_COUNT,
+             exempt: set[str] | None = None) -> pd.DataFrame:
+    """Add ``share_high`` and blank small cells (fewer than ``min_count`` households, or 1 to
+    ``min_count - 1`` high-tier households) except regions in ``exempt``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``households`` and ``high_tier`` (nullable Int64), ``share_high`` (float, NaN when
+        suppressed) and ``suppressed`` (bool), on the input index.
+    """
+    out = counts.copy()
+    out["share_high"] = np.where(out["scored"] > 0, out["high_tier"] / out["scored"].clip(lower=1),
+                                 np.nan)
+    small = (out["households"] < min_count) | out["high_tier"].between(1, min_count - 1)
+    if exempt:
+        small &= ~out.index.isin(list(exempt))
+    out["suppressed"] = small.to_numpy()
+    for col in ("households", "scored", "high_tier"):
+        out[col] = out[col].astype("Int64").mask(small)
+    out["share_high"] = out["share_high"].mask(small)
+    return out
+
+
+def _exempt(viewer: Viewer, codes: pd.Index) -> set[str]:
+    if viewer.role == "admin":
+        return set(codes)
+    if viewer.role == "outreach" and viewer.jurisdiction_code:
+        return {c for c in codes if c == viewer.jurisdiction_code}
+    return set()
+
+
+def region_risk(
+    store: Store,
+    viewer: Viewer,
+    *,
+    level: Level = "sigungu",
+    parent_code: str | None = None,
+    min_count: int = MIN_CELL_COUNT,
+) -> gpd.GeoDataFrame:
+    """Display polygons of a level with suppressed high-tier counts and shares.
+
+    Parameters
+    ----------
+    store, viewer
+        The store and the acting user (decides which cells are exempt from suppression).
+    level
+        ``'sigungu'`` (national) or ``'emd'`` (the 읍면동 of ``parent_code``).
+    parent_code
+        The 시군구 to drill into (required for ``'emd'``).
+    min_count
+        Small-cell threshold.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``code, name, full_name, households, scored, high_tier, share_high, suppressed,
+        geometry`` (display geometry, EPSG:4326), one row per region, regions without
+        households included with zero counts.
+    """
+    _check_level(level, parent_code)
+    regions = store.regions(level, parent_code=parent_code if level == "emd" else None,
+                            display=True)[["code", "name", "full_name", "geometry"]]
+    counts = region_counts(store, level=level, parent_code=parent_code)
+    counts = counts.reindex(regions["code"], fill_value=0)
+    safe = suppress(counts, min_count=min_count, exempt=_exempt(viewer, counts.index))
+    return regions.merge(safe, left_on="code", right_index=True, how="left").reset_index(drop=True)
+
+
+def household_points(store: Store, viewer: Viewer, emd_code: str) -> gpd.GeoDataFrame:
+    """Household points of one 읍면동 with their effective tier (no names).
+
+    Raises
+    ------
+    AccessDenied
+        Unless the viewer may see households of ``emd_code`` (refusal audited).
+    """
+    if not may_see_household(viewer, emd_code):
+        audit(store, viewer, action="view_points", object_type="emd", object_id=emd_code,
+              allowed=False, detail="outside role or jurisdiction")
+        raise AccessDenied(f"household points of {emd_code} are not in your jurisdiction")
+    hh = store.read_frame("household", columns=["household_id", "emd_code", "geometry"],
+                          where={"emd_code": emd_code})
+    scores = current_scores(store, where={"household_id": hh["household_id"].tolist() or [-1]})
+    out = hh.merge(scores[["household_id", "tier", "probability"]], on="household_id", how="left")
+    audit(store, viewer, action="view_points", object_type="emd", object_id=emd_code,
+          purpose="risk map", detail=f"{len(out)} households")
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=hh.crs)
+
+
+def _data_version(store: Store) -> tuple[object, ...]:
+    from analytics.visit_list import active_overrides, latest_model_version
+
+    overrides = active_overrides(store)
+    return (latest_model_version(store), store.count("risk_score"), len(overrides),
+            int(overrides["override_id"].max()) if len(overrides) else 0)
+
+
+def hotspots(
+    store: Store,
+    *,
+    level: Level = "sigungu",
+    parent_code: str | None = None,
+    permutations: int = 999,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Getis-Ord Gi* classes and local Moran quadrants of the high-tier share per region.
+
+    Computed on all regions of the level (or the 읍면동 of ``parent_code``) that have scored
+    households; cached per store, level and data version so that a repeated view is instant.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by region code: ``rate, gi_z, p_sim, hotspot_class, moran_p, quadrant``. Empty
+        when fewer than 5 regions have data (too few for local statistics).
+    """
+    _check_level(level, parent_code)
+    key = (id(store), level, parent_code, permutations, seed, alpha, _data_version(store))
+    with _HOTSPOT_LOCK:
+        if key in _HOTSPOT_CACHE:
+            return _HOTSPOT_CACHE[key]
+    result = _compute_hotspots(store, level=level, parent_code=parent_code,
+                               permutations=permutations, seed=seed, alpha=alpha)
+    with _HOTSPOT_LOCK:
+        _HOTSPOT_CACHE[key] = result
+        while len(_HOTSPOT_CACHE) > 64:
+            _HOTSPOT_CACHE.popitem(last=False)
+    return result
+
+
+def _compute_hotspots(store: Store, *, level: Level, parent_code: str | None, permutations: int,
+                      seed: int, alpha: float) -> pd.DataFrame:
+    from analytics import hotspots as hs
+
+    columns = ["rate", "gi_z", "p_sim", "hotspot_class", "moran_p", "quadrant"]
+    counts = region_counts(store, level=level, parent_code=parent_code)
+    counts = counts[counts["scored"] > 0]
+    regions = store.regions(level, parent_code=parent_code if level == "emd" else None)
+    regions = regions[regions["code"].isin(counts.index)].set_index("code").to_crs(MEASURE_SRID)
+    if len(regions) < 5:
+        return pd.DataFrame(columns=columns)
+    rates = (counts["high_tier"] / counts["scored"]).reindex(regions.index).astype(float)
+    weights = hs.spatial_weights(regions[["geometry"]], kind="queen", k=4)
+    gi = hs.getis_ord_hotspots(rates, weights, permutations=permutations, seed=seed, alpha=alpha)
+    if rates.nunique() > 1:
+        lisa = hs.local_moran_clusters(rates, weights, permutations=permutations, seed=seed,
+                                       alpha=alpha)
+    else:
+        lisa = pd.DataFrame({"p_sim": 1.0, "quadrant": "not_significant"}, index=rates.index)
+    out = pd.DataFrame({"rate": rates, "gi_z": gi["gi_z"], "p_sim": gi["p_sim"],
+                        "hotspot_class": gi["hotspot_class"].astype(str),
+                        "moran_p": lisa["p_sim"], "quadrant": lisa["quadrant"].astype(str)})
+    out.index.name = "code"
+    return out
+
+
+def warm_up() -> float:
+    """Compile the hotspot kernels (numba) once at start-up; seconds taken."""
+    from analytics import hotspots as hs
+
+    return hs.warm_up()

@@ -1,0 +1,426 @@
+"""발굴 대상자 목록: the ranked visit list of a jurisdiction, filters, exports and a day's route.
+
+Household-level service: every public function takes the acting
+:class:`~analytics.access_control.Viewer` and refuses roles without household access
+(:class:`~analytics.access_control.AccessDenied`, audited). Names are masked in the list; the
+full record is opened on the case page (:mod:`analytics.casework`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point
+from sqlalchemy import select
+
+from analytics.access_control import (
+    AccessDenied,
+    Viewer,
+    audit,
+    household_scope,
+    may_see_household,
+    require_household_role,
+)
+from geodata.schema import table
+from geodata.store.base import Store
+from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS, label
+
+log = logging.getLogger(__name__)
+
+HIGH_TIERS: Final[tuple[int, ...]] = (1, 2)
+_SIGNAL_WINDOW_MONTHS: Final = 6
+
+
+class VisitListInputError(ValueError):
+    """Filters or a selection that cannot be used (every problem in one message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VisitFilters:
+    """Filters of the visit list; empty tuples / ``None`` mean no filter."""
+
+    tiers: tuple[int, ...] = ()
+    household_types: tuple[str, ...] = ()
+    crisis_sources: tuple[str, ...] = ()
+    not_visited_days: int | None = None
+    overridden: bool | None = None
+    limit: int = 200
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def check(self) -> None:
+        """Raise :class:`VisitListInputError` listing every invalid filter value."""
+        problems = []
+        bad_tiers = [t for t in self.tiers if t not in (1, 2, 3, 4)]
+        if bad_tiers:
+            problems.append(f"tiers must be 1-4, not {bad_tiers}")
+        known_types = {c.code for c in HOUSEHOLD_TYPES}
+        if unknown := sorted(set(self.household_types) - known_types):
+            problems.append(f"unknown household types {unknown}")
+        known_sources = {c.code for c in CRISIS_SOURCES}
+        if unknown := sorted(set(self.crisis_sources) - known_sources):
+            problems.append(f"unknown crisis sources {unknown}")
+        if self.not_visited_days is not None and not 0 <= self.not_visited_days <= 3650:
+            problems.append("not_visited_days must be between 0 and 3650")
+        if not 1 <= self.limit <= 5000:
+            problems.append("limit must be between 1 and 5000")
+        if problems:
+            raise VisitListInputError("invalid visit-list filters: " + "; ".join(problems))
+
+
+# ------------------------------------------------------------------------------ shared helpers
+def latest_model_version(store: Store) -> str | None:
+    """The model version scored most recently (``None`` when nothing is scored)."""
+    scores = store.read_frame("risk_score", columns=["model_version", "scored_at"])
+    if scores.empty:
+        return None
+    return str(scores.sort_values("scored_at").iloc[-1]["model_version"])
+
+
+def active_overrides(store: Store, household_ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """The latest active tier override per household: ``household_id, tier, reason_code, ...``."""
+    tbl = table("tier_override")
+    stmt = select(tbl).where(tbl.c.active.is_(True))
+    if household_ids is not None:
+        stmt = stmt.where(tbl.c.household_id.in_([int(h) for h in household_ids]))
+    with store.session() as session:
+        rows = session.execute(stmt.order_by(tbl.c.created_at, tbl.c.override_id)).mappings().all()
+    frame = pd.DataFrame(rows, columns=[c.name for c in tbl.columns])
+    return frame.drop_duplicates("household_id", keep="last").reset_index(drop=True)
+
+
+def current_scores(store: Store, *, where: dict[str, object] | None = None) -> pd.DataFrame:
+    """Scores of the latest model with the effective tier (an active override wins).
+
+    Returns columns ``household_id, probability, model_tier, tier, rank, jurisdiction_code,
+    reasons, overridden, scored_at, model_version``.
+    """
+    version = latest_model_version(store)
+    cols = ["household_id", "model_version", "scored_at", "probability", "tier", "rank",
+            "jurisdiction_code", "reasons"]
+    if version is None:
+        return pd.DataFrame(columns=[*cols, "model_tier", "overridden"])
+    scores = store.read_frame("risk_score", columns=cols,
+                              where={**(where or {}), "model_version": version})
+    scores = scores.rename(columns={"tier": "model_tier"})
+    overrides = active_overrides(store)
+    tier_of = dict(zip(overrides["household_id"], overrides["tier"], strict=True))
+    override_tier = scores["household_id"].map(tier_of)
+    scores["overridden"] = override_tier.notna()
+    scores["tier"] = override_tier.fillna(scores["model_tier"]).astype(int)
+    return scores
+
+
+def top_reasons(reasons_json: str, *, n: int = 3, lang: str = "ko") -> list[str]:
+    """The ``n`` heaviest reasons of a ``risk_score.reasons`` JSON list, as labels."""
+    try:
+        reasons = json.loads(reasons_json or "[]")
+    except (TypeError, json.JSONDecodeError):
+        return []
+    reasons = sorted(reasons, key=lambda r: -abs(float(r.get("weight", 0))))
+    key = "label_ko" if lang == "ko" else "label_en"
+    return [str(r.get(key) or r.get("code")) for r in reasons[:n]]
+
+
+def mask_name(name: str | None) -> str:
+    """Mask a Korean name: 김철수 → 김*수, 이수 → 이*, 남궁민수 → 남**수."""
+    if not name:
+        return ""
+    name = str(name)
+    if len(name) <= 2:
+        return name[0] + "*" * (len(name) - 1)
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def last_visits(store: Store, household_ids: Sequence[int]) -> pd.Series:
+    """Date of the latest visit per household (visit log and past discovery outcomes)."""
+    ids = [int(h) for h in household_ids]
+    act = table("visit_activity")
+    with store.session() as session:
+        rows = session.execute(select(act.c.household_id, act.c.activity_date)
+                               .where(act.c.household_id.in_(ids), act.c.kind == "visit")).all()
+    logged = pd.DataFrame(rows, columns=["household_id", "date"])
+    past = store.read_frame("discovery_history", columns=["household_id", "outcome_date"],
+                            where={"household_id": ids} if ids else None)
+    past = past.rename(columns={"outcome_date": "date"})
+    both = pd.concat([logged.astype({"date": "datetime64[ns]"}),
+                      past[["household_id", "date"]].astype({"date": "datetime64[ns]"})])
+    if both.empty:
+        return pd.Series(dtype="datetime64[ns]", name="last_visit")
+    return both.groupby("household_id")["date"].max().rename("last_visit")
+
+
+# ------------------------------------------------------------------------------ the list
+LIST_COLUMNS: Final[tuple[str, ...]] = (
+    "rank", "household_id", "name_masked", "tier", "tier_label", "probability", "household_type",
+    "household_type_label", "emd_code", "reasons", "last_visit", "overridden",
+)
+
+
+def ranked_visits(
+    store: Store,
+    viewer: Viewer,
+    filters: VisitFilters | None = None,
+    *,
+    today: dt.date | None = None,
+    lang: str = "ko",
+    audit_view: bool = True,
+) -> pd.DataFrame:
+    """The ranked visit list of the viewer's jurisdiction after filters.
+
+    Parameters
+    ----------
+    store
+        The store.
+    viewer
+        The acting user: outreach workers get their 읍면동, administrators everything.
+    filters
+        :class:`VisitFilters`; all households when omitted.
+    today
+        Reference date for "not visited in N days" (default: today).
+    lang
+        Label language, ``'ko'`` or ``'en'``.
+    audit_view
+        Write one ``view_list`` row to ``audit_log`` (default True).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`LIST_COLUMNS`, ordered by rank within the jurisdiction (1 = first visit);
+        at most ``filters.limit`` rows. Names are masked.
+
+    Raises
+    ------
+    AccessDenied
+        Roles without household access (audited).
+    VisitListInputError
+        Invalid filter values.
+    """
+    filters = filters or VisitFilters()
+    filters.check()
+    require_household_role(store, viewer, action="view_list", purpose="visit list")
+    scores = current_scores(store, where=_scope(store, viewer))
+    out = _decorate(store, scores, filters, today=today or dt.date.today(), lang=lang)
+    if audit_view:
+        audit(store, viewer, action="view_list", object_type="jurisdiction",
+              object_id=viewer.jurisdiction_code or "national", purpose="visit list",
+              detail=f"{len(out)} rows")
+    return out
+
+
+def _scope(store: Store, viewer: Viewer) -> dict[str, object] | None:
+    """``where`` on ``risk_score`` for the viewer's households (``None``: everything)."""
+    if not household_scope(viewer):
+        return None
+    own = store.read_frame("household", columns=["household_id"],
+                           where={"emd_code": viewer.jurisdiction_code})
+    return {"household_id": own["household_id"].tolist() or [-1]}
+
+
+def _decorate(store: Store, scores: pd.DataFrame, filters: VisitFilters, *, today: dt.date,
+              lang: str) -> pd.DataFrame:
+    if scores.empty:
+        return pd.DataFrame(columns=list(LIST_COLUMNS))
+    if filters.tiers:
+        scores = scores[scores["tier"].isin(filters.tiers)]
+    if filters.overridden is not None:
+        scores = scores[scores["overridden"] == filters.overridden]
+    ids = scores["household_id"].tolist()
+    hh = store.read_frame("household", columns=["household_id", "emd_code", "household_type"],
+                          where={"household_id": ids} if ids else {"household_id": [-1]})
+    frame = scores.merge(hh, on="household_id", how="inner")
+    if filters.household_types:
+        frame = frame[frame["household_type"].isin(filters.household_types)]
+    if filters.crisis_sources:
+        frame = frame[frame["household_id"].isin(_with_signal(store, frame, filters))]
+    last = last_visits(store, frame["household_id"].tolist())
+    frame = frame.merge(last, left_on="household_id", right_index=True, how="left")
+    if filters.not_visited_days is not None:
+        cutoff = pd.Timestamp(today - dt.timedelta(days=filters.not_visited_days))
+        frame = frame[frame["last_visit"].isna() | (frame["last_visit"] < cutoff)]
+    frame = frame.sort_values(["tier", "rank", "probability"], ascending=[True, True, False])
+    frame = frame.head(filters.limit).copy()
+    return _present(store, frame, lang=lang)
+
+
+def _with_signal(store: Store, frame: pd.DataFrame, filters: VisitFilters) -> set[int]:
+    signals = store.read_frame("crisis_signal", columns=["household_id", "source", "month"],
+                               where={"household_id": frame["household_id"].tolist(),
+                                      "source": list(filters.crisis_sources)})
+    if signals.empty:
+        return set()
+    recent = signals["month"] >= signals["month"].max() - pd.DateOffset(months=_SIGNAL_WINDOW_MONTHS)
+    return set(signals.loc[recent, "household_id"].astype(int))
+
+
+def _present(store: Store, frame: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    heads = store.read_frame("person", columns=["household_id", "name", "relation"],
+                             where={"household_id": frame["household_id"].tolist() or [-1]})
+    heads = heads.sort_values("relation", key=lambda s: s != "head").drop_duplicates("household_id")
+    names = dict(zip(heads["household_id"], heads["name"].map(mask_name), strict=True))
+    frame["name_masked"] = frame["household_id"].map(names).fillna("")
+    frame["tier_label"] = frame["tier"].map(lambda t: label(TIERS, str(t), lang=lang))
+    frame["household_type_label"] = frame["household_type"].map(
+        lambda c: label(HOUSEHOLD_TYPES, c, lang=lang))
+    frame["reasons"] = frame["reasons"].map(lambda r: " · ".join(top_reasons(r, lang=lang)))
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    frame["probability"] = frame["probability"].round(3)
+    return frame[list(LIST_COLUMNS)].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ exports
+_HEADERS: Final[dict[str, dict[str, str]]] = {
+    "ko": {"rank": "순위", "household_id": "가구번호", "name_masked": "세대주(마스킹)",
+           "tier_label": "등급", "probability": "위기확률", "household_type_label": "가구유형",
+           "emd_code": "읍면동코드", "reasons": "주요 사유", "last_visit": "최근 방문일",
+           "overridden": "등급 조정"},
+    "en": {"rank": "Rank", "household_id": "Household", "name_masked": "Head (masked)",
+           "tier_label": "Tier", "probability": "Probability", "household_type_label": "Type",
+           "emd_code": "EMD code", "reasons": "Top reasons", "last_visit": "Last visit",
+           "overridden": "Overridden"},
+}
+
+
+def export_table(frame: pd.DataFrame, *, lang: str = "ko") -> pd.DataFrame:
+    """The export view of a visit list: selected columns with Korean (or English) headers."""
+    headers = _HEADERS["ko" if lang == "ko" else "en"]
+    out = frame[list(headers)].copy()
+    out["last_visit"] = pd.to_datetime(out["last_visit"]).dt.strftime("%Y-%m-%d").fillna("")
+    yes, no = ("예", "") if lang == "ko" else ("yes", "")
+    out["overridden"] = out["overridden"].map({True: yes, False: no})
+    return out.rename(columns=headers)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV in UTF-8 with a byte-order mark (opens correctly in Excel)."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(frame: pd.DataFrame, *, sheet: str = "발굴대상자") -> bytes:
+    """An .xlsx workbook with one sheet holding ``frame``."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name=sheet[:31])
+        ws = writer.sheets[sheet[:31]]
+        for column in ws.columns:
+            width = max(len(str(c.value or "")) for c in column) + 4
+            ws.column_dimensions[column[0].column_letter].width = min(width, 60)
+    return buffer.getvalue()
+
+
+def export_visits(
+    store: Store,
+    viewer: Viewer,
+    filters: VisitFilters | None = None,
+    *,
+    fmt: Literal["csv", "xlsx"],
+    purpose: str = "visit planning",
+    lang: str = "ko",
+    today: dt.date | None = None,
+) -> tuple[str, bytes]:
+    """Export the filtered visit list as CSV or Excel; audited as ``export_csv``/``export_xlsx``.
+
+    Returns
+    -------
+    tuple of (str, bytes)
+        File name and content.
+
+    Raises
+    ------
+    AccessDenied
+        Roles without household access (audited).
+    VisitListInputError
+        Invalid filters or format.
+    """
+    if fmt not in ("csv", "xlsx"):
+        raise VisitListInputError(f"format must be 'csv' or 'xlsx', not {fmt!r}")
+    frame = ranked_visits(store, viewer, filters, today=today, lang=lang, audit_view=False)
+    table_ = export_table(frame, lang=lang)
+    content = csv_bytes(table_) if fmt == "csv" else xlsx_bytes(table_)
+    stamp = (today or dt.date.today()).strftime("%Y%m%d")
+    name = f"visit_list_{viewer.jurisdiction_code or 'national'}_{stamp}.{fmt}"
+    audit(store, viewer, action=f"export_{fmt}", object_type="visit_list",
+          object_id=viewer.jurisdiction_code or "national", purpose=purpose,
+          detail=f"{len(frame)} households: {','.join(map(str, frame['household_id'][:500]))}")
+    return name, content
+
+
+# ------------------------------------------------------------------------------ route
+def office_point(store: Store, emd_code: str, *, offices: dict[str, tuple[float, float]] | None = None
+                 ) -> Point:
+    """The team office of a 읍면동: a configured ``(lon, lat)`` or the region's representative point."""
+    if offices and emd_code in offices:
+        lon, lat = offices[emd_code]
+        return Point(float(lon), float(lat))
+    region = store.read_frame("region", columns=["code", "geometry"], where={"code": emd_code})
+    if region.empty:
+        raise VisitListInputError(f"unknown 읍면동 {emd_code!r}: cannot place the office")
+    return region.geometry.iloc[0].representative_point()
+
+
+def day_route(
+    store: Store,
+    viewer: Viewer,
+    household_ids: Sequence[int],
+    *,
+    offices: dict[str, tuple[float, float]] | None = None,
+    max_stops: int = 30,
+) -> tuple[Point, gpd.GeoDataFrame]:
+    """Order the selected households into a day's route from the team's office.
+
+    Returns
+    -------
+    tuple of (Point, geopandas.GeoDataFrame)
+        The office (EPSG:4326) and the visits in order with ``visit_order``, ``leg_m`` and
+        ``cumulative_m`` (EPSG:4326 points, no names).
+
+    Raises
+    ------
+    AccessDenied
+        Any selected household outside the viewer's jurisdiction (audited, nothing returned).
+    VisitListInputError
+        No households or too many.
+    """
+    ids = sorted({int(h) for h in household_ids})
+    if not ids or len(ids) > max_stops:
+        raise VisitListInputError(f"select between 1 and {max_stops} households for a route")
+    require_household_role(store, viewer, action="route", purpose="day route")
+    visits = store.read_frame("household", columns=["household_id", "emd_code", "geometry"],
+                              where={"household_id": ids})
+    foreign = sorted(set(ids) - {int(h) for h, e in zip(visits["household_id"], visits["emd_code"],
+                                                         strict=True) if may_see_household(viewer, e)})
+    if foreign:
+        audit(store, viewer, action="route", object_type="household", allowed=False,
+              object_id=",".join(map(str, foreign))[:64], detail="outside jurisdiction")
+        raise AccessDenied(f"households {foreign} are not in your jurisdiction")
+    emd = viewer.jurisdiction_code or str(visits["emd_code"].mode().iloc[0])
+    office = office_point(store, emd, offices=offices)
+    ordered = _route(office, visits)
+    audit(store, viewer, action="route", object_type="household",
+          object_id=",".join(map(str, ids))[:64], purpose="day route")
+    return office, ordered
+
+
+def _route(office: Point, visits: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    from analytics.routing import route_for_visits
+
+    return route_for_visits(office, visits.reset_index(drop=True)).reset_index(drop=True)
+
+
+__all__ = [
+    "HIGH_TIERS", "LIST_COLUMNS", "VisitFilters", "VisitListInputError", "active_overrides",
+    "csv_bytes", "current_scores", "day_route", "export_table", "export_visits", "last_visits",
+    "latest_model_version", "mask_name", "office_point", "ranked_visits", "top_reasons",
+    "xlsx_bytes", "AccessDenied",
+]

@@ -1,0 +1,172 @@
+"""Korean (default) and English strings of the app shell and pages.
+
+Use :func:`t` with a key and a language code. Unknown keys fall back to Korean and then to the
+key itself, so a missing translation shows up as a readable key rather than an error.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+LANGS: Final[tuple[str, ...]] = ("ko", "en")
+DEFAULT_LANG: Final = "ko"
+LANG_COOKIE: Final = "atlas_lang"
+
+STRINGS: Final[dict[str, dict[str, str]]] = {
+    "app.title": {"ko": "복지 아틀라스", "en": "Bokji Atlas"},
+    "app.subtitle": {"ko": "복지사각지대 발굴 지도", "en": "Finding households in crisis"},
+    "app.footer": {"ko": "합성 데이터 기반 시연용 화면입니다. 실제 개인정보가 아닙니다.",
+                   "en": "Demonstration on synthetic data. No real personal data."},
+    "nav.overview": {"ko": "현황", "en": "Overview"},
+    "nav.risk_map": {"ko": "위험 지도", "en": "Risk map"},
+    "nav.visit_list": {"ko": "발굴 대상자 목록", "en": "Visit list"},
+    "nav.model_card": {"ko": "모형 카드", "en": "Model card"},
+    "nav.login": {"ko": "로그인", "en": "Log in"},
+    "nav.logout": {"ko": "로그아웃", "en": "Log out"},
+    "nav.lang": {"ko": "English", "en": "한국어"},
+    "role.public": {"ko": "국민(비로그인)", "en": "Resident (not logged in)"},
+    # login
+    "login.title": {"ko": "로그인", "en": "Log in"},
+    "login.username": {"ko": "아이디", "en": "Username"},
+    "login.password": {"ko": "비밀번호", "en": "Password"},
+    "login.submit": {"ko": "로그인", "en": "Log in"},
+    "login.failed": {"ko": "아이디 또는 비밀번호가 올바르지 않습니다.",
+                     "en": "Wrong username or password."},
+    "login.csrf": {"ko": "보안 확인에 실패했습니다. 다시 시도해 주세요.",
+                   "en": "Security check failed. Please try again."},
+    "login.public_note": {"ko": "국민(주민)은 로그인 없이 공개 화면을 이용할 수 있습니다.",
+                          "en": "Residents can use the public pages without logging in."},
+    # access
+    "access.login_needed": {"ko": "이 화면은 로그인이 필요합니다.",
+                            "en": "Please log in to see this page."},
+    "access.denied": {"ko": "권한이 없습니다: 이 화면은 관할 읍면동 담당자와 관리자만 볼 수 있습니다.",
+                      "en": "Not allowed: only outreach workers of the area and administrators "
+                            "can see this."},
+    "access.aggregate_only": {"ko": "집계 정보만 볼 수 있는 역할입니다.",
+                              "en": "Your role sees aggregates only."},
+    "error.generic": {"ko": "요청을 처리하지 못했습니다", "en": "The request failed"},
+    "error.no_data": {"ko": "자료가 아직 없습니다. `atlas demo`로 시연 자료를 만드세요.",
+                      "en": "No data yet. Run `atlas demo` to build the demo world."},
+    # overview
+    "overview.title": {"ko": "발굴 현황", "en": "Overview"},
+    "overview.scope_national": {"ko": "전국", "en": "Nationwide"},
+    "overview.households": {"ko": "분석 가구", "en": "Households scored"},
+    "overview.tier": {"ko": "{tier} 등급 가구", "en": "{tier} tier households"},
+    "overview.visits_month": {"ko": "이번 달 방문", "en": "Visits this month"},
+    "overview.link_rate": {"ko": "지원 연계율", "en": "Support-link rate"},
+    "overview.discovery_rate": {"ko": "최근 발굴 지원율", "en": "Latest cycle support rate"},
+    "overview.trend": {"ko": "발굴 주기별 결과", "en": "Discovery outcomes by cycle"},
+    "overview.tiers": {"ko": "등급별 가구 수", "en": "Households per tier"},
+    "overview.suppressed": {"ko": "5 미만 비공개", "en": "<5 suppressed"},
+    "overview.cycle": {"ko": "발굴 주기", "en": "Discovery cycle"},
+    "overview.count": {"ko": "가구 수", "en": "Households"},
+    # risk map
+    "map.title": {"ko": "위기가구 위험 지도", "en": "Risk map"},
+    "map.colour_by": {"ko": "지도 색상", "en": "Colour by"},
+    "map.share": {"ko": "고위험(긴급·우선) 가구 비율", "en": "Share of high-tier households"},
+    "map.count": {"ko": "고위험 가구 수", "en": "High-tier households"},
+    "map.hotspot": {"ko": "핫스팟 (Gi*)", "en": "Hotspots (Gi*)"},
+    "map.moran": {"ko": "군집·이상치 (Local Moran's I)", "en": "Clusters (local Moran's I)"},
+    "map.layers": {"ko": "레이어", "en": "Layers"},
+    "map.points": {"ko": "가구 위치(관할 읍면동)", "en": "Households (own area)"},
+    "map.labels": {"ko": "지역 이름", "en": "Region names"},
+    "map.back": {"ko": "← 전국 시군구로", "en": "← Back to all 시군구"},
+    "map.national": {"ko": "전국 시군구", "en": "All 시군구"},
+    "map.click_hint": {"ko": "시군구를 누르면 읍면동으로 들어갑니다.",
+                       "en": "Click a 시군구 to see its 읍면동."},
+    "map.suppressed": {"ko": "비공개(5가구 미만)", "en": "Suppressed (<5)"},
+    "map.points_denied": {"ko": "가구 위치는 관할 읍면동 담당자에게만 표시됩니다.",
+                          "en": "Household points are shown to the area's outreach workers only."},
+    "map.hotspot_note": {"ko": "순열검정 999회, 유의수준 5%", "en": "999 permutations, 5% level"},
+    "map.hotspot_none": {"ko": "지역 수가 적어 핫스팟을 계산할 수 없습니다.",
+                         "en": "Too few regions for hotspot statistics."},
+    "map.households": {"ko": "가구", "en": "households"},
+    "map.table": {"ko": "지역별 집계", "en": "Regions"},
+    # visit list
+    "visits.title": {"ko": "발굴 대상자 목록", "en": "Visit list"},
+    "visits.tier": {"ko": "등급", "en": "Tier"},
+    "visits.household_type": {"ko": "가구 유형", "en": "Household type"},
+    "visits.crisis_source": {"ko": "위기 정보", "en": "Crisis signal"},
+    "visits.not_visited": {"ko": "미방문 기간(일)", "en": "Not visited in (days)"},
+    "visits.overridden": {"ko": "등급 조정", "en": "Overridden"},
+    "visits.all": {"ko": "전체", "en": "All"},
+    "visits.only_overridden": {"ko": "조정된 가구만", "en": "Overridden only"},
+    "visits.not_overridden": {"ko": "조정 안 된 가구", "en": "Not overridden"},
+    "visits.export_xlsx": {"ko": "엑셀 내려받기", "en": "Download Excel"},
+    "visits.export_csv": {"ko": "CSV 내려받기", "en": "Download CSV"},
+    "visits.route": {"ko": "선택 가구 방문 순서", "en": "Route for selected"},
+    "visits.route_hint": {"ko": "목록에서 가구를 선택한 뒤 방문 순서를 계산하세요.",
+                          "en": "Select households in the list, then plan the route."},
+    "visits.office": {"ko": "사무소", "en": "Office"},
+    "visits.count": {"ko": "{n}가구", "en": "{n} households"},
+    "visits.open": {"ko": "열기", "en": "Open"},
+    "visits.total": {"ko": "총 이동거리 {km:.1f} km (직선)", "en": "Total {km:.1f} km (straight line)"},
+    "col.rank": {"ko": "순위", "en": "Rank"},
+    "col.household_id": {"ko": "가구번호", "en": "Household"},
+    "col.name_masked": {"ko": "세대주", "en": "Head"},
+    "col.tier_label": {"ko": "등급", "en": "Tier"},
+    "col.probability": {"ko": "위기확률", "en": "Probability"},
+    "col.household_type_label": {"ko": "가구유형", "en": "Type"},
+    "col.reasons": {"ko": "주요 사유", "en": "Top reasons"},
+    "col.last_visit": {"ko": "최근 방문", "en": "Last visit"},
+    "col.link": {"ko": "상세", "en": "Case"},
+    "col.visit_order": {"ko": "순서", "en": "Order"},
+    "col.leg_m": {"ko": "구간(m)", "en": "Leg (m)"},
+    # case
+    "case.title": {"ko": "가구 상세", "en": "Case detail"},
+    "case.household": {"ko": "가구 정보", "en": "Household"},
+    "case.members": {"ko": "가구원", "en": "Members"},
+    "case.score": {"ko": "위기 점수", "en": "Risk score"},
+    "case.reasons": {"ko": "주요 사유", "en": "Reasons"},
+    "case.histories": {"ko": "이력", "en": "Histories"},
+    "case.benefit_history": {"ko": "수혜 이력", "en": "Benefits"},
+    "case.discovery_history": {"ko": "발굴 이력", "en": "Discovery"},
+    "case.consultation": {"ko": "상담 이력", "en": "Consultations"},
+    "case.support": {"ko": "지원 이력", "en": "Support"},
+    "case.activities": {"ko": "활동 기록", "en": "Activity log"},
+    "case.add_activity": {"ko": "활동 추가", "en": "Add activity"},
+    "case.kind": {"ko": "유형", "en": "Kind"},
+    "case.date": {"ko": "날짜", "en": "Date"},
+    "case.outcome": {"ko": "결과", "en": "Outcome"},
+    "case.note": {"ko": "메모", "en": "Note"},
+    "case.save": {"ko": "저장", "en": "Save"},
+    "case.saved": {"ko": "저장했습니다.", "en": "Saved."},
+    "case.override": {"ko": "등급 조정", "en": "Tier override"},
+    "case.override_reason": {"ko": "조정 사유", "en": "Reason"},
+    "case.override_save": {"ko": "등급 조정 저장", "en": "Save override"},
+    "case.overridden": {"ko": "조정됨: {tier} ({reason})", "en": "Overridden: {tier} ({reason})"},
+    "case.facilities": {"ko": "가까운 이용 가능 시설(여유 정원)", "en": "Nearest facilities with free places"},
+    "case.no_rows": {"ko": "기록 없음", "en": "None"},
+    "case.model_tier": {"ko": "모형 등급", "en": "Model tier"},
+    "case.probability": {"ko": "위기확률", "en": "Probability"},
+    "case.rank": {"ko": "관할 내 순위", "en": "Rank in area"},
+    "case.back": {"ko": "← 목록으로", "en": "← Back to list"},
+    "case.masked_note": {"ko": "이름과 주민등록번호는 마스킹되어 표시됩니다. 열람 기록이 남습니다.",
+                         "en": "Names and ID numbers are masked. This view is logged."},
+    # model card
+    "card.title": {"ko": "모형 카드", "en": "Model card"},
+    "card.missing": {"ko": "모형 카드가 아직 만들어지지 않았습니다. 다음 명령으로 만드세요:",
+                     "en": "The model card has not been generated yet. Generate it with:"},
+}
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
+    """Translate ``key`` into ``lang`` and format it with ``values``.
+
+    Examples
+    --------
+    >>> t("nav.overview", "en")
+    'Overview'
+    >>> t("visits.count", "ko", n=3)
+    '3가구'
+    """
+    entry = STRINGS.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry[DEFAULT_LANG]
+    return text.format(**values) if values else text
+
+
+def normalise_lang(value: object) -> str:
+    """Return a supported language code (``'ko'`` for anything unknown)."""
+    return value if value in LANGS else DEFAULT_LANG  # type: ignore[return-value]

@@ -1,0 +1,58 @@
+"""Component ids, in one place (never string literals scattered in callbacks)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# shell
+URL: Final = "shell-url"
+NAV: Final = "shell-nav"
+LOGOUT: Final = "shell-logout"
+LOGOUT_REDIRECT: Final = "shell-logout-redirect"
+
+# overview
+OV_KPIS: Final = "overview-kpis"
+OV_TREND: Final = "overview-trend"
+OV_TIERS: Final = "overview-tiers"
+
+# risk map
+MAP_GRAPH: Final = "riskmap-graph"
+MAP_STATE: Final = "riskmap-state"
+MAP_COLOUR: Final = "riskmap-colour"
+MAP_LAYERS: Final = "riskmap-layers"
+MAP_BACK: Final = "riskmap-back"
+MAP_TITLE: Final = "riskmap-title"
+MAP_NOTE: Final = "riskmap-note"
+MAP_TABLE: Final = "riskmap-table"
+
+# visit list
+VL_TIERS: Final = "visits-tiers"
+VL_TYPES: Final = "visits-types"
+VL_SOURCES: Final = "visits-sources"
+VL_DAYS: Final = "visits-days"
+VL_OVERRIDDEN: Final = "visits-overridden"
+VL_TABLE: Final = "visits-table"
+VL_COUNT: Final = "visits-count"
+VL_ERROR: Final = "visits-error"
+VL_XLSX: Final = "visits-xlsx"
+VL_CSV: Final = "visits-csv"
+VL_DOWNLOAD: Final = "visits-download"
+VL_ROUTE_BTN: Final = "visits-route-btn"
+VL_ROUTE_MAP: Final = "visits-route-map"
+VL_ROUTE_TABLE: Final = "visits-route-table"
+
+# case detail
+CASE_ID: Final = "case-id"
+CASE_ACTIVITIES: Final = "case-activities"
+CASE_KIND: Final = "case-kind"
+CASE_DATE: Final = "case-date"
+CASE_OUTCOME: Final = "case-outcome"
+CASE_NOTE: Final = "case-note"
+CASE_SAVE: Final = "case-save"
+CASE_MESSAGE: Final = "case-message"
+CASE_OV_TIER: Final = "case-override-tier"
+CASE_OV_REASON: Final = "case-override-reason"
+CASE_OV_NOTE: Final = "case-override-note"
+CASE_OV_SAVE: Final = "case-override-save"
+CASE_OV_MESSAGE: Final = "case-override-message"
+CASE_TIER_BADGE: Final = "case-tier-badge"

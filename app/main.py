@@ -1,0 +1,116 @@
+"""Build the Dash app: Flask server, security, compression, pages and routes.
+
+Run ``python -m app`` (or ``gunicorn --preload 'app.main:server()'``) to serve it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Final
+
+import dash
+import flask
+from flask_compress import Compress
+
+from app import auth
+from app.layout import shell
+from geodata.settings import Settings, get_settings
+from geodata.store.base import Store
+
+log = logging.getLogger(__name__)
+
+APP_DIR: Final = Path(__file__).resolve().parent
+PAGES_DIR: Final = APP_DIR / "pages"
+ASSETS_DIR: Final = APP_DIR / "assets"
+
+
+def _reset_pages() -> None:
+    """Forget pages registered by an earlier app in this process (tests build many apps)."""
+    dash.page_registry.clear()
+    for name in [m for m in sys.modules if m.startswith("app.pages.") or m == "pages"]:
+        del sys.modules[name]
+
+
+def create_app(store: Store | None = None, settings: Settings | None = None,
+               *, warm_up: bool = True) -> dash.Dash:
+    """Create the dashboard.
+
+    Parameters
+    ----------
+    store
+        The store to serve (default: :func:`geodata.store.open_store` from the settings).
+    settings
+        Settings (default: the process-wide settings from ``ATLAS_*`` variables).
+    warm_up
+        Compile the hotspot kernels now (about 20 s once per process) so no click waits.
+
+    Returns
+    -------
+    dash.Dash
+        The app; ``app.server`` is the Flask WSGI application.
+    """
+    settings = settings or get_settings()
+    if store is None:
+        from geodata.store import open_store
+
+        store = open_store(settings)
+    store.init()
+    server = flask.Flask("app", root_path=str(APP_DIR))
+    server.config[auth.STORE_KEY] = store
+    server.config[auth.SETTINGS_KEY] = settings
+    auth.configure_security(server, settings)
+    server.register_blueprint(auth.bp)
+    _register_file_routes(server, settings)
+    server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "application/json",
+                                           "application/javascript", "text/javascript"]
+    server.config["COMPRESS_MIN_SIZE"] = 1024
+    Compress(server)
+    _reset_pages()
+    app = dash.Dash(
+        "app", server=server, use_pages=True, pages_folder=str(PAGES_DIR),
+        assets_folder=str(ASSETS_DIR), serve_locally=True, suppress_callback_exceptions=True,
+        title="복지 아틀라스", update_title=None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.layout = shell
+    if warm_up:
+        _warm_up()
+    log.info("Bokji Atlas ready on a %s store with pages %s", store.kind,
+             [p["path"] for p in dash.page_registry.values()])
+    return app
+
+
+def _warm_up() -> None:
+    try:
+        from analytics.risk_map import warm_up
+
+        warm_up()
+    except Exception:  # the map still works without hotspots
+        log.exception("hotspot warm-up failed; the hotspot layer will compile on first use")
+
+
+def _register_file_routes(server: flask.Flask, settings: Settings) -> None:
+    """Serve the model card (``<data_dir>/model_card``) written by ``atlas model-card``."""
+    card_dir = Path(settings.data_dir) / "model_card"
+
+    @server.get("/model-card-files/<path:name>")
+    def model_card_file(name: str) -> flask.Response:
+        if not (card_dir / "index.html").exists():
+            flask.abort(404)
+        return flask.send_from_directory(card_dir, name, max_age=300)
+
+
+def server() -> flask.Flask:
+    """WSGI entry point for gunicorn: ``gunicorn --preload 'app.main:server()'``."""
+    return create_app().server
+
+
+def main() -> None:
+    """Serve on ``settings.host:settings.port`` (``python -m app``)."""
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings=settings)
+    app.run(host=settings.host, port=settings.port, debug=False)

@@ -1,0 +1,152 @@
+"""위험 지도: 시군구 → 읍면동 choropleth of high-tier share, hotspots and household points."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import dash
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+
+from analytics.access_control import Viewer
+from analytics.hotspots import HOTSPOT_LABELS_KO, MORAN_LABELS_KO
+from analytics.risk_map import hotspots, household_points, region_risk
+from app import ids
+from app.auth import current_lang, current_viewer, get_store
+from app.figures.maps import HOTSPOT_LABELS_EN, MORAN_LABELS_EN, risk_choropleth
+from app.i18n import t
+from geodata.store.base import Store
+
+log = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/risk-map", order=10, nav_key="nav.risk_map", name="위험 지도",
+                   title="위험 지도 · 복지 아틀라스")
+
+COLOUR_OPTIONS = ("share", "count", "hotspot", "moran")
+NATIONAL = {"level": "sigungu", "parent": None}
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What the map callback returns: figure, heading, notes and table rows."""
+
+    figure: go.Figure
+    title: str
+    notes: list[str]
+    rows: list[dict[str, object]]
+
+
+def build_map_view(store: Store, viewer: Viewer, *, level: str, parent: str | None,
+                   colour_by: str, layers: list[str], lang: str) -> MapView:
+    """Assemble the map view from the services (plain function, no Dash)."""
+    regions = region_risk(store, viewer, level=level, parent_code=parent)  # type: ignore[arg-type]
+    notes: list[str] = []
+    spots = None
+    if colour_by in ("hotspot", "moran"):
+        spots = hotspots(store, level=level, parent_code=parent)  # type: ignore[arg-type]
+        notes.append(t("map.hotspot_note" if len(spots) else "map.hotspot_none", lang))
+    points = None
+    if "points" in layers and level == "emd":
+        if viewer.role == "outreach" and (viewer.jurisdiction_code or "").startswith(parent or "-"):
+            points = household_points(store, viewer, viewer.jurisdiction_code or "")
+        else:
+            notes.append(t("map.points_denied", lang))
+    figure = risk_choropleth(regions, colour_by=colour_by, lang=lang, hotspots=spots,
+                             points=points, labels="labels" in layers,
+                             grid=1e-4 if level == "sigungu" else 2e-5)
+    title = t("map.national", lang) if level == "sigungu" else str(
+        store.read_frame("region", columns=["full_name"], where={"code": parent})["full_name"].iloc[0])
+    return MapView(figure, title, notes, _rows(regions, spots, lang))
+
+
+def _rows(regions: pd.DataFrame, spots: pd.DataFrame | None, lang: str) -> list[dict[str, object]]:
+    hidden = t("map.suppressed", lang)
+    names = (HOTSPOT_LABELS_KO, MORAN_LABELS_KO) if lang == "ko" else (HOTSPOT_LABELS_EN,
+                                                                        MORAN_LABELS_EN)
+    rows = []
+    for _, r in regions.sort_values("share_high", ascending=False, na_position="last").iterrows():
+        spot = spots.loc[r["code"]] if spots is not None and r["code"] in spots.index else None
+        rows.append({
+            "name": r["name"], "code": r["code"],
+            "households": hidden if r["suppressed"] else int(r["households"]),
+            "high_tier": hidden if r["suppressed"] else int(r["high_tier"]),
+            "share": hidden if r["suppressed"] or pd.isna(r["share_high"])
+            else f"{100 * r['share_high']:.1f}%",
+            "hotspot": names[0].get(str(spot["hotspot_class"]), "") if spot is not None else "",
+            "moran": names[1].get(str(spot["quadrant"]), "") if spot is not None else "",
+        })
+    return rows
+
+
+def layout(**_query: str) -> html.Div:
+    """Controls, the map and the region table."""
+    viewer, lang = current_viewer(), current_lang()
+    layer_options = [{"label": t("map.labels", lang), "value": "labels"},
+                     {"label": t("map.points", lang), "value": "points",
+                      "disabled": viewer.role != "outreach"}]
+    columns = [("name", "map.table"), ("households", "overview.count"), ("high_tier", "map.count"),
+               ("share", "map.share"), ("hotspot", "map.hotspot"), ("moran", "map.moran")]
+    return html.Div([
+        dcc.Store(id=ids.MAP_STATE, data=NATIONAL),
+        html.H1([t("map.title", lang), html.Span(id=ids.MAP_TITLE, className="atlas-muted")]),
+        html.Div([
+            html.Div([html.Label(t("map.colour_by", lang), className="atlas-label"),
+                      dcc.RadioItems(id=ids.MAP_COLOUR, value="share", inline=True,
+                                     options=[{"label": t(f"map.{o}", lang), "value": o}
+                                              for o in COLOUR_OPTIONS])]),
+            html.Div([html.Label(t("map.layers", lang), className="atlas-label"),
+                      dcc.Checklist(id=ids.MAP_LAYERS, options=layer_options, inline=True,
+                                    value=["points"] if viewer.role == "outreach" else [])]),
+            html.Button(t("map.back", lang), id=ids.MAP_BACK, className="atlas-button"),
+        ], className="atlas-toolbar"),
+        html.P(t("map.click_hint", lang), className="atlas-muted"),
+        dcc.Loading(dcc.Graph(id=ids.MAP_GRAPH, config={"displaylogo": False,
+                                                        "scrollZoom": True},
+                              className="atlas-map"), type="circle"),
+        html.Div(id=ids.MAP_NOTE, className="atlas-notes"),
+        html.H2(t("map.table", lang)),
+        dash_table.DataTable(id=ids.MAP_TABLE, columns=[{"name": t(k, lang), "id": c}
+                                                        for c, k in columns],
+                             page_size=15, sort_action="native", style_as_list_view=True,
+                             style_cell={"fontFamily": "inherit", "textAlign": "left"}),
+    ])
+
+
+@callback(Output(ids.MAP_STATE, "data"), Input(ids.MAP_GRAPH, "clickData"),
+          Input(ids.MAP_BACK, "n_clicks"), State(ids.MAP_STATE, "data"),
+          prevent_initial_call=True)
+def drill(click: dict | None, _back: int | None, state: dict) -> dict:
+    """Click a 시군구 to see its 읍면동; the back button returns to the national map."""
+    if ctx.triggered_id == ids.MAP_BACK:
+        return NATIONAL
+    point = (click or {}).get("points", [{}])[0]
+    code = str(point.get("location") or "")
+    if state.get("level") == "sigungu" and len(code) == 5:
+        return {"level": "emd", "parent": code}
+    return no_update
+
+
+@callback(Output(ids.URL, "href", allow_duplicate=True), Input(ids.MAP_GRAPH, "clickData"),
+          State(ids.MAP_STATE, "data"), prevent_initial_call=True)
+def open_case(click: dict | None, state: dict) -> str:
+    """Clicking a household point opens its case."""
+    point = (click or {}).get("points", [{}])[0]
+    if state.get("level") != "emd" or point.get("customdata") is None:
+        return no_update
+    return f"/case/{int(point['customdata'])}"
+
+
+@callback(Output(ids.MAP_GRAPH, "figure"), Output(ids.MAP_TITLE, "children"),
+          Output(ids.MAP_NOTE, "children"), Output(ids.MAP_TABLE, "data"),
+          Input(ids.MAP_STATE, "data"), Input(ids.MAP_COLOUR, "value"),
+          Input(ids.MAP_LAYERS, "value"))
+def render_map(state: dict, colour_by: str, layers: list[str] | None) -> tuple:
+    """Redraw the map for the level, colouring and layers chosen."""
+    lang = current_lang()
+    view = build_map_view(get_store(), current_viewer(), level=state["level"],
+                          parent=state.get("parent"), colour_by=colour_by or "share",
+                          layers=layers or [], lang=lang)
+    notes = [html.P(n, className="atlas-notice atlas-notice-info") for n in view.notes]
+    return view.figure, f" · {view.title}", notes, view.rows

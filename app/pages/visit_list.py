@@ -1,0 +1,165 @@
+"""발굴 대상자 목록: ranked households of the jurisdiction, filters, exports and a day's route."""
+
+from __future__ import annotations
+
+import logging
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+
+from analytics.access_control import AccessDenied
+from analytics.visit_list import (
+    VisitFilters,
+    VisitListInputError,
+    day_route,
+    export_visits,
+    ranked_visits,
+)
+from app import ids
+from app.auth import current_lang, current_viewer, get_store
+from app.figures.maps import route_figure
+from app.i18n import t
+from app.layout import access_notice, notice
+from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS
+
+log = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/visits", order=20, nav_key="nav.visit_list",
+                   name="발굴 대상자 목록", roles=("outreach", "admin"),
+                   title="발굴 대상자 목록 · 복지 아틀라스")
+
+TABLE_COLUMNS = ("rank", "name_masked", "tier_label", "probability", "household_type_label",
+                 "reasons", "last_visit", "link")
+FILTER_INPUTS = [Input(ids.VL_TIERS, "value"), Input(ids.VL_TYPES, "value"),
+                 Input(ids.VL_SOURCES, "value"), Input(ids.VL_DAYS, "value"),
+                 Input(ids.VL_OVERRIDDEN, "value")]
+
+
+def make_filters(tiers: list | None, types: list | None, sources: list | None,
+                 days: int | str | None, overridden: str | None) -> VisitFilters:
+    """Filter values from the controls (plain function, no Dash)."""
+    flag = {"yes": True, "no": False}.get(overridden or "")
+    return VisitFilters(tiers=tuple(int(x) for x in tiers or ()),
+                        household_types=tuple(types or ()), crisis_sources=tuple(sources or ()),
+                        not_visited_days=int(days) if days not in (None, "") else None,
+                        overridden=flag)
+
+
+def table_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
+    """DataTable rows (row ``id`` = household id) with a link to the case."""
+    out = frame.assign(
+        id=frame["household_id"],
+        last_visit=pd.to_datetime(frame["last_visit"]).dt.strftime("%Y-%m-%d").fillna("—"),
+        link=[f"[{t('visits.open', lang)}](/case/{h})" for h in frame["household_id"]])
+    return out[["id", "household_id", *TABLE_COLUMNS[:-1], "link"]].to_dict("records")
+
+
+def _filters_bar(lang: str) -> html.Div:
+    def opts(vocab: tuple) -> list[dict[str, str]]:
+        return [{"label": c.ko if lang == "ko" else c.en, "value": c.code} for c in vocab]
+
+    return html.Div([
+        html.Div([html.Label(t("visits.tier", lang), className="atlas-label"),
+                  dcc.Checklist(id=ids.VL_TIERS, inline=True, value=[],
+                                options=[{"label": c.ko if lang == "ko" else c.en,
+                                          "value": int(c.code)} for c in TIERS])]),
+        html.Div([html.Label(t("visits.household_type", lang), className="atlas-label"),
+                  dcc.Dropdown(id=ids.VL_TYPES, multi=True, options=opts(HOUSEHOLD_TYPES))],
+                 className="atlas-field-wide"),
+        html.Div([html.Label(t("visits.crisis_source", lang), className="atlas-label"),
+                  dcc.Dropdown(id=ids.VL_SOURCES, multi=True, options=opts(CRISIS_SOURCES))],
+                 className="atlas-field-wide"),
+        html.Div([html.Label(t("visits.not_visited", lang), className="atlas-label",
+                             htmlFor=ids.VL_DAYS),
+                  dcc.Input(id=ids.VL_DAYS, type="number", min=0, max=3650, debounce=True)]),
+        html.Div([html.Label(t("visits.overridden", lang), className="atlas-label"),
+                  dcc.RadioItems(id=ids.VL_OVERRIDDEN, inline=True, value="",
+                                 options=[{"label": t(k, lang), "value": v} for k, v in (
+                                     ("visits.all", ""), ("visits.only_overridden", "yes"),
+                                     ("visits.not_overridden", "no"))])]),
+    ], className="atlas-toolbar")
+
+
+def layout(**_query: str) -> html.Div:
+    """Filters, the ranked table, exports and the route planner (outreach and admin only)."""
+    viewer, lang = current_viewer(), current_lang()
+    if not viewer.sees_households:
+        return html.Div([html.H1(t("visits.title", lang)), access_notice(viewer, lang)])
+    return html.Div([
+        html.H1([t("visits.title", lang),
+                 html.Span(f" · {viewer.jurisdiction_code or t('overview.scope_national', lang)}",
+                           className="atlas-muted")]),
+        _filters_bar(lang),
+        html.Div([html.Span(id=ids.VL_COUNT, className="atlas-muted"),
+                  html.Button(t("visits.export_xlsx", lang), id=ids.VL_XLSX, className="atlas-button"),
+                  html.Button(t("visits.export_csv", lang), id=ids.VL_CSV, className="atlas-button"),
+                  dcc.Download(id=ids.VL_DOWNLOAD)], className="atlas-toolbar"),
+        html.Div(id=ids.VL_ERROR),
+        dcc.Loading(dash_table.DataTable(
+            id=ids.VL_TABLE, row_selectable="multi", page_size=20, sort_action="native",
+            columns=[{"name": t(f"col.{c}", lang), "id": c,
+                      **({"presentation": "markdown"} if c == "link" else {})}
+                     for c in TABLE_COLUMNS],
+            markdown_options={"link_target": "_self"}, style_as_list_view=True,
+            style_cell={"fontFamily": "inherit", "textAlign": "left", "whiteSpace": "normal",
+                        "height": "auto", "maxWidth": "360px"},
+            style_data_conditional=[{"if": {"filter_query": "{tier_label} = 긴급 || "
+                                                            "{tier_label} = urgent"},
+                                     "color": "#b42318", "fontWeight": "600"}]), type="default"),
+        html.H2(t("visits.route", lang)),
+        html.P(t("visits.route_hint", lang), className="atlas-muted"),
+        html.Button(t("visits.route", lang), id=ids.VL_ROUTE_BTN,
+                    className="atlas-button atlas-button-primary"),
+        dcc.Loading(html.Div([dcc.Graph(id=ids.VL_ROUTE_MAP, config={"displaylogo": False},
+                                        style={"display": "none"}),
+                              html.Div(id=ids.VL_ROUTE_TABLE)]), type="circle"),
+    ])
+
+
+@callback(Output(ids.VL_TABLE, "data"), Output(ids.VL_COUNT, "children"),
+          Output(ids.VL_ERROR, "children"), *FILTER_INPUTS)
+def refresh_list(tiers, types, sources, days, overridden) -> tuple:  # noqa: ANN001
+    """Rank and filter the jurisdiction's households."""
+    lang = current_lang()
+    try:
+        frame = ranked_visits(get_store(), current_viewer(),
+                              make_filters(tiers, types, sources, days, overridden), lang=lang)
+    except (AccessDenied, VisitListInputError) as exc:
+        return [], "", notice(f"{t('error.generic', lang)}: {exc}", kind="error")
+    return table_rows(frame, lang), t("visits.count", lang, n=len(frame)), None
+
+
+@callback(Output(ids.VL_DOWNLOAD, "data"), Input(ids.VL_XLSX, "n_clicks"),
+          Input(ids.VL_CSV, "n_clicks"), *(State(i.component_id, i.component_property)
+                                            for i in FILTER_INPUTS),
+          prevent_initial_call=True)
+def export(_xlsx, _csv, tiers, types, sources, days, overridden) -> dict:  # noqa: ANN001
+    """Excel or CSV of the filtered list (audited by the service)."""
+    fmt = "xlsx" if ctx.triggered_id == ids.VL_XLSX else "csv"
+    try:
+        name, content = export_visits(get_store(), current_viewer(),
+                                      make_filters(tiers, types, sources, days, overridden),
+                                      fmt=fmt, lang=current_lang())
+    except (AccessDenied, VisitListInputError):
+        return no_update
+    return dcc.send_bytes(content, name)
+
+
+@callback(Output(ids.VL_ROUTE_MAP, "figure"), Output(ids.VL_ROUTE_MAP, "style"),
+          Output(ids.VL_ROUTE_TABLE, "children"), Input(ids.VL_ROUTE_BTN, "n_clicks"),
+          State(ids.VL_TABLE, "selected_row_ids"), prevent_initial_call=True)
+def plan_route(_n: int, selected: list[int] | None) -> tuple:
+    """Order the selected households from the team's office and draw the route."""
+    lang, store = current_lang(), get_store()
+    try:
+        office, route = day_route(store, current_viewer(), selected or [])
+    except (AccessDenied, VisitListInputError) as exc:
+        return no_update, {"display": "none"}, notice(str(exc), kind="warning")
+    area = store.regions("emd", parent_code=str(route["emd_code"].iloc[0])[:5], display=True)
+    rows = route[["visit_order", "household_id", "leg_m"]].round({"leg_m": 0}).to_dict("records")
+    total = t("visits.total", lang, km=route.attrs.get("route_total_m", 0.0) / 1000)
+    return (route_figure(office, route, lang=lang, area=area[area["code"].isin(route["emd_code"])]),
+            {"display": "block"},
+            [html.P(total), dash_table.DataTable(rows, [{"name": t(f"col.{c}", lang), "id": c}
+                                                        for c in rows[0]])])

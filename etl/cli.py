@@ -1,0 +1,192 @@
+"""The ``atlas`` command line: set up stores, generate and ingest data, train and score models."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from geodata.settings import get_settings
+from geodata.store import Store, StoreError, open_store
+
+app = typer.Typer(help="Bokji Atlas (복지 아틀라스) command line.", no_args_is_help=True)
+console = Console()
+log = logging.getLogger("atlas")
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else get_settings().log_level,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+    )
+
+
+@contextmanager
+def _progress(title: str) -> Iterator[Callable[[str, float], None]]:
+    with Progress(
+        TextColumn(f"[bold]{title}[/] {{task.description}}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("", total=1.0)
+
+        def update(step: str, fraction: float) -> None:
+            bar.update(task, completed=fraction, description=step)
+
+        yield update
+        bar.update(task, completed=1.0)
+
+
+def _store() -> Store:
+    try:
+        store = open_store()
+        store.init()
+        return store
+    except StoreError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command("init-db")
+def init_db() -> None:
+    """Create or migrate the schema of the configured store."""
+    store = _store()
+    console.print(f"schema ready on {store!r}")
+
+
+@app.command("load-boundaries")
+def load_boundaries_cmd() -> None:
+    """Prepare the official boundaries (repair, display geometry) and write the region table."""
+    from etl.regions import cached_region_layers
+
+    store = _store()
+    with _progress("boundaries") as update:
+        update("preparing (first run takes a few minutes)", 0.1)
+        layers = cached_region_layers()
+        update("writing", 0.8)
+        store.write_frame("region", layers, mode="replace")
+    console.print(f"{len(layers)} regions written")
+
+
+@app.command()
+def generate(
+    households: Annotated[int, typer.Option(help="Number of households.")] = 200_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 20261124,
+    sido: Annotated[str, typer.Option(help="Comma-separated 시도 codes; all when empty.")] = "",
+) -> None:
+    """Generate a synthetic world and load it into the configured store (replacing its data)."""
+    from etl.generate import GenerationError, generate_world
+    from etl.load import load_world
+
+    store = _store()
+    codes = [c.strip() for c in sido.split(",") if c.strip()]
+    try:
+        with _progress("generate") as update:
+            world = generate_world(households, seed, codes, progress=update)
+        with _progress("load") as update:
+            load_world(store, world, progress=update)
+    except GenerationError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print({name: len(frame) for name, frame in world.items()})
+
+
+@app.command()
+def ingest(
+    kind: Annotated[str, typer.Argument(help="households | facilities | signals")],
+    file: Annotated[Path, typer.Argument(exists=False, help="CSV, Parquet or GeoPackage file.")],
+    crs: Annotated[int | None, typer.Option(help="EPSG code of the coordinates (4326, 5179, 5186, 5174).")] = None,
+    max_reject_share: Annotated[float, typer.Option(help="Write nothing above this rejected share.")] = 0.05,
+) -> None:
+    """Validate and load a real file; rejected rows go to a quarantine file."""
+    from etl.ingest import ingest as run_ingest
+
+    store = _store()
+    try:
+        with _progress(f"ingest {kind}") as update:
+            report = run_ingest(
+                store, kind, file, crs=crs, max_reject_share=max_reject_share,
+                progress=lambda step, frac: update(step, frac),
+            )
+    except ValueError as exc:  # IngestFileError, IngestRejectedError and bad arguments
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(report)
+
+
+@app.command()
+def status() -> None:
+    """Row counts of every table in the configured store."""
+    store = _store()
+    table = Table(title=f"{store!r}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in store.status().items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
+
+@app.command()
+def train(
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Train the legacy rule, the scorecard and gradient boosting; register the chosen model."""
+    from models.training import train_models
+
+    store = _store()
+    report = train_models(store, seed=seed)
+    console.print(report.summary() if hasattr(report, "summary") else report)
+
+
+@app.command()
+def score(
+    model_version: Annotated[str | None, typer.Option(help="Model version; the latest when omitted.")] = None,
+) -> None:
+    """Score every household and write the risk_score table."""
+    from models.scoring import score_households
+
+    store = _store()
+    scores = score_households(store, model_version=model_version)
+    console.print(f"{len(scores):,} households scored")
+
+
+@app.command("model-card")
+def model_card(
+    out_dir: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+) -> None:
+    """Write the model card (HTML with PNG plots)."""
+    from models.card import write_model_card
+
+    store = _store()
+    path = write_model_card(store, out_dir or get_settings().data_dir / "model_card")
+    console.print(f"model card written to {path}")
+
+
+@app.command()
+def demo(
+    force: Annotated[bool, typer.Option(help="Rebuild even when a demo world exists.")] = False,
+) -> None:
+    """Build the demo world on first run (generate, load, demo users, train, score, card)."""
+    from etl.demo import ensure_demo_world
+
+    store = _store()
+    with _progress("demo") as update:
+        built = ensure_demo_world(store, force=force, progress=update)
+    console.print("demo world built" if built else "demo world already present")
+
+
+if __name__ == "__main__":
+    app()

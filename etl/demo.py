@@ -1,0 +1,86 @@
+"""The demo world that ``make run`` builds on first start.
+
+Generate the synthetic world, load it into the configured store, create demo users, train the
+models, score every household and write the model card. A second start finds the scored world
+and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from geodata.settings import Settings, get_settings
+from geodata.store import Store
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, float], None]
+
+
+def demo_world_present(store: Store) -> bool:
+    """True when the store holds households and their risk scores."""
+    return store.count("household") > 0 and store.count("risk_score") > 0
+
+
+def ensure_demo_world(
+    store: Store,
+    *,
+    force: bool = False,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> bool:
+    """Build the demo world unless it is already there.
+
+    Parameters
+    ----------
+    store
+        Initialised target store.
+    force
+        Rebuild even when a scored world exists.
+    settings
+        Settings (demo size, seed, 시도 subset); the process-wide ones when omitted.
+    progress
+        Optional callback ``progress(step, fraction_done)``.
+
+    Returns
+    -------
+    bool
+        True when a world was built, False when one was already present.
+    """
+    from analytics.access_control import ensure_demo_users
+    from etl.generate import generate_world
+    from etl.load import load_world
+    from etl.regions import cached_region_layers
+    from models.card import write_model_card
+    from models.scoring import score_households
+    from models.training import train_models
+
+    settings = settings or get_settings()
+    step = progress or (lambda _s, _f: None)
+    if demo_world_present(store) and not force:
+        return False
+    step("boundaries", 0.0)
+    regions = cached_region_layers()
+    step("generate", 0.15)
+    sido = [c for c in settings.demo_sido.split(",") if c]
+    world = generate_world(settings.demo_households, settings.demo_seed, sido, regions=regions)
+    step("load", 0.35)
+    load_world(store, world)
+    step("demo users", 0.5)
+    ensure_demo_users(store, jurisdictions=_demo_jurisdictions(world))
+    step("train", 0.55)
+    train_models(store, seed=settings.demo_seed)
+    step("score", 0.8)
+    score_households(store)
+    step("model card", 0.9)
+    write_model_card(store, settings.data_dir / "model_card")
+    step("done", 1.0)
+    return True
+
+
+def _demo_jurisdictions(world: dict) -> dict[str, str]:
+    """The 시군구 and 읍면동 with the most households: home of the demo outreach worker/planner."""
+    households = world["household"]
+    emd = households["emd_code"].value_counts().index[0]
+    sigungu = emd[:5]
+    return {"outreach": emd, "planner": sigungu}

@@ -1,0 +1,825 @@
+"""Synthetic world generator: households, people, crisis signals, histories and facilities.
+
+No real household exists in Bokji Atlas. This module makes a synthetic population on the real
+administrative boundaries, calibrated to published Korean statistics (``etl/reference``), with a
+documented latent need process (``docs/data.md``) that drives every observable table:
+
+* each household has a latent need ``need_i(t)`` per month: a stable part from its composition,
+  housing, income and region, plus crisis *episodes* (onset month, duration) whose rate rises in
+  employment-crisis and disaster areas;
+* crisis signals (arrears, cut-offs, medical cost, job loss, ...) appear as runs of months whose
+  probability rises with need, plus background noise that has nothing to do with need;
+* safety-net reports arrive at a rate that rises steeply with need (the legacy rule ignores them);
+* past discovery cycles visit households picked by the legacy rule (count of economic signals)
+  and a random audit sample; the visit outcome depends on the latent need at the visit.
+
+The latent need itself is never written to any table. Everything is vectorised with numpy:
+there is no per-household Python loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from etl.reference_data import designations, facility_types, sido_statistics
+from etl.regions import cached_region_layers
+from geodata.schema import STORAGE_SRID
+from geodata.vocabulary import CRISIS_SOURCES, NON_HOUSING_TYPES, SAFETY_NET_CHANNELS
+
+log = logging.getLogger(__name__)
+
+AS_OF = dt.date(2026, 10, 31)
+N_MONTHS = 24  # 2024-11 .. 2026-10
+FIRST_MONTH = np.datetime64("2024-11", "M")
+CYCLE_MONTHS = np.arange(1, N_MONTHS, 2)  # bi-monthly cycles, index of the cycle month
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class WorldSpec:
+    """Parameters of a synthetic world.
+
+    Parameters
+    ----------
+    households
+        Number of households.
+    seed
+        Seed of the random generator; the same spec gives the same world.
+    sido_codes
+        Restrict the world to these 시도 (all of Korea when empty).
+    audit_rate
+        Share of all households drawn into the random audit sample at every cycle.
+    legacy_threshold
+        Number of distinct economic crisis sources in the three months before a cycle that makes
+        the legacy rule select a household.
+    """
+
+    households: int
+    seed: int = 0
+    sido_codes: tuple[str, ...] = ()
+    audit_rate: float = 0.01
+    legacy_threshold: int = 3
+
+
+class GenerationError(ValueError):
+    """The world cannot be generated with these parameters."""
+
+
+def generate_world(
+    households: int,
+    seed: int = 0,
+    sido_codes: Sequence[str] | None = None,
+    *,
+    audit_rate: float = 0.01,
+    regions: gpd.GeoDataFrame | None = None,
+    progress: Progress | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Generate a synthetic world, one frame per bulk table of the schema.
+
+    Parameters
+    ----------
+    households
+        Number of households (at least 100).
+    seed
+        Random seed; the same arguments give the same world.
+    sido_codes
+        시도 codes to cover; all 17 when ``None`` or empty.
+    audit_rate
+        Share of households drawn into each cycle's random audit sample.
+    regions
+        Prepared region layers (:func:`etl.regions.build_region_layers`); the cached layers
+        under the data folder when omitted.
+    progress
+        Optional callback ``progress(step, fraction_done)``.
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        Frames keyed by table name (``region``, ``designation``, ``household``, ``person``,
+        ``crisis_signal``, ``safety_net_report``, ``benefit_history``, ``discovery_history``,
+        ``consultation``, ``support``, ``facility``); spatial ones are GeoDataFrames in EPSG:4326.
+    """
+    spec = WorldSpec(households, seed, tuple(sido_codes or ()), audit_rate)
+    layers = regions if regions is not None else cached_region_layers()
+    return _Generator(spec, layers, progress or (lambda _s, _f: None)).run()
+
+
+class _Generator:
+    """Holds the intermediate arrays of one generation run."""
+
+    def __init__(self, spec: WorldSpec, regions: gpd.GeoDataFrame, progress: Progress) -> None:
+        if spec.households < 100:
+            raise GenerationError(f"households must be at least 100, not {spec.households}")
+        if not 0 < spec.audit_rate < 0.5:
+            raise GenerationError(f"audit_rate must be in (0, 0.5), not {spec.audit_rate}")
+        self.spec = spec
+        self.layers = regions
+        self.rng = np.random.default_rng(spec.seed)
+        self.progress = progress
+
+    def run(self) -> dict[str, pd.DataFrame]:
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("regions", self._regions),
+            ("households", self._households),
+            ("points", self._points),
+            ("latent need", self._latent_need),
+            ("crisis signals", self._signals),
+            ("safety-net reports", self._reports),
+            ("discovery cycles", self._discovery),
+            ("histories", self._histories),
+            ("persons", self._persons),
+            ("facilities", self._facilities),
+            ("region table", self._region_table),
+        ]
+        for i, (name, step) in enumerate(steps):
+            self.progress(name, i / len(steps))
+            step()
+        self.progress("done", 1.0)
+        return self.tables
+
+    # ------------------------------------------------------------------ regions
+    def _regions(self) -> None:
+        emd = self.layers[self.layers["level"] == "emd"]
+        stats = sido_statistics().set_index("sido_code")
+        codes = self.spec.sido_codes or tuple(stats.index)
+        unknown = sorted(set(codes) - set(stats.index))
+        if unknown:
+            raise GenerationError(f"unknown sido codes {unknown}; known: {sorted(stats.index)}")
+        emd = emd[emd["sido_code"].isin(codes)].reset_index(drop=True)
+        self.emd = emd
+        self.stats = stats.loc[list(codes)]
+        rng = self.rng
+        n = len(emd)
+        # Relative household weight of each 읍면동: dense 동 in cities, sparse 면 in the country.
+        suffix = emd["name"].str[-1].to_numpy()
+        base = np.select(
+            [suffix == "면", suffix == "읍", emd["urban_class"].to_numpy() == "대도시"],
+            [700.0, 3500.0, 9000.0],
+            default=6000.0,
+        )
+        self.emd_weight = base * rng.lognormal(0.0, 0.6, n)
+        # Synthetic regional characteristics (marked synthetic in docs/data.md).
+        is_city_dong = (suffix == "동") | (suffix == "가")
+        self.emd_nonhousing = np.clip(
+            np.where(is_city_dong, 0.012, 0.018) * rng.lognormal(0.0, 0.8, n), 0.0, 0.25
+        )
+        self.emd_multicultural = np.clip(0.017 * rng.lognormal(0.0, 0.7, n), 0.0, 0.2)
+        self.emd_effect = rng.normal(0.0, 0.35, n)  # unobserved neighbourhood deprivation
+
+    def _households(self) -> None:
+        rng, spec, emd = self.rng, self.spec, self.emd
+        sido_share = self.stats["households_2023"].to_numpy(float)
+        sido_share /= sido_share.sum()
+        per_sido = rng.multinomial(spec.households, sido_share)
+        emd_idx_parts = []
+        for code, n_sido in zip(self.stats.index, per_sido, strict=True):
+            rows = np.flatnonzero(emd["sido_code"].to_numpy() == code)
+            w = self.emd_weight[rows] / self.emd_weight[rows].sum()
+            counts = rng.multinomial(n_sido, w)
+            emd_idx_parts.append(np.repeat(rows, counts))
+        emd_idx = np.concatenate(emd_idx_parts)
+        n = len(emd_idx)
+        self.n = n
+        self.emd_idx = emd_idx
+        sido = emd["sido_code"].to_numpy()[emd_idx]
+        st = self.stats.loc[sido]
+        single = st["single_person_share"].to_numpy(float)
+        eld_single = st["elderly_single_share"].to_numpy(float)
+        # Household type probabilities per household (rows sum to one).
+        other_single = np.clip(single - eld_single, 0.0, None)
+        probs = np.column_stack(
+            [
+                eld_single,
+                other_single * 0.45,  # single_middle
+                other_single * 0.55,  # single_young
+                np.full(n, 0.11),  # elderly_couple
+                np.full(n, 0.055),  # single_parent
+                np.full(n, 0.24),  # couple_children
+                np.full(n, 0.13),  # couple
+                np.zeros(n),  # other (remainder)
+            ]
+        )
+        probs[:, 7] = np.clip(1.0 - probs[:, :7].sum(axis=1), 0.02, None)
+        probs /= probs.sum(axis=1, keepdims=True)
+        types = np.array(
+            ["single_elderly", "single_middle", "single_young", "elderly_couple",
+             "single_parent", "couple_children", "couple", "other"]
+        )
+        htype = types[_choice_rows(rng, probs)]
+        size = np.ones(n, dtype=np.int16)
+        size[htype == "elderly_couple"] = 2
+        size[htype == "couple"] = 2
+        size[htype == "single_parent"] = 2 + rng.binomial(2, 0.3, (htype == "single_parent").sum())
+        cc = htype == "couple_children"
+        size[cc] = 3 + rng.binomial(2, 0.35, cc.sum())
+        ot = htype == "other"
+        size[ot] = 2 + rng.binomial(3, 0.3, ot.sum())
+        head_age = np.select(
+            [htype == "single_elderly", htype == "elderly_couple", htype == "single_young",
+             htype == "single_middle"],
+            [rng.integers(65, 95, n), rng.integers(65, 90, n), rng.integers(20, 40, n),
+             rng.integers(40, 65, n)],
+            default=rng.integers(28, 70, n),
+        ).astype(np.int16)
+        n_children = np.where(np.isin(htype, ["single_parent", "couple_children"]), size - np.where(htype == "single_parent", 1, 2), 0)
+        n_children = np.where(ot, rng.binomial(np.maximum(size - 2, 0), 0.4), n_children)
+        n_elderly = np.select(
+            [htype == "single_elderly", htype == "elderly_couple"], [1, 2],
+            default=np.where(ot, rng.binomial(1, 0.35, n), (head_age >= 65).astype(int)),
+        )
+        n_adults = size - n_children
+        n_elderly = np.minimum(n_elderly, n_adults)
+        n_disabled = rng.binomial(size, np.where(head_age >= 65, 0.09, 0.04))
+        multicultural = rng.random(n) < self.emd_multicultural[emd_idx] * 1.2
+        self.htype, self.size, self.head_age = htype, size.astype(np.int16), head_age
+        self.n_children = n_children.astype(np.int16)
+        self.n_elderly = n_elderly.astype(np.int16)
+        self.n_disabled = n_disabled.astype(np.int16)
+        self.multicultural = multicultural
+        self._housing_and_money()
+
+    def _housing_and_money(self) -> None:
+        rng, n, emd = self.rng, self.n, self.emd
+        urban = emd["urban_class"].to_numpy()[self.emd_idx]
+        nonhousing = rng.random(n) < self.emd_nonhousing[self.emd_idx] * np.where(
+            np.isin(self.htype, ["single_middle", "single_young", "single_elderly"]), 1.8, 0.4
+        )
+        city = urban != "농어촌"
+        nh_kind = np.where(
+            city,
+            np.where(rng.random(n) < 0.75, "gosiwon", "jjokbang"),
+            np.where(rng.random(n) < 0.55, "vinyl_house", "container"),
+        )
+        p_apartment = np.select([urban == "대도시", urban == "중소도시"], [0.55, 0.6], default=0.3)
+        u = rng.random(n)
+        regular = np.where(
+            u < p_apartment, "apartment",
+            np.where(u < p_apartment + 0.2, "row_house",
+                     np.where(u < p_apartment + 0.24, "officetel", "detached")),
+        )
+        housing = np.where(nonhousing, nh_kind, regular)
+        is_nh = np.isin(housing, list(NON_HOUSING_TYPES))
+        v = rng.random(n)
+        owner_p = np.clip(0.25 + 0.006 * (self.head_age - 30), 0.1, 0.8)
+        tenure = np.where(
+            v < owner_p, "owner",
+            np.where(v < owner_p + 0.14, "jeonse",
+                     np.where(v < owner_p + 0.14 + 0.06, "public_rental",
+                              np.where(v < 0.98, "monthly_rent", "free"))),
+        )
+        tenure = np.where(is_nh, np.where(rng.random(n) < 0.85, "monthly_rent", "free"), tenure)
+        # Monthly income (KRW): log-normal, lower for older single people and non-housing.
+        log_mu = (
+            np.log(3_600_000)
+            + 0.35 * np.log(self.size)
+            - np.select([self.htype == "single_elderly", self.htype == "elderly_couple"], [1.0, 0.6], 0.0)
+            - 0.5 * is_nh
+            - 0.15 * (self.n_disabled > 0)
+            - 0.25 * (self.htype == "single_parent")
+        )
+        income = np.exp(rng.normal(log_mu, 0.65))
+        income[rng.random(n) < 0.04] = 0.0
+        owner = tenure == "owner"
+        prop_res = np.where(owner, np.exp(rng.normal(np.log(280_000_000), 0.8, n)), 0.0)
+        prop_res = np.where(tenure == "jeonse", np.exp(rng.normal(np.log(150_000_000), 0.6, n)), prop_res)
+        prop_gen = np.where(rng.random(n) < 0.12, np.exp(rng.normal(np.log(60_000_000), 1.0, n)), 0.0)
+        fin = np.exp(rng.normal(np.log(np.maximum(income, 300_000) * 4), 1.1))
+        car = np.where(rng.random(n) < 0.6 - 0.3 * is_nh, np.exp(rng.normal(np.log(12_000_000), 0.7, n)), 0.0)
+        debt = np.where(rng.random(n) < 0.45, np.exp(rng.normal(np.log(40_000_000), 1.2, n)), 0.0)
+        self.housing, self.tenure, self.is_nonhousing = housing, tenure, is_nh
+        self.income = np.round(income, -3)
+        self.prop_res, self.prop_gen = np.round(prop_res, -4), np.round(prop_gen, -4)
+        self.fin, self.car, self.debt = np.round(fin, -3), np.round(car, -4), np.round(debt, -4)
+
+    def _points(self) -> None:
+        """A point for every household, uniform inside its 읍면동 (vectorised rejection sampling)."""
+        geoms = self.emd.geometry.to_numpy()
+        shapely.prepare(geoms)
+        bounds = shapely.bounds(geoms)
+        idx = self.emd_idx
+        x = np.empty(self.n)
+        y = np.empty(self.n)
+        todo = np.arange(self.n)
+        for _ in range(60):
+            b = bounds[idx[todo]]
+            tx = self.rng.uniform(b[:, 0], b[:, 2])
+            ty = self.rng.uniform(b[:, 1], b[:, 3])
+            ok = shapely.contains_xy(geoms[idx[todo]], tx, ty)
+            x[todo[ok]], y[todo[ok]] = tx[ok], ty[ok]
+            todo = todo[~ok]
+            if len(todo) == 0:
+                break
+        if len(todo):  # extremely thin polygons: fall back to a point surely inside
+            pts = shapely.point_on_surface(geoms[idx[todo]])
+            x[todo], y[todo] = shapely.get_x(pts), shapely.get_y(pts)
+        self.x, self.y = np.round(x, 6), np.round(y, 6)
+
+    # ------------------------------------------------------------------ latent process
+    def _latent_need(self) -> None:
+        """Stable need plus crisis episodes; ``need[i, t]`` over the 24 months (never stored)."""
+        rng, n = self.rng, self.n
+        sigungu = self.emd["sigungu_code"].to_numpy()[self.emd_idx]
+        self.sigungu = sigungu
+        low_income = np.clip((1_500_000 - self.income) / 1_500_000, 0, 1)
+        stable = (
+            -2.3
+            + 1.3 * low_income
+            + 0.6 * (self.htype == "single_elderly")
+            + 0.35 * (self.htype == "single_middle")
+            + 0.45 * (self.htype == "single_parent")
+            + 0.5 * (self.n_disabled > 0)
+            + 0.8 * self.is_nonhousing
+            + 0.2 * self.multicultural
+            + 0.35 * (self.tenure == "monthly_rent")
+            - 0.4 * (self.tenure == "owner")
+            + self.emd_effect[self.emd_idx]
+            + rng.normal(0, 0.4, n)
+        )
+        months = FIRST_MONTH + np.arange(N_MONTHS)
+        designated = self._designation_matrix(sigungu, months)
+        # Episodes: a household may enter a crisis in some month (rate higher when the need is
+        # already high and in designated areas); an episode lasts a geometric number of months.
+        rate = 0.012 * np.exp(0.9 * (stable + 2.3))
+        onset = np.full(n, 10_000)
+        duration = rng.geometric(1 / 9, n)
+        for t in range(-12, N_MONTHS):  # 36 vectorised steps over all households
+            boost = designated[:, t] if t >= 0 else 0.0
+            hit = (onset == 10_000) & (rng.random(n) < rate * (1 + 2.0 * boost))
+            onset[hit] = t
+        t_idx = np.arange(N_MONTHS)[None, :]
+        in_episode = (t_idx >= onset[:, None]) & (t_idx < (onset + duration)[:, None])
+        severity = rng.gamma(3.0, 0.7, n)
+        logit = stable[:, None] + in_episode * severity[:, None] + 0.6 * designated
+        self.need = (1 / (1 + np.exp(-logit))).astype(np.float32)
+        self.onset, self.duration, self.in_episode = onset, duration, in_episode
+        self.designated = designated
+
+    def _designation_matrix(self, sigungu: np.ndarray, months: np.ndarray) -> np.ndarray:
+        """1.0 where the household's 시군구 is an employment-crisis or disaster area that month."""
+        des = designations()
+        out = np.zeros((self.n, len(months)), dtype=np.float32)
+        codes, inverse = np.unique(sigungu, return_inverse=True)
+        per_code = np.zeros((len(codes), len(months)), dtype=np.float32)
+        pos = {c: i for i, c in enumerate(codes)}
+        month_start = months.astype("datetime64[D]")
+        for row in des.itertuples(index=False):  # ~100 designations, not households
+            if row.sigungu_code not in pos:
+                continue
+            start = np.datetime64(row.start_date, "D")
+            end = np.datetime64(row.end_date, "D") if pd.notna(row.end_date) else np.datetime64("2100-01-01")
+            active = (month_start >= start.astype("datetime64[M]")) & (month_start <= end)
+            weight = 1.0 if row.kind == "special_disaster" else 0.5
+            per_code[pos[row.sigungu_code]] = np.maximum(per_code[pos[row.sigungu_code]], active * weight)
+        out[:] = per_code[inverse]
+        self.disaster_months = {
+            c: np.flatnonzero(per_code[pos[c]] >= 1.0) for c in codes if (per_code[pos[c]] >= 1.0).any()
+        }
+        return out
+
+    def _signals(self) -> None:
+        """Runs of months with a signal per (household, source): need-driven plus noise."""
+        rng, n = self.rng, self.n
+        peak_need = self.need.max(axis=1)
+        frames = []
+        base_rates = {
+            "electricity_arrears": 0.05, "water_arrears": 0.04, "gas_arrears": 0.045,
+            "utility_cutoff": 0.012, "health_insurance_arrears": 0.06, "pension_arrears": 0.04,
+            "telecom_arrears": 0.07, "rent_arrears": 0.03, "financial_delinquency": 0.05,
+            "catastrophic_medical": 0.012, "job_loss": 0.02, "disaster_damage": 0.0,
+        }
+        amount_scale = {
+            "electricity_arrears": 60_000, "water_arrears": 30_000, "gas_arrears": 50_000,
+            "health_insurance_arrears": 90_000, "pension_arrears": 150_000,
+            "telecom_arrears": 70_000, "rent_arrears": 350_000,
+            "financial_delinquency": 2_500_000, "catastrophic_medical": 3_000_000,
+        }
+        episode_start = np.clip(self.onset, 0, N_MONTHS - 1)
+        has_episode = self.onset < N_MONTHS
+        for src in CRISIS_SOURCES:
+            if src.code == "disaster_damage":
+                frames.append(self._disaster_signals())
+                continue
+            base = base_rates[src.code]
+            if src.code == "rent_arrears":
+                base_vec = np.where(np.isin(self.tenure, ["monthly_rent", "public_rental"]), base * 2, base * 0.2)
+            else:
+                base_vec = np.full(n, base)
+            # need-driven run tied to the episode, and a noise run unrelated to need
+            p_need = np.clip(base_vec * 9 * peak_need * has_episode, 0, 0.9)
+            p_noise = base_vec * 0.35
+            for p, tied in ((p_need, True), (p_noise, False)):
+                hit = np.flatnonzero(rng.random(n) < p)
+                if len(hit) == 0:
+                    continue
+                if tied:
+                    start = episode_start[hit] + rng.integers(0, 3, len(hit))
+                    length = np.minimum(rng.geometric(1 / 5, len(hit)), self.duration[hit] + 2)
+                else:
+                    start = rng.integers(-6, N_MONTHS, len(hit))
+                    length = rng.geometric(1 / 2.5, len(hit))
+                frames.append(self._run_rows(src.code, hit, start, length, amount_scale.get(src.code)))
+        signals = pd.concat(frames, ignore_index=True)
+        signals = signals.drop_duplicates(["household_id", "source", "month"])
+        self.signals = signals.sort_values(["household_id", "month", "source"], ignore_index=True)
+
+    def _run_rows(
+        self, source: str, hit: np.ndarray, start: np.ndarray, length: np.ndarray, scale: float | None
+    ) -> pd.DataFrame:
+        """Expand (household, start, length) runs into one row per month inside the window."""
+        start = np.clip(start, -12, N_MONTHS)
+        end = np.minimum(start + length, N_MONTHS)
+        start = np.maximum(start, 0)
+        keep = end > start
+        hit, start, end = hit[keep], start[keep], end[keep]
+        reps = end - start
+        hh = np.repeat(hit, reps)
+        offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+        month_idx = np.repeat(start, reps) + offset
+        if scale is None:
+            value = np.ones(len(hh))
+        else:  # arrears accumulate month by month
+            unit = np.repeat(self.rng.lognormal(np.log(scale), 0.5, len(hit)), reps)
+            value = np.round(unit * (offset + 1), -2)
+        return pd.DataFrame(
+            {
+                "household_id": hh.astype(np.int64) + 1,
+                "source": source,
+                "month": (FIRST_MONTH + month_idx).astype("datetime64[D]").astype("datetime64[ns]"),
+                "value": value,
+            }
+        )
+
+    def _disaster_signals(self) -> pd.DataFrame:
+        """Disaster damage in the month a special disaster area is designated (a share of homes)."""
+        rows = []
+        for code, months in self.disaster_months.items():
+            members = np.flatnonzero(self.sigungu == code)
+            first = months[0]
+            hit = members[self.rng.random(len(members)) < 0.08]
+            rows.append(self._run_rows("disaster_damage", hit, np.full(len(hit), first), np.ones(len(hit), int), None))
+        if not rows:
+            return pd.DataFrame({"household_id": [], "source": [], "month": [], "value": []})
+        return pd.concat(rows, ignore_index=True)
+
+    def _reports(self) -> None:
+        """Safety-net reports: a Poisson count per month whose rate rises steeply with need."""
+        rng = self.rng
+        rate = 0.0015 + 0.06 * self.need**2
+        counts = rng.poisson(rate)
+        hh, month = np.nonzero(counts)
+        n = len(hh)
+        channel_codes = np.array([c.code for c in SAFETY_NET_CHANNELS])
+        channel = channel_codes[rng.choice(len(channel_codes), n, p=[0.35, 0.2, 0.2, 0.1, 0.15])]
+        day = rng.integers(0, 28, n)
+        reported = (FIRST_MONTH + month).astype("datetime64[D]") + day
+        self.reports = pd.DataFrame(
+            {
+                "report_id": np.arange(1, n + 1, dtype=np.int64),
+                "household_id": hh.astype(np.int64) + 1,
+                "channel": channel,
+                "reported_on": reported.astype("datetime64[ns]"),
+                "note": None,
+            }
+        )
+
+    # ------------------------------------------------------------------ labels
+    def _economic_counts(self) -> np.ndarray:
+        """Distinct economic sources with a signal in the 3 months before each cycle month."""
+        economic = [s.code for s in CRISIS_SOURCES if s.economic]
+        sig = self.signals[self.signals["source"].isin(economic)]
+        hh = sig["household_id"].to_numpy() - 1
+        m = ((sig["month"].to_numpy().astype("datetime64[M]") - FIRST_MONTH).astype(int))
+        src = pd.factorize(sig["source"])[0]
+        counts = np.zeros((len(CYCLE_MONTHS), self.n), dtype=np.int16)
+        for c, cm in enumerate(CYCLE_MONTHS):  # 12 cycles
+            inwin = (m >= cm - 3) & (m < cm)
+            pairs = np.unique(hh[inwin].astype(np.int64) * 64 + src[inwin])
+            np.add.at(counts[c], pairs // 64, 1)
+        return counts
+
+    def _discovery(self) -> None:
+        """Legacy-rule selections plus a random audit sample at every cycle, with outcomes."""
+        rng, spec = self.rng, self.spec
+        counts = self._economic_counts()
+        rows = []
+        for c, cm in enumerate(CYCLE_MONTHS):
+            legacy = np.flatnonzero(counts[c] >= spec.legacy_threshold)
+            audit = np.flatnonzero(rng.random(self.n) < spec.audit_rate)
+            audit = np.setdiff1d(audit, legacy)
+            for sel, hh in (("legacy_rule", legacy), ("audit_sample", audit)):
+                rows.append(pd.DataFrame({"hh": hh, "cycle": cm, "selection": sel, "count": counts[c, hh]}))
+        visits = pd.concat(rows, ignore_index=True)
+        hh = visits["hh"].to_numpy()
+        cm = visits["cycle"].to_numpy()
+        need_now = self.need[hh, cm]
+        unreachable_p = 0.06 + 0.18 * self.is_nonhousing[hh] + 0.05 * (self.htype[hh] == "single_young")
+        supported_p = 1 / (1 + np.exp(-(9.0 * (need_now - 0.42))))
+        u = rng.random(len(hh))
+        outcome = np.where(
+            u < unreachable_p, "unreachable",
+            np.where(rng.random(len(hh)) < supported_p, "supported", "not_eligible"),
+        )
+        cycle_date = (FIRST_MONTH + cm).astype("datetime64[D]")
+        outcome_date = cycle_date + rng.integers(5, 40, len(hh))
+        self.visits = visits
+        self.discovery = pd.DataFrame(
+            {
+                "discovery_id": np.arange(1, len(hh) + 1, dtype=np.int64),
+                "household_id": hh.astype(np.int64) + 1,
+                "cycle_date": cycle_date.astype("datetime64[ns]"),
+                "selection": visits["selection"].to_numpy(),
+                "legacy_signal_count": visits["count"].to_numpy().astype(np.int16),
+                "outcome": outcome,
+                "outcome_date": outcome_date.astype("datetime64[ns]"),
+            }
+        )
+
+    def _histories(self) -> None:
+        """수혜 (benefits), 상담 (consultations) and 지원 (support) histories."""
+        rng, n = self.rng, self.n
+        hid = np.arange(1, n + 1, dtype=np.int64)
+        stable_need = self.need[:, 0]
+        # Basic livelihood: about 8% of households (1.788M of 22.07M), concentrated in need.
+        p_blsa = np.clip(0.02 + 0.35 * stable_need, 0, 0.9)
+        p_blsa *= 0.081 / p_blsa.mean()
+        benefit_parts = []
+        for programme, p in (
+            ("기초생활보장 생계급여", p_blsa * 0.6),
+            ("기초생활보장 의료급여", p_blsa * 0.75),
+            ("기초생활보장 주거급여", p_blsa * 0.9),
+            ("기초연금", (self.n_elderly > 0) * 0.68),
+            ("장애인연금", (self.n_disabled > 0) * 0.2),
+            ("한부모가족 지원", (self.htype == "single_parent") * 0.3),
+        ):
+            take = np.flatnonzero(rng.random(n) < p)
+            start = np.datetime64("2015-01-01") + rng.integers(0, 3900, len(take))
+            ended = rng.random(len(take)) < 0.15
+            end = np.where(ended, start + rng.integers(90, 1500, len(take)), np.datetime64("NaT"))
+            benefit_parts.append(pd.DataFrame({"household_id": hid[take], "programme": programme,
+                                               "start_date": start, "end_date": end}))
+        benefit = pd.concat(benefit_parts, ignore_index=True)
+        benefit.insert(0, "benefit_id", np.arange(1, len(benefit) + 1, dtype=np.int64))
+        self.benefit = benefit
+        reached = self.discovery[self.discovery["outcome"] != "unreachable"]
+        topics = np.array(["생계", "주거", "의료", "고용", "돌봄", "정신건강", "채무"])
+        consult = pd.DataFrame(
+            {
+                "household_id": reached["household_id"].to_numpy(),
+                "consulted_on": reached["outcome_date"].to_numpy(),
+                "channel": rng.choice(np.array(["visit", "phone", "office"]), len(reached), p=[0.6, 0.3, 0.1]),
+                "topic": topics[rng.integers(0, len(topics), len(reached))],
+            }
+        )
+        consult.insert(0, "consultation_id", np.arange(1, len(consult) + 1, dtype=np.int64))
+        self.consult = consult
+        sup = self.discovery[self.discovery["outcome"] == "supported"]
+        kind = rng.choice(np.array(["public", "private", "emergency"]), len(sup), p=[0.35, 0.5, 0.15])
+        programme = np.select(
+            [kind == "public", kind == "emergency"], ["기초생활보장", "긴급복지 생계지원"], "민간 후원 연계"
+        )
+        self.support = pd.DataFrame(
+            {
+                "support_id": np.arange(1, len(sup) + 1, dtype=np.int64),
+                "household_id": sup["household_id"].to_numpy(),
+                "supported_on": (sup["outcome_date"].to_numpy() + np.timedelta64(7, "D")),
+                "kind": kind,
+                "programme": programme,
+                "amount_krw": np.round(rng.lognormal(np.log(700_000), 0.5, len(sup)), -3),
+            }
+        )
+
+    # ------------------------------------------------------------------ persons
+    def _persons(self) -> None:
+        """Members with synthetic Korean names and masked resident registration numbers."""
+        rng = self.rng
+        size = self.size.astype(np.int64)
+        hh = np.repeat(np.arange(self.n), size)
+        pos = np.arange(len(hh)) - np.repeat(np.cumsum(size) - size, size)
+        htype = self.htype[hh]
+        n_child = self.n_children[hh]
+        n_adult = size[hh] - n_child
+        relation = np.where(pos == 0, "head", np.where((pos == 1) & (n_adult >= 2), "spouse",
+                            np.where(pos >= n_adult, "child", "other")))
+        head_age = self.head_age[hh].astype(int)
+        age = np.where(relation == "head", head_age,
+                       np.where(relation == "spouse", head_age + rng.integers(-4, 5, len(hh)),
+                                np.where(relation == "child", rng.integers(0, 18, len(hh)),
+                                         np.where(htype == "other", rng.integers(60, 92, len(hh)), head_age))))
+        age = np.clip(age, 0, 100)
+        birth_year = (AS_OF.year - age).astype(np.int16)
+        sex = np.where(rng.random(len(hh)) < np.where(htype == "single_elderly", 0.72, 0.5), "F", "M")
+        sex = np.where(relation == "spouse", np.where(sex[np.maximum(np.arange(len(hh)) - 1, 0)] == "M", "F", "M"), sex)
+        disabled = np.zeros(len(hh), dtype=bool)
+        # distribute the household's disabled count over its first members
+        disabled[pos < self.n_disabled[hh]] = True
+        disability = np.where(disabled, np.where(rng.random(len(hh)) < 0.38, "severe", "mild"), "none")
+        names = _korean_names(rng, len(hh), sex)
+        month = rng.integers(1, 13, len(hh))
+        day = rng.integers(1, 29, len(hh))
+        gender_digit = np.where(birth_year >= 2000, np.where(sex == "M", 3, 4), np.where(sex == "M", 1, 2))
+        rrn = (
+            pd.Series(birth_year % 100).astype(str).str.zfill(2)
+            + pd.Series(month).astype(str).str.zfill(2)
+            + pd.Series(day).astype(str).str.zfill(2)
+            + "-" + pd.Series(gender_digit).astype(str) + "******"
+        )
+        self.persons = pd.DataFrame(
+            {
+                "person_id": np.arange(1, len(hh) + 1, dtype=np.int64),
+                "household_id": hh.astype(np.int64) + 1,
+                "name": names,
+                "rrn_masked": rrn.to_numpy(),
+                "birth_year": birth_year,
+                "sex": sex,
+                "disability": disability,
+                "relation": relation,
+            }
+        )
+
+    # ------------------------------------------------------------------ facilities
+    def _facilities(self) -> None:
+        """Facilities of the 56 standard types, placed where their target group lives."""
+        rng = self.rng
+        types = facility_types()
+        scale = self.n / 22_073_000
+        counts = rng.poisson(types["national_count"].to_numpy(float) * scale)
+        # every type exists at least once in a world of any size, so every page has something
+        counts = np.maximum(counts, 1)
+        type_idx = np.repeat(np.arange(len(types)), counts)
+        group = types["demand_group"].to_numpy()[type_idx]
+        weights = {
+            "pop_65plus": self.n_elderly.astype(float),
+            "disabled": self.n_disabled.astype(float),
+            "pop_0_17": self.n_children.astype(float),
+            "households_in_need": self.need[:, -1].astype(float),
+            "all": self.size.astype(float),
+        }
+        anchor = np.empty(len(type_idx), dtype=np.int64)
+        for g in np.unique(group):
+            sel = np.flatnonzero(group == g)
+            w = weights.get(g, weights["all"]) + 1e-3
+            anchor[sel] = rng.choice(self.n, len(sel), p=w / w.sum())
+        # jitter around the anchor household (~150 m) so a facility is not on a home
+        lon = self.x[anchor] + rng.normal(0, 0.0015, len(anchor))
+        lat = self.y[anchor] + rng.normal(0, 0.0012, len(anchor))
+        emd_i = self.emd_idx[anchor]
+        typical = types["typical_capacity"].to_numpy(float)[type_idx]
+        lo = types["capacity_iqr_low"].to_numpy(float)[type_idx]
+        hi = types["capacity_iqr_high"].to_numpy(float)[type_idx]
+        sigma = np.log(np.maximum(hi, 1) / np.maximum(lo, 1)) / 1.35
+        capacity = np.where(typical > 0, np.maximum(1, np.round(rng.lognormal(np.log(np.maximum(typical, 1)), np.maximum(sigma, 0.1)))), 0)
+        occupancy = rng.beta(8, 2, len(type_idx))
+        current = np.minimum(capacity, np.round(capacity * occupancy * rng.uniform(0.9, 1.15, len(type_idx))))
+        emd = self.emd
+        name = emd["name"].to_numpy()[emd_i] + " " + types["type_name"].to_numpy()[type_idx]
+        # disambiguate repeated names within an 읍면동 with a number, as real registries do
+        dup_rank = pd.Series(name).groupby(name).cumcount().to_numpy()
+        name = np.where(dup_rank > 0, name + " " + (dup_rank + 1).astype(str) + "호", name)
+        address = emd["full_name"].to_numpy()[emd_i] + " " + rng.integers(1, 900, len(type_idx)).astype(str)
+        self.facility = gpd.GeoDataFrame(
+            {
+                "facility_id": np.arange(1, len(type_idx) + 1, dtype=np.int64),
+                "name": name,
+                "type_code": types["type_code"].to_numpy()[type_idx],
+                "type_name": types["type_name"].to_numpy()[type_idx],
+                "target_group": types["target_group"].to_numpy()[type_idx],
+                "function": types["function"].to_numpy()[type_idx],
+                "capacity": capacity.astype(np.int64),
+                "current_users": current.astype(np.int64),
+                "address": address,
+                "emd_code": emd["code"].to_numpy()[emd_i],
+                "sigungu_code": emd["sigungu_code"].to_numpy()[emd_i],
+                "sido_code": emd["sido_code"].to_numpy()[emd_i],
+            },
+            geometry=shapely.points(np.round(lon, 6), np.round(lat, 6)),
+            crs=STORAGE_SRID,
+        )
+
+    # ------------------------------------------------------------------ outputs
+    def _region_table(self) -> None:
+        """Region rows of every level with characteristics aggregated from the world."""
+        emd = self.emd
+        per_emd = pd.DataFrame(
+            {
+                "code": emd["code"].to_numpy()[self.emd_idx],
+                "population": self.size,
+                "pop_0_17": self.n_children,
+                "pop_65plus": self.n_elderly,
+                "pop_disabled": self.n_disabled,
+                "households": 1,
+            }
+        ).groupby("code").sum()
+        frames = []
+        for level in ("sido", "sigungu", "emd"):
+            layer = self.layers[self.layers["level"] == level]
+            if self.spec.sido_codes:
+                layer = layer[layer["sido_code"].isin(self.spec.sido_codes)]
+            layer = layer.reset_index(drop=True)
+            key = {"sido": "sido_code", "sigungu": "sigungu_code", "emd": "code"}[level]
+            agg = per_emd.copy()
+            agg.index = emd.set_index("code").loc[agg.index, key].to_numpy() if level != "emd" else agg.index
+            agg = agg.groupby(level=0).sum()
+            layer = layer.join(agg, on="code")
+            for col in agg.columns:
+                layer[col] = layer[col].fillna(0).astype(np.int64)
+            frames.append(layer)
+        region = pd.concat(frames, ignore_index=True)
+        emd_pos = {c: i for i, c in enumerate(emd["code"])}
+        nh = np.full(len(region), np.nan)
+        mc = np.full(len(region), np.nan)
+        is_emd = region["level"].to_numpy() == "emd"
+        idx = np.array([emd_pos.get(c, -1) for c in region.loc[is_emd, "code"]])
+        nh[np.flatnonzero(is_emd)[idx >= 0]] = self.emd_nonhousing[idx[idx >= 0]]
+        mc[np.flatnonzero(is_emd)[idx >= 0]] = self.emd_multicultural[idx[idx >= 0]]
+        region["nonhousing_share"] = np.round(nh, 4)
+        region["multicultural_share"] = np.round(mc, 4)
+        self.region = gpd.GeoDataFrame(region, geometry="geometry", crs=STORAGE_SRID)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The generated world as frames keyed by table name."""
+        des = designations()
+        designation = pd.DataFrame(
+            {
+                "designation_id": np.arange(1, len(des) + 1),
+                "kind": des["kind"].astype(str).to_numpy(),
+                "sigungu_code": des["sigungu_code"].astype(str).to_numpy(),
+                "start_date": des["start_date"].to_numpy(),
+                "end_date": des["end_date"].to_numpy(),
+                "event": des["event"].astype(str).to_numpy(),
+                "source": des["source"].astype(str).to_numpy(),
+            }
+        )
+        emd = self.emd
+        household = gpd.GeoDataFrame(
+            {
+                "household_id": np.arange(1, self.n + 1, dtype=np.int64),
+                "emd_code": emd["code"].to_numpy()[self.emd_idx],
+                "sigungu_code": self.sigungu,
+                "sido_code": emd["sido_code"].to_numpy()[self.emd_idx],
+                "size": self.size,
+                "n_elderly": self.n_elderly,
+                "n_children": self.n_children,
+                "n_disabled": self.n_disabled,
+                "head_age": self.head_age,
+                "household_type": self.htype,
+                "is_multicultural": self.multicultural,
+                "housing_type": self.housing,
+                "tenure": self.tenure,
+                "income_monthly_krw": self.income,
+                "property_residential_krw": self.prop_res,
+                "property_general_krw": self.prop_gen,
+                "financial_assets_krw": self.fin,
+                "car_value_krw": self.car,
+                "debt_krw": self.debt,
+            },
+            geometry=shapely.points(self.x, self.y),
+            crs=STORAGE_SRID,
+        )
+        return {
+            "region": self.region,
+            "designation": designation,
+            "household": household,
+            "person": self.persons,
+            "crisis_signal": self.signals,
+            "safety_net_report": self.reports,
+            "benefit_history": self.benefit,
+            "discovery_history": self.discovery,
+            "consultation": self.consult,
+            "support": self.support,
+            "facility": self.facility,
+        }
+
+
+def _choice_rows(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
+    """One categorical draw per row of ``probs`` (vectorised inverse CDF)."""
+    cdf = np.cumsum(probs, axis=1)
+    u = rng.random(len(probs))[:, None] * cdf[:, -1:]
+    return (u > cdf).sum(axis=1)
+
+
+_SURNAMES = np.array(list("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형피두감음빈동온호범좌팽승간상시갈서"))
+_SURNAME_P = np.concatenate([[0.215, 0.147, 0.084, 0.047, 0.043, 0.023, 0.021, 0.021, 0.02, 0.02, 0.015,
+                              0.014, 0.014, 0.014, 0.013, 0.012, 0.012, 0.012, 0.011, 0.011, 0.011, 0.01]])
+_GIVEN_M = np.array(list("민준서도현우지훈성진영호재석동건태상철수경민기"))
+_GIVEN_F = np.array(list("서지민수하은영현주윤아연희정미경숙혜유진나예채"))
+
+
+def _korean_names(rng: np.random.Generator, n: int, sex: np.ndarray) -> np.ndarray:
+    """Synthetic Korean names: a surname drawn by published frequency and two given syllables."""
+    k = len(_SURNAME_P)
+    rest = len(_SURNAMES) - k
+    p = np.concatenate([_SURNAME_P, np.full(rest, (1 - _SURNAME_P.sum()) / rest)])
+    surname = _SURNAMES[rng.choice(len(_SURNAMES), n, p=p)]
+    male = sex == "M"
+    first = np.where(male, _GIVEN_M[rng.integers(0, len(_GIVEN_M), n)], _GIVEN_F[rng.integers(0, len(_GIVEN_F), n)])
+    second = np.where(male, _GIVEN_M[rng.integers(0, len(_GIVEN_M), n)], _GIVEN_F[rng.integers(0, len(_GIVEN_F), n)])
+    return (pd.Series(surname) + pd.Series(first) + pd.Series(second)).to_numpy()

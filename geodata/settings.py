@@ -1,0 +1,64 @@
+"""Configuration in one place: every setting comes from an ``ATLAS_*`` environment variable.
+
+Examples
+--------
+>>> from geodata.settings import get_settings
+>>> get_settings().data_dir.name
+'var'
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime settings read from ``ATLAS_*`` environment variables (or a ``.env`` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="ATLAS_", env_file=".env", extra="ignore")
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="PostGIS URL (postgresql+psycopg://...). Unset: the embedded store under data_dir.",
+    )
+    data_dir: Path = Field(default=PROJECT_ROOT / "var", description="Embedded store and artefacts.")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Flask session secret; generated into data_dir when unset."
+    )
+    demo_households: int = Field(default=60_000, ge=100, description="Size of the demo world.")
+    demo_seed: int = Field(default=20261124)
+    demo_sido: str = Field(
+        default="",
+        description="Comma-separated sido codes the demo world covers; empty means all of Korea.",
+    )
+    min_cell_count: int = Field(default=5, ge=1, description="Small-cell suppression threshold.")
+    host: str = "127.0.0.1"
+    port: int = 8050
+    log_level: str = "INFO"
+
+    @property
+    def uses_postgis(self) -> bool:
+        """True when ``ATLAS_DATABASE_URL`` points at PostGIS."""
+        return self.database_url is not None
+
+    @property
+    def embedded_dir(self) -> Path:
+        """Folder of the embedded store (GeoParquet + SQLite)."""
+        return self.data_dir / "store"
+
+    @property
+    def models_dir(self) -> Path:
+        """Folder of versioned model artefacts."""
+        return self.data_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (cached; call ``get_settings.cache_clear()`` in tests)."""
+    return Settings()

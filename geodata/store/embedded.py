@@ -1,0 +1,361 @@
+"""The embedded default store: GeoParquet files for bulk tables, SQLite for operational ones.
+
+Every bulk write goes to a temporary file in the same folder and is swapped in with
+``os.replace`` under a file lock, so readers see the old table or the new one, never half a table.
+Reads are served from an in-process cache of Arrow tables keyed by the file's modification
+time; spatial look-ups use cached KD-trees over EPSG:5179 coordinates.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import shapely
+from pyproj import Transformer
+from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import create_engine, event
+
+from geodata.schema import BULK_TABLES, MEASURE_SRID, OPERATIONAL_TABLES, STORAGE_SRID, Base, table
+from geodata.schema import table as schema_table
+from geodata.store.base import Store, StoreError, StoreInputError, Where
+from geodata.store.frames import (
+    check_table,
+    conform_frame,
+    geometry_columns,
+    primary_key,
+    to_geoframe,
+    validate_columns,
+)
+
+log = logging.getLogger(__name__)
+_TO_5179 = Transformer.from_crs(STORAGE_SRID, MEASURE_SRID, always_xy=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _PointIndex:
+    """KD-tree over a point table's EPSG:5179 coordinates, for one version of the file."""
+
+    xy: np.ndarray
+    tree: cKDTree
+
+
+class EmbeddedStore(Store):
+    """Store in a folder: ``<table>.parquet`` per bulk table and ``operational.sqlite``."""
+
+    kind = "embedded"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            f"sqlite:///{self.root / 'operational.sqlite'}",
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        super().__init__(engine)
+        self._cache: dict[str, tuple[tuple[int, int], pa.Table]] = {}
+        self._index_cache: dict[str, tuple[tuple[int, int], _PointIndex]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"EmbeddedStore({str(self.root)!r})"
+
+    # ------------------------------------------------------------------ lifecycle
+    def init(self) -> None:
+        """Create the SQLite operational tables (bulk tables appear when first written)."""
+        Base.metadata.create_all(self.engine, tables=[table(t) for t in OPERATIONAL_TABLES])
+
+    # ------------------------------------------------------------------ bulk writes
+    def write_frame(
+        self,
+        table: str,
+        frame: pd.DataFrame,
+        *,
+        mode: Literal["replace", "append", "upsert"] = "replace",
+    ) -> int:
+        check_table(table, BULK_TABLES)
+        new = conform_frame(table, frame)
+        with self._write_lock():
+            if mode == "replace":
+                combined = new
+            elif mode in ("append", "upsert"):
+                combined = self._merge(table, new, upsert=(mode == "upsert"))
+            else:
+                raise StoreInputError(f"mode must be replace, append or upsert, not {mode!r}")
+            self._write_parquet(table, combined)
+        log.info("embedded: wrote %d rows to %s (%s)", len(new), table, mode)
+        return len(new)
+
+    def _merge(self, name: str, new: pd.DataFrame, *, upsert: bool) -> pd.DataFrame:
+        path = self._path(name)
+        if not path.exists():
+            return new
+        old = self._read_all(name)
+        pk = primary_key(name)
+        old_keys = pd.MultiIndex.from_frame(old[pk])
+        new_keys = pd.MultiIndex.from_frame(new[pk])
+        if upsert:
+            old = old[~old_keys.isin(new_keys)]
+        elif old_keys.isin(new_keys).any():
+            n = int(old_keys.isin(new_keys).sum())
+            raise StoreInputError(f"table {name!r}: {n} rows to append already exist (keys {pk})")
+        return pd.concat([old, new], ignore_index=True)
+
+    def _read_all(self, name: str) -> pd.DataFrame:
+        frame = self._arrow(name).to_pandas(date_as_object=False)
+        for col in geometry_columns(name):
+            frame[col] = shapely.from_wkb(frame[col].to_numpy())
+        return conform_frame(name, frame)
+
+    def _write_parquet(self, name: str, frame: pd.DataFrame) -> None:
+        path = self._path(name)
+        tmp = path.with_suffix(f".parquet.tmp-{os.getpid()}")
+        geoms = geometry_columns(name)
+        try:
+            if geoms:
+                gdf = gpd.GeoDataFrame(frame, geometry=geoms[0], crs=STORAGE_SRID)
+                for col in geoms[1:]:
+                    gdf[col] = gpd.GeoSeries(frame[col].to_numpy(), crs=STORAGE_SRID)
+                gdf.to_parquet(tmp, index=False, compression="zstd", row_group_size=262_144)
+            else:
+                frame.to_parquet(tmp, index=False, compression="zstd", row_group_size=262_144)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except Exception as exc:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"could not write {name} to {path}: {exc}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        with open(self.root / ".write.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # ------------------------------------------------------------------ bulk reads
+    def read_frame(
+        self,
+        table: str,
+        *,
+        columns: Sequence[str] | None = None,
+        where: Where | None = None,
+    ) -> pd.DataFrame:
+        check_table(table, BULK_TABLES)
+        cols = validate_columns(table, columns)
+        data = self._filtered(table, where)
+        frame = data.select(cols).to_pandas(date_as_object=False)
+        frame = _normalise_dates(frame, table)
+        return to_geoframe(frame, table)
+
+    def count(self, table: str, *, where: Where | None = None) -> int:
+        if table in OPERATIONAL_TABLES:
+            from sqlalchemy import func, select
+
+            with self.session() as session:
+                return int(session.scalar(select(func.count()).select_from(schema_table(table))))
+        check_table(table, BULK_TABLES)
+        return self._filtered(table, where).num_rows
+
+    def _filtered(self, name: str, where: Where | None) -> pa.Table:
+        data = self._arrow(name)
+        if not where:
+            return data
+        validate_columns(name, list(where))
+        mask = None
+        for col, value in where.items():
+            values = _as_list(value)
+            column = data.column(col)
+            cond = pc.is_in(column, value_set=pa.array(values, type=column.type))
+            mask = cond if mask is None else pc.and_(mask, cond)
+        return data.filter(mask)
+
+    def _arrow(self, name: str) -> pa.Table:
+        path = self._path(name)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return _empty_arrow(name)
+        version = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            cached = self._cache.get(name)
+            if cached and cached[0] == version:
+                return cached[1]
+        data = pq.read_table(path)
+        with self._lock:
+            self._cache[name] = (version, data)
+        return data
+
+    def _path(self, name: str) -> Path:
+        return self.root / f"{name}.parquet"
+
+    # ------------------------------------------------------------------ spatial queries
+    def regions(
+        self, level: str, *, parent_code: str | None = None, display: bool = False
+    ) -> gpd.GeoDataFrame:
+        where: dict[str, object] = {"level": level}
+        if parent_code is not None:
+            where["parent_code"] = parent_code
+        frame = self.read_frame("region", where=where)
+        return _with_display(frame, display)
+
+    def households_within(
+        self, area: BaseGeometry, *, columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        data = self._arrow("household")
+        lon, lat = _lonlat(data)
+        minx, miny, maxx, maxy = area.bounds
+        candidates = np.flatnonzero((lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy))
+        inside = candidates[shapely.contains_xy(area, lon[candidates], lat[candidates])]
+        return self._take("household", inside, columns)
+
+    def households_near(
+        self, point: BaseGeometry, *, radius_m: float, columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        index = self._point_index("household")
+        centre = np.array(_TO_5179.transform(point.x, point.y))
+        rows = np.array(sorted(index.tree.query_ball_point(centre, r=radius_m)), dtype=np.int64)
+        frame = self._take("household", rows, columns)
+        frame["distance_m"] = np.hypot(*(index.xy[rows] - centre).T) if len(rows) else []
+        return frame.sort_values("distance_m", kind="stable").reset_index(drop=True)
+
+    def facilities_nearest(
+        self,
+        point: BaseGeometry,
+        *,
+        k: int = 10,
+        type_codes: Sequence[str] | None = None,
+        free_places_only: bool = False,
+    ) -> gpd.GeoDataFrame:
+        if k < 1:
+            raise StoreInputError(f"k must be at least 1, not {k}")
+        data = self._arrow("facility")
+        index = self._point_index("facility")
+        keep = np.ones(data.num_rows, dtype=bool)
+        if type_codes:
+            keep &= pc.is_in(data.column("type_code"), pa.array(list(type_codes))).to_numpy(
+                zero_copy_only=False
+            )
+        if free_places_only:
+            free = pc.subtract(data.column("capacity"), data.column("current_users"))
+            keep &= pc.greater(free, 0).to_numpy(zero_copy_only=False)
+        centre = np.array(_TO_5179.transform(point.x, point.y))
+        rows = _nearest_matching(index, centre, keep, k)
+        frame = self._take("facility", rows, None)
+        frame["distance_m"] = np.hypot(*(index.xy[rows] - centre).T) if len(rows) else []
+        frame["free_places"] = (frame["capacity"] - frame["current_users"]).clip(lower=0)
+        return frame.sort_values("distance_m", kind="stable").reset_index(drop=True)
+
+    def _take(self, name: str, rows: np.ndarray, columns: Sequence[str] | None) -> gpd.GeoDataFrame:
+        cols = validate_columns(name, columns)
+        if "geometry" not in cols:
+            cols = [*cols, "geometry"]
+        data = self._arrow(name).select(cols).take(pa.array(rows, type=pa.int64()))
+        frame = _normalise_dates(data.to_pandas(date_as_object=False), name)
+        return to_geoframe(frame, name)
+
+    def _point_index(self, name: str) -> _PointIndex:
+        data = self._arrow(name)
+        version = self._cache.get(name, ((0, 0), None))[0]
+        with self._lock:
+            cached = self._index_cache.get(name)
+            if cached and cached[0] == version:
+                return cached[1]
+        lon, lat = _lonlat(data)
+        x, y = _TO_5179.transform(lon, lat)
+        xy = np.column_stack([x, y]) if len(lon) else np.empty((0, 2))
+        index = _PointIndex(xy=xy, tree=cKDTree(xy))
+        with self._lock:
+            self._index_cache[name] = (version, index)
+        return index
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _as_list(value: object) -> list[object]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray | pd.Index):
+        return [value]
+    return list(value)
+
+
+def _lonlat(data: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    if data.num_rows == 0:
+        return np.empty(0), np.empty(0)
+    points = shapely.from_wkb(data.column("geometry").to_numpy(zero_copy_only=False))
+    return shapely.get_x(points), shapely.get_y(points)
+
+
+def _nearest_matching(index: _PointIndex, centre: np.ndarray, keep: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` nearest rows with ``keep`` true, querying ever more neighbours."""
+    n = len(index.xy)
+    n_keep = int(keep.sum())
+    if n_keep == 0:
+        return np.empty(0, dtype=np.int64)
+    want = min(k, n_keep)
+    ask = min(n, max(4 * k, int(k * n / max(n_keep, 1)) + k))
+    while True:
+        _, idx = index.tree.query(centre, k=ask)
+        idx = np.atleast_1d(idx)
+        idx = idx[idx < n]
+        hits = idx[keep[idx]]
+        if len(hits) >= want or ask >= n:
+            return hits[:want].astype(np.int64)
+        ask = min(n, ask * 4)
+
+
+def _with_display(frame: gpd.GeoDataFrame, display: bool) -> gpd.GeoDataFrame:
+    if not display:
+        return frame.drop(columns=["display_geometry"], errors="ignore")
+    out = frame.drop(columns=["geometry"]).rename(columns={"display_geometry": "geometry"})
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=STORAGE_SRID)
+
+
+def _normalise_dates(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    from sqlalchemy import Date, DateTime
+
+    for col in table(name).columns:
+        if col.name not in frame.columns:
+            continue
+        if isinstance(col.type, DateTime):
+            frame[col.name] = pd.to_datetime(frame[col.name], utc=True)
+        elif isinstance(col.type, Date):
+            frame[col.name] = pd.to_datetime(frame[col.name]).astype("datetime64[ns]")
+    return frame
+
+
+def _empty_arrow(name: str) -> pa.Table:
+    frame = conform_frame(name, pd.DataFrame({c.name: [] for c in table(name).columns}))
+    for col in geometry_columns(name):
+        frame[col] = pd.Series([], dtype=object)
+    schema_fields = []
+    for col in frame.columns:
+        if col in geometry_columns(name):
+            schema_fields.append(pa.field(col, pa.binary()))
+        else:
+            schema_fields.append(pa.field(col, pa.Schema.from_pandas(frame[[col]], preserve_index=False).field(col).type))
+    return pa.Table.from_pandas(frame, schema=pa.schema(schema_fields), preserve_index=False)

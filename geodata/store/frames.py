@@ -1,0 +1,135 @@
+"""Conversions shared by both stores: schema checks and column types of bulk frames."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Table
+from sqlalchemy.sql.sqltypes import BigInteger, SmallInteger, String, Text
+
+from geodata.schema import SPATIAL_TABLES, STORAGE_SRID, table
+from geodata.store.base import StoreInputError
+
+
+def table_columns(name: str) -> list[str]:
+    """Column names of bulk table ``name`` in schema order."""
+    return [c.name for c in table(name).columns]
+
+
+def primary_key(name: str) -> list[str]:
+    """Primary-key column names of table ``name``."""
+    return [c.name for c in table(name).primary_key.columns]
+
+
+def geometry_columns(name: str) -> tuple[str, ...]:
+    """Geometry column names of ``name`` (empty for non-spatial tables)."""
+    return SPATIAL_TABLES.get(name, ())
+
+
+def conform_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Check ``frame`` against the schema of ``name`` and return it with schema columns and types.
+
+    Raises
+    ------
+    StoreInputError
+        Unknown or missing non-nullable columns, nulls in required columns, duplicate primary
+        keys, or geometry not in EPSG:4326 -- all problems in one message.
+    """
+    tbl = table(name)
+    problems: list[str] = []
+    extra = sorted(set(frame.columns) - {c.name for c in tbl.columns})
+    if extra:
+        problems.append(f"unknown columns {extra}")
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for col in tbl.columns:
+        if col.name in frame.columns:
+            out[col.name] = _coerce(frame[col.name].to_numpy(), col, name)
+        elif col.nullable and not col.primary_key:
+            out[col.name] = pd.Series([None] * len(frame), dtype=_null_dtype(col))
+        else:
+            problems.append(f"missing required column {col.name!r}")
+    if problems:
+        raise StoreInputError(f"table {name!r}: " + "; ".join(problems))
+    for col in tbl.columns:
+        if not col.nullable and out[col.name].isna().any():
+            n = int(out[col.name].isna().sum())
+            problems.append(f"{n} null values in required column {col.name!r}")
+    pk = primary_key(name)
+    if len(out) and out.duplicated(pk).any():
+        problems.append(f"{int(out.duplicated(pk).sum())} duplicate primary keys {pk}")
+    geoms = geometry_columns(name)
+    if geoms and isinstance(frame, gpd.GeoDataFrame):
+        crs = frame.crs
+        if crs is None or crs.to_epsg() != STORAGE_SRID:
+            problems.append(f"geometry CRS is {crs}; reproject to EPSG:{STORAGE_SRID}")
+    if problems:
+        raise StoreInputError(f"table {name!r}: " + "; ".join(problems))
+    return out
+
+
+def _null_dtype(col) -> str:  # noqa: ANN001
+    if isinstance(col.type, Date | DateTime):
+        return "datetime64[ns]"
+    if isinstance(col.type, Float):
+        return "float64"
+    return "object"
+
+
+def _coerce(values: np.ndarray, col, name: str) -> pd.Series | np.ndarray:  # noqa: ANN001
+    """Coerce one column's values to the schema type of ``col``."""
+    typ = col.type
+    if col.name in geometry_columns(name):
+        return np.asarray(values, dtype=object)
+    if isinstance(typ, DateTime):
+        return pd.to_datetime(pd.Series(values), utc=True)
+    if isinstance(typ, Date):
+        return pd.to_datetime(pd.Series(values)).dt.normalize().astype("datetime64[ns]")
+    if isinstance(typ, Boolean):
+        return pd.Series(values).astype("boolean" if col.nullable else bool)
+    if isinstance(typ, BigInteger | SmallInteger | Integer):
+        series = pd.Series(values)
+        if col.nullable and series.isna().any():
+            return series.astype("Int64")
+        return series.astype("int64")
+    if isinstance(typ, Float):
+        return pd.Series(values).astype("float64")
+    if isinstance(typ, String | Text):
+        series = pd.Series(values, dtype=object)
+        return series.where(series.isna(), series.astype(str))
+    return pd.Series(values)
+
+
+def to_geoframe(frame: pd.DataFrame, name: str, *, active: str = "geometry") -> pd.DataFrame:
+    """Turn WKB geometry columns of ``frame`` into shapely and return a GeoDataFrame if any."""
+    geoms = [c for c in geometry_columns(name) if c in frame.columns]
+    if not geoms:
+        return frame
+    for col in geoms:
+        values = frame[col].to_numpy()
+        if len(values) and not isinstance(next((v for v in values if v is not None), None), bytes):
+            continue
+        frame[col] = gpd.GeoSeries(shapely.from_wkb(values), index=frame.index, crs=STORAGE_SRID)
+    geometry = active if active in frame.columns else geoms[0]
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=STORAGE_SRID)
+
+
+def validate_columns(name: str, columns: Sequence[str] | None) -> list[str]:
+    """Return the requested columns (all when ``None``), raising on unknown names."""
+    known = table_columns(name)
+    if columns is None:
+        return known
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise StoreInputError(f"table {name!r} has no columns {unknown}; known: {known}")
+    return list(columns)
+
+
+def check_table(name: str, allowed: Sequence[str]) -> Table:
+    """Return table ``name`` if it is one of ``allowed``; raise ``StoreInputError`` otherwise."""
+    if name not in allowed:
+        raise StoreInputError(f"{name!r} is not a bulk table; expected one of {list(allowed)}")
+    return table(name)

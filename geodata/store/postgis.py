@@ -1,0 +1,294 @@
+"""The PostGIS store: the system of record for a municipality or the nation.
+
+Bulk writes stream through ``COPY`` inside one transaction (``replace`` truncates first, so
+readers see the old table until commit); ``upsert`` copies into a temporary table and merges
+with ``INSERT ... ON CONFLICT``. Spatial queries are pushed down to SQL and use GiST indexes:
+radius and nearest-neighbour queries run on ``ST_Transform(geometry, 5179)``, which has its own
+expression index (see ``geodata.schema``).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from geodata.schema import BULK_TABLES, MEASURE_SRID, OPERATIONAL_TABLES, STORAGE_SRID, table
+from geodata.schema import table as schema_table
+from geodata.store.base import Store, StoreError, StoreInputError, Where
+from geodata.store.frames import (
+    check_table,
+    conform_frame,
+    geometry_columns,
+    primary_key,
+    to_geoframe,
+    validate_columns,
+)
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_COPY_CHUNK = 200_000
+
+
+class PostgisStore(Store):
+    """Store on a PostGIS database reached through SQLAlchemy 2 + psycopg 3."""
+
+    kind = "postgis"
+
+    @classmethod
+    def from_url(cls, url: str) -> PostgisStore:
+        """Connect to ``url`` (``postgresql+psycopg://...``) with a pre-pinged pool."""
+        parsed = make_url(url)
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return cls(engine)
+
+    def __repr__(self) -> str:
+        return f"PostgisStore({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    # ------------------------------------------------------------------ lifecycle
+    def init(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self._translate("migrate"), self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    # ------------------------------------------------------------------ bulk writes
+    def write_frame(
+        self,
+        table: str,
+        frame: pd.DataFrame,
+        *,
+        mode: Literal["replace", "append", "upsert"] = "replace",
+    ) -> int:
+        check_table(table, BULK_TABLES)
+        if mode not in ("replace", "append", "upsert"):
+            raise StoreInputError(f"mode must be replace, append or upsert, not {mode!r}")
+        data = conform_frame(table, frame)
+        cols = list(data.columns)
+        with self._translate(f"write {table}"), self.engine.begin() as conn:
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cur:
+                if mode == "replace":
+                    cur.execute(f'TRUNCATE "{table}"')
+                    self._copy(cur, table, cols, data)
+                elif mode == "append":
+                    self._copy(cur, table, cols, data)
+                else:
+                    staging = f"_stage_{table}"
+                    cur.execute(
+                        f'CREATE TEMP TABLE "{staging}" (LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP'
+                    )
+                    self._copy(cur, staging, cols, data)
+                    pk = ", ".join(f'"{c}"' for c in primary_key(table))
+                    updates = ", ".join(
+                        f'"{c}" = EXCLUDED."{c}"' for c in cols if c not in primary_key(table)
+                    )
+                    col_list = ", ".join(f'"{c}"' for c in cols)
+                    cur.execute(
+                        f'INSERT INTO "{table}" ({col_list}) SELECT {col_list} FROM "{staging}" '
+                        f"ON CONFLICT ({pk}) DO UPDATE SET {updates}"
+                    )
+        log.info("postgis: wrote %d rows to %s (%s)", len(data), table, mode)
+        return len(data)
+
+    def _copy(self, cur, name: str, cols: list[str], data: pd.DataFrame) -> None:  # noqa: ANN001
+        """Stream ``data`` into ``name`` with COPY ... FROM STDIN (CSV), in chunks."""
+        geoms = set(geometry_columns(name.removeprefix("_stage_")))
+        col_list = ", ".join(f'"{c}"' for c in cols)
+        with cur.copy(f'COPY "{name}" ({col_list}) FROM STDIN (FORMAT csv, NULL \'\\N\')') as copy:
+            for start in range(0, len(data), _COPY_CHUNK):
+                chunk = data.iloc[start : start + _COPY_CHUNK].copy()
+                for col in geoms:
+                    values = chunk[col].to_numpy()
+                    if len(values):
+                        with_srid = shapely.set_srid(values, STORAGE_SRID)
+                        chunk[col] = shapely.to_wkb(with_srid, hex=True, include_srid=True)
+                for col in chunk.columns:
+                    if chunk[col].dtype == bool or str(chunk[col].dtype) == "boolean":
+                        chunk[col] = chunk[col].map({True: "t", False: "f"})
+                buffer = io.StringIO()
+                chunk.to_csv(buffer, header=False, index=False, na_rep="\\N", date_format="%Y-%m-%d")
+                copy.write(buffer.getvalue())
+
+    # ------------------------------------------------------------------ bulk reads
+    def read_frame(
+        self,
+        table: str,
+        *,
+        columns: Sequence[str] | None = None,
+        where: Where | None = None,
+    ) -> pd.DataFrame:
+        check_table(table, BULK_TABLES)
+        cols = validate_columns(table, columns)
+        stmt = self._select(table, cols)
+        stmt = self._apply_where(stmt, table, where)
+        return self._run_select(stmt, table, cols)
+
+    def _select(self, name: str, cols: Sequence[str]):  # noqa: ANN202
+        tbl = table(name)
+        geoms = geometry_columns(name)
+        exprs = [
+            func.ST_AsBinary(tbl.c[c]).label(c) if c in geoms else tbl.c[c] for c in cols
+        ]
+        return select(*exprs)
+
+    def _apply_where(self, stmt, name: str, where: Where | None):  # noqa: ANN001, ANN202
+        if not where:
+            return stmt
+        tbl = table(name)
+        validate_columns(name, list(where))
+        for col, value in where.items():
+            values = _as_list(value)
+            stmt = stmt.where(tbl.c[col] == values[0]) if len(values) == 1 else stmt.where(tbl.c[col].in_(values))
+        return stmt
+
+    def _run_select(self, stmt, name: str, cols: Sequence[str]) -> pd.DataFrame:  # noqa: ANN001
+        with self._translate(f"read {name}"), self.engine.connect() as conn:
+            result = conn.execute(stmt)
+            rows = result.fetchall()
+        frame = pd.DataFrame(rows, columns=list(cols))
+        for col in geometry_columns(name):
+            if col in frame.columns:
+                frame[col] = [bytes(v) if v is not None else None for v in frame[col]]
+        frame = _normalise(frame, name)
+        return to_geoframe(frame, name)
+
+    def count(self, table: str, *, where: Where | None = None) -> int:
+        if table not in (*BULK_TABLES, *OPERATIONAL_TABLES):
+            raise StoreInputError(f"unknown table {table!r}")
+        stmt = select(func.count()).select_from(schema_table(table))
+        stmt = self._apply_where(stmt, table, where)
+        with self._translate(f"count {table}"), self.engine.connect() as conn:
+            return int(conn.scalar(stmt))
+
+    # ------------------------------------------------------------------ spatial queries
+    def regions(
+        self, level: str, *, parent_code: str | None = None, display: bool = False
+    ) -> gpd.GeoDataFrame:
+        where: dict[str, object] = {"level": level}
+        if parent_code is not None:
+            where["parent_code"] = parent_code
+        cols = [c for c in validate_columns("region", None) if c != ("geometry" if display else "display_geometry")]
+        frame = self.read_frame("region", columns=cols, where=where)
+        if display:
+            frame = frame.rename(columns={"display_geometry": "geometry"})
+            frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_SRID)
+        return frame
+
+    def households_within(
+        self, area: BaseGeometry, *, columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        cols = _with_geometry(validate_columns("household", columns))
+        tbl = table("household")
+        shape = func.ST_GeomFromWKB(shapely.to_wkb(area), STORAGE_SRID)
+        stmt = self._select("household", cols).where(func.ST_Intersects(tbl.c.geometry, shape))
+        return self._run_select(stmt.order_by(tbl.c.household_id), "household", cols)
+
+    def households_near(
+        self, point: BaseGeometry, *, radius_m: float, columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        cols = _with_geometry(validate_columns("household", columns))
+        tbl = table("household")
+        here = func.ST_Transform(func.ST_SetSRID(func.ST_MakePoint(point.x, point.y), STORAGE_SRID), MEASURE_SRID)
+        there = func.ST_Transform(tbl.c.geometry, MEASURE_SRID)
+        distance = func.ST_Distance(there, here)
+        stmt = (
+            self._select("household", cols)
+            .add_columns(distance.label("distance_m"))
+            .where(func.ST_DWithin(there, here, radius_m))
+            .order_by(distance, tbl.c.household_id)
+        )
+        return self._run_select(stmt, "household", [*cols, "distance_m"])
+
+    def facilities_nearest(
+        self,
+        point: BaseGeometry,
+        *,
+        k: int = 10,
+        type_codes: Sequence[str] | None = None,
+        free_places_only: bool = False,
+    ) -> gpd.GeoDataFrame:
+        if k < 1:
+            raise StoreInputError(f"k must be at least 1, not {k}")
+        cols = validate_columns("facility", None)
+        tbl = table("facility")
+        here = func.ST_Transform(func.ST_SetSRID(func.ST_MakePoint(point.x, point.y), STORAGE_SRID), MEASURE_SRID)
+        there = func.ST_Transform(tbl.c.geometry, MEASURE_SRID)
+        stmt = self._select("facility", cols).add_columns(func.ST_Distance(there, here).label("distance_m"))
+        if type_codes:
+            stmt = stmt.where(tbl.c.type_code.in_(list(type_codes)))
+        if free_places_only:
+            stmt = stmt.where(tbl.c.capacity > tbl.c.current_users)
+        stmt = stmt.order_by(there.op("<->")(here)).limit(k)  # KNN on the expression index
+        frame = self._run_select(stmt, "facility", [*cols, "distance_m"])
+        frame["free_places"] = (frame["capacity"] - frame["current_users"]).clip(lower=0)
+        return frame.sort_values("distance_m", kind="stable").reset_index(drop=True)
+
+    # ------------------------------------------------------------------ errors
+    def _translate(self, what: str):  # noqa: ANN202
+        return _ErrorTranslator(what, self.engine)
+
+
+class _ErrorTranslator:
+    """Re-raise driver errors as :class:`StoreError` without the password."""
+
+    def __init__(self, what: str, engine: Engine) -> None:
+        self.what, self.engine = what, engine
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
+        if exc is None or not isinstance(exc, DBAPIError | OperationalError):
+            return False
+        url = self.engine.url.render_as_string(hide_password=True)
+        detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise StoreError(f"PostGIS {self.what} failed on {url}: {detail}") from exc
+
+
+def _as_list(value: object) -> list[object]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray | pd.Index):
+        return [value]
+    return [v.item() if isinstance(v, np.generic) else v for v in value]
+
+
+def _with_geometry(cols: list[str]) -> list[str]:
+    return cols if "geometry" in cols else [*cols, "geometry"]
+
+
+def _normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Give PostGIS results the same dtypes as the embedded store's."""
+    from sqlalchemy import Date, DateTime
+
+    for col in table(name).columns:
+        if col.name not in frame.columns:
+            continue
+        if isinstance(col.type, DateTime):
+            frame[col.name] = pd.to_datetime(frame[col.name], utc=True)
+        elif isinstance(col.type, Date):
+            frame[col.name] = pd.to_datetime(frame[col.name]).astype("datetime64[ns]")
+    return frame
+
+
+def ensure_postgis(engine: Engine) -> None:
+    """Create the PostGIS extension if the database lacks it (needs the right privileges)."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))

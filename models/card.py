@@ -1,0 +1,264 @@
+"""Model card: an HTML page with PNG plots, written from a training report or the registry.
+
+Plots are drawn with Matplotlib's object API on the Agg canvas (no pyplot, no global backend
+change). A Korean-capable font (Noto Sans CJK, Debian ``fonts-noto-cjk``) is used when installed;
+without one, labels fall back to English so that no glyph is missing (and no warning raised).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from models.evaluation import capacity_selection
+from models.registry import load_model
+from models.training import LEGACY, REFERENCE_SYSTEMS, TrainingReport
+
+__all__ = ["write_model_card"]
+
+log = logging.getLogger(__name__)
+
+_FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/truetype/noto"))
+_MODEL_NAMES = {"legacy": ("기존 규칙", "legacy rule"), "logit": ("로지스틱 점수표", "logistic scorecard"),
+                "hgb": ("그래디언트 부스팅", "gradient boosting")}  # fmt: skip
+
+
+def _korean_font() -> str | None:
+    """Register a Noto Sans CJK font with Matplotlib and return its family name (or None)."""
+    from matplotlib import font_manager
+
+    for d in _FONT_DIRS:
+        for path in sorted(d.glob("NotoSansCJK*Regular*")) if d.exists() else []:
+            try:
+                font_manager.fontManager.addfont(str(path))
+                return font_manager.FontProperties(fname=str(path)).get_name()
+            except (OSError, RuntimeError, ValueError):  # unreadable font file
+                continue
+    return None
+
+
+def _save(fig: Figure, path: Path) -> None:
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+
+
+def _curves(y: np.ndarray, score: np.ndarray, sw: np.ndarray) -> tuple[np.ndarray, ...]:
+    order = np.argsort(-score, kind="stable")
+    s, yy, w = score[order], y[order], sw[order]
+    last = np.r_[s[1:] != s[:-1], True]
+    tp = np.cumsum(w * yy)[last]
+    fp = np.cumsum(w * (1 - yy))[last]
+    P, N = max(tp[-1], 1e-12), max(fp[-1], 1e-12)
+    tpr, fpr = np.r_[0, tp / P], np.r_[0, fp / N]
+    precision = tp / np.maximum(tp + fp, 1e-12)
+    return fpr, tpr, tp / P, precision
+
+
+def _plots(ev: Mapping[str, Any], out: Path, ko: bool) -> dict[str, str]:
+    y = np.asarray(ev["y"]).astype(float)
+    sw = np.asarray(ev.get("sample_weight", np.ones(y.size)), dtype=float)
+    name = {m: _MODEL_NAMES.get(m, (m, m))[0 if ko else 1] for m in ev["scores"]}
+    files: dict[str, str] = {}
+
+    fig = Figure(figsize=(10, 4.2))
+    a1, a2 = fig.subplots(1, 2)
+    for m, score in ev["scores"].items():
+        fpr, tpr, rec, prec = _curves(y, np.asarray(score, dtype=float), sw)
+        a1.plot(fpr, tpr, label=name[m], drawstyle="steps-post" if m == LEGACY else "default")
+        a2.plot(rec, prec, label=name[m])
+    a1.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
+    a1.set(xlabel="FPR", ylabel="TPR", title="ROC")
+    a2.set(xlabel="Recall", ylabel="Precision", title="Precision-Recall")
+    a1.legend(loc="lower right")
+    _save(fig, out / "roc_pr.png")
+    files["roc_pr"] = "roc_pr.png"
+
+    fig = Figure(figsize=(5, 4.5))
+    ax = fig.subplots()
+    for m, curve in ev["reliability"].items():
+        ax.plot(curve["mean_predicted"], curve["observed"], marker="o", label=name[m])
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
+    ax.set(xlabel="예측 확률" if ko else "predicted probability",
+           ylabel="관측 지원 비율" if ko else "observed support rate",
+           title="보정 곡선" if ko else "Calibration")  # fmt: skip
+    ax.legend()
+    _save(fig, out / "calibration.png")
+    files["calibration"] = "calibration.png"
+
+    fair = ev["fairness"]
+    factors = list(dict.fromkeys(fair["factor"]))
+    fig = Figure(figsize=(4.2 * len(factors), 4.5))
+    axes = np.atleast_1d(fig.subplots(1, len(factors)))
+    for ax, factor in zip(axes, factors, strict=True):
+        sub = fair[(fair["factor"] == factor) & fair["metric"].isin(["fpr", "fnr"])]
+        groups = list(dict.fromkeys(sub["group"]))
+        xs = np.arange(len(groups))
+        for k, (model, metric) in enumerate([(a, b) for a in dict.fromkeys(sub["model"]) for b in ("fpr", "fnr")]):
+            d = sub[(sub["model"] == model) & (sub["metric"] == metric)].set_index("group").reindex(groups)
+            est = d["estimate"].to_numpy(float)
+            err = np.vstack([est - d["lo"].to_numpy(float), d["hi"].to_numpy(float) - est])
+            ax.errorbar(xs + (k - 1.5) * 0.15, est, yerr=np.nan_to_num(np.abs(err)), fmt="o", capsize=2,
+                        label=f"{name.get(model, model)} {metric.upper()}")  # fmt: skip
+        ax.set_xticks(xs, groups, rotation=45, ha="right", fontsize=8)
+        ax.set_title(factor)
+        ax.set_ylim(-0.02, 1.02)
+    axes[0].legend(fontsize=7)
+    _save(fig, out / "fairness.png")
+    files["fairness"] = "fairness.png"
+
+    cmp_ = ev["comparison"]
+    fig = Figure(figsize=(5, 4))
+    ax = fig.subplots()
+    labels = [name.get(cmp_["model"], cmp_["model"]), name[LEGACY]]
+    est = [cmp_["precision_a"], cmp_["precision_b"]]
+    lo = [cmp_["precision_a_lo"], cmp_["precision_b_lo"]]
+    hi = [cmp_["precision_a_hi"], cmp_["precision_b_hi"]]
+    ax.bar(labels, est, color=["#2b6cb0", "#a0aec0"])
+    ax.errorbar(labels, est, yerr=[np.subtract(est, lo), np.subtract(hi, est)], fmt="none", color="k", capsize=4)
+    ax.set(ylabel="precision@capacity", ylim=(0, 1),
+           title=("방문 역량 내 정밀도" if ko else "Precision at capacity") + f" (×{cmp_['ratio']:.2f})")  # fmt: skip
+    _save(fig, out / "comparison.png")
+    files["comparison"] = "comparison.png"
+    return files
+
+
+def _table(frame: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
+    return frame.to_html(index=False, float_format=floatfmt.format, border=0, classes="t", escape=True)
+
+
+def _load(source: Any, model_version: str | None, models_dir: Path | str | None) -> dict[str, Any]:
+    if isinstance(source, TrainingReport):
+        return dict(source.evaluation)
+    artifact = load_model(model_version, models_dir=models_dir)
+    return dict(artifact.evaluation) | {"metadata": artifact.metadata}
+
+
+def write_model_card(
+    source: TrainingReport | Any,
+    out_dir: Path | str,
+    *,
+    model_version: str | None = None,
+    models_dir: Path | str | None = None,
+) -> Path:
+    """Write ``model_card.html`` and its PNG plots into ``out_dir``.
+
+    Parameters
+    ----------
+    source : TrainingReport or Store-like
+        A report from :func:`models.training.train_models`, or anything else (e.g. the store):
+        then the model is loaded from the registry (``model_version``, default the latest).
+    out_dir : path
+        Folder to write into (created).
+    model_version : str, optional
+    models_dir : path, optional
+        Registry folder (default ``get_settings().models_dir``).
+
+    Returns
+    -------
+    Path
+        The HTML file.
+    """
+    ev = _load(source, model_version, models_dir)
+    meta = ev["metadata"]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    family = _korean_font()
+    rc = {"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"], "axes.unicode_minus": False}
+    with matplotlib.rc_context(rc):
+        files = _plots(ev, out, ko=family is not None)
+
+    metrics = pd.DataFrame(meta["metrics"])
+    cmp_ = meta["comparison"]
+    fair = ev["fairness"]
+    fair_view = fair[fair["metric"].isin(["fpr", "fnr", "observed_over_expected"])].copy()
+    fair_view["value"] = fair_view.apply(lambda r: f"{r.estimate:.3f} [{r.lo:.3f}, {r.hi:.3f}]", axis=1)
+    fair_pivot = fair_view.pivot_table(index=["model", "factor", "group", "n"], columns="metric",
+                                       values="value", aggfunc="first").reset_index()  # fmt: skip
+    abl = pd.DataFrame(meta["ablation"])
+    abl_view = (abl.pivot_table(index=["variant", "n_features"], columns="metric", values="estimate").reset_index()
+                if len(abl) else abl)  # fmt: skip
+    features = pd.DataFrame(meta["features"])[["name", "family", "label_ko", "label_en", "monotone"]]
+    refs = pd.DataFrame(list(REFERENCE_SYSTEMS))
+    split = meta["split"]
+    e = html.escape
+    kind_ko, kind_en = _MODEL_NAMES.get(meta["kind"], (meta["kind"], meta["kind"]))
+    sel = capacity_selection(np.asarray(ev["scores"][meta["kind"]]), capacity_fraction=meta["capacity_fraction"],
+                             sample_weight=np.asarray(ev.get("sample_weight", np.ones(len(ev["y"])))))  # fmt: skip
+    doc = f"""<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><title>모델 카드 {e(meta['version'])}</title>
+<style>body{{font-family:'Noto Sans CJK KR','Noto Sans KR',sans-serif;max-width:1100px;margin:2em auto;
+line-height:1.5}} table.t{{border-collapse:collapse;font-size:0.85em}} table.t td,table.t th{{border:1px solid
+#ccc;padding:2px 6px}} img{{max-width:100%}} .kpi{{font-size:1.2em;background:#f3f6fb;padding:0.6em}}</style>
+</head><body>
+<h1>모델 카드 · Model card — {e(meta['version'])}</h1>
+<p>위기가구 발굴 위험 모델 ({e(kind_ko)} / {e(kind_en)}). 학습 기준일 {e(meta['as_of'])}, 학습 시각
+{e(meta['trained_at'])}, 데이터 해시 <code>{e(meta['data_hash'][:16])}</code>, scikit-learn {e(meta['sklearn_version'])}.</p>
+<p class="kpi">방문 역량(가구의 {meta['capacity_fraction']:.2%}) 내 정밀도 · precision at capacity:
+<b>{cmp_['precision_a']:.3f}</b> [{cmp_['precision_a_lo']:.3f}, {cmp_['precision_a_hi']:.3f}] vs
+기존 규칙 legacy rule {cmp_['precision_b']:.3f} [{cmp_['precision_b_lo']:.3f}, {cmp_['precision_b_hi']:.3f}];
+ratio <b>×{cmp_['ratio']:.2f}</b> [{cmp_['ratio_lo']:.2f}, {cmp_['ratio_hi']:.2f}] (paired bootstrap 95%).
+Rows visited at capacity in the test set (weighted): {float(sel.sum()):.1f}.</p>
+
+<h2>Intended use · 사용 목적</h2>
+<ul><li>읍면동 맞춤형복지팀이 이번 주기의 방문 우선순위를 정하는 보조 도구 (tiers 긴급/우선/관찰/일반 cut from each
+team's visit capacity), with the top three reasons shown for every household so a worker can check them.</li>
+<li>Planning aggregates (share of high-tier households by 읍면동) for 시군구 planners.</li>
+<li>A person decides: every tier can be overridden with a reason code, and the override is logged.</li></ul>
+<h2>Out-of-scope use · 사용 금지</h2>
+<ul><li>Deciding eligibility for, or withdrawing, any benefit; sanctions, investigations or fraud detection
+(cf. SyRI, struck down in 2020).</li><li>Scoring people outside the synthetic or pilot population it was
+trained on, or after the data sources change, without retraining and re-evaluation.</li>
+<li>Reading a low score as "no need": households without administrative signals are invisible to it.</li></ul>
+
+<h2>Training data and evaluation design</h2>
+<p>Labels are past visit outcomes (supported = positive) from bi-monthly discovery cycles. Features are built
+as of each cycle date (point in time). Time split: train on cycles before {e(split['train_before'])}, calibrate
+and choose the model on {e(', '.join(split['validation_cycles']))}, test on {e(', '.join(split['test_cycles']))}.
+Evaluation design: <b>{e(split.get('design', ''))}</b> — legacy-rule selections are biased, so test rows are
+weighted to represent all households (audit sample; plus the legacy-rule census stratum when the audit sample is
+drawn from the non-selected households). Rows: train {split['n_train']}, validation {split['n_validation']},
+test {split['n_test']} (audit {split.get('n_test_audit', '')}). Calibration: {e(str(meta['calibration']))}.</p>
+
+<h2>Metrics (test, 95% bootstrap intervals)</h2>
+{_table(metrics)}
+<img src="{files['roc_pr']}" alt="ROC and PR curves"><img src="{files['comparison']}" alt="comparison">
+<h2>Calibration</h2><img src="{files['calibration']}" alt="calibration curve">
+
+<h2>Fairness by region type, 시도 and household type</h2>
+<p>FPR/FNR of the visit decision at capacity and observed/expected ratio (calibration in the large) per group.
+Small groups have wide intervals; gaps whose intervals overlap are not evidence of a difference.</p>
+<img src="{files['fairness']}" alt="FPR and FNR by group">
+{_table(fair_pivot)}
+
+<h2>Ablation: feature families</h2>{_table(abl_view)}
+
+<h2>Comparison with published systems</h2>
+<p>These are not like-for-like (different populations, labels and outcome windows); our figures come from a
+synthetic world whose outcome process is known to the generator.</p>{_table(refs)}
+
+<h2>Limitations and risks</h2>
+<ul><li>Synthetic data: metrics show the method works as designed, not how it would do on real records.</li>
+<li>Labels are outcomes of visits chosen mostly by the legacy rule; the audit sample is small, so intervals are
+wide, and households never visited contribute only through the audit sample.</li>
+<li>"Supported" mixes need with programme rules and take-up; unreachable households count as negatives.</li>
+<li>Household-level features (household type, housing, region) can shift scores between groups; check the
+fairness table before each release. Old records decay (half-life {meta['feature_config']['half_life_months']}
+months) and records older than {meta['feature_config']['lookback_months']} months are ignored.</li>
+<li>Reasons are the model's contributions (exact for the scorecard, path contributions for trees), not causes.</li></ul>
+
+<h2>Features</h2>{_table(features)}
+</body></html>
+"""
+    path = out / "model_card.html"
+    path.write_text(doc, encoding="utf-8")
+    log.info("model card written to %s", path)
+    return path

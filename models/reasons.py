@@ -1,0 +1,302 @@
+"""Per-household reasons: the top factors behind a score, in plain Korean.
+
+Contributions are computed per *reason group* (all features of one crisis source, one
+safety-net channel, housing, tenure, household type, …; see ``FeatureSpec.group``) on the
+model's log-odds scale, by a method faithful to each model:
+
+``logit`` (scorecard)
+    exact: ``coef_j / scale_j × (x_j − b_j)`` summed over the group's features, where ``b`` is the
+    "factor absent" baseline (0 signals or reports; the training mean for attributes that cannot
+    be absent). Replacing a group by its baseline changes the log-odds by exactly its contribution.
+``hgb`` (gradient boosting)
+    Saabas path contributions: for every tree the change of the expected value (training-count
+    weighted mean of the leaves below) along the row's decision path is credited to the split
+    feature. The contributions sum exactly to the raw score minus the trees' expected value. The
+    row's leaf in each tree is found by the compiled predictor itself (a copy of each tree whose
+    leaf values are the leaf ids), so the cost is one prediction pass plus a gather per tree.
+    This uses scikit-learn internals (``_predictors``); if they change, an exact interventional
+    method (replace each group by its baseline and re-predict) is used instead.
+``legacy``
+    one unit per economic source with a signal (the rule's own count).
+
+The top three positive groups become the reasons, with a label built from the household's own
+values ("전기요금 3개월 체납", "독거 노인", "인적안전망 신고 2건").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from geodata.vocabulary import (
+    CRISIS_SOURCES,
+    HOUSEHOLD_TYPES,
+    HOUSING_TYPES,
+    SAFETY_NET_CHANNELS,
+    TENURES,
+    codes,
+)
+from models.features import FeatureSpec
+
+__all__ = ["baseline_values", "contributions", "group_codes", "reasons_json", "top_groups"]
+
+log = logging.getLogger(__name__)
+
+_SOURCES = {s.code: s for s in CRISIS_SOURCES}
+_CHANNELS = {c.code: c for c in SAFETY_NET_CHANNELS}
+
+
+def group_codes(specs: Sequence[FeatureSpec]) -> tuple[list[str], np.ndarray]:
+    """Reason groups in first-seen order and the group index of each feature."""
+    groups = list(dict.fromkeys(s.group for s in specs))
+    pos = {g: i for i, g in enumerate(groups)}
+    return groups, np.array([pos[s.group] for s in specs], dtype=np.int64)
+
+
+def baseline_values(specs: Sequence[FeatureSpec], X: pd.DataFrame) -> np.ndarray:
+    """The "factor absent" value per feature: ``spec.baseline`` or the column mean of ``X``."""
+    means = X.mean(axis=0, skipna=True).to_numpy(np.float64)
+    base = np.array([np.nan if s.baseline is None else s.baseline for s in specs], dtype=np.float64)
+    return np.where(np.isnan(base), np.nan_to_num(means), base)
+
+
+# --------------------------------------------------------------------------- contributions
+def _group_sum(feature_contrib: np.ndarray, group_of: np.ndarray, n_groups: int) -> np.ndarray:
+    M = np.zeros((group_of.size, n_groups), dtype=np.float32)
+    M[np.arange(group_of.size), group_of] = 1.0
+    return feature_contrib.astype(np.float32) @ M
+
+
+def _logit_contrib(pipe, X: np.ndarray, baseline: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    imputer, scaler, logit = pipe.named_steps["impute"], pipe.named_steps["scale"], pipe.named_steps["logit"]
+    Xi = imputer.transform(X)
+    coef = logit.coef_.ravel() / np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    return (Xi - baseline[None, :]) * coef[None, :]
+
+
+def _tree_tables(predictor, group_of: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Per node: path contribution vector over groups (rows) and the expected value."""
+    nodes = predictor.nodes
+    n = nodes.size
+    expected = nodes["value"].astype(np.float64).copy()
+    count = nodes["count"].astype(np.float64)
+    left, right, leaf = nodes["left"], nodes["right"], nodes["is_leaf"].astype(bool)
+    for i in range(n - 1, -1, -1):  # children have larger indices than their parent
+        if not leaf[i]:
+            cl, cr = count[left[i]], count[right[i]]
+            expected[i] = (cl * expected[left[i]] + cr * expected[right[i]]) / max(cl + cr, 1.0)
+    path = np.zeros((n, n_groups), dtype=np.float32)
+    for i in range(n):
+        if not leaf[i]:
+            g = group_of[nodes["feature_idx"][i]]
+            for child in (left[i], right[i]):
+                path[child] = path[i]
+                path[child, g] += expected[child] - expected[i]
+    return path, expected
+
+
+def _hgb_contrib(model, X: np.ndarray, group_of: np.ndarray, n_groups: int) -> np.ndarray:  # noqa: ANN001
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    known, f_idx_map = model._bin_mapper.make_known_categories_bitsets()
+    n_threads = _openmp_effective_n_threads()
+    Xc = np.ascontiguousarray(X, dtype=np.float64)
+    out = np.zeros((X.shape[0], n_groups), dtype=np.float32)
+    for (pred,) in model._predictors:
+        path, _ = _tree_tables(pred, group_of, n_groups)
+        ids = pred.nodes.copy()
+        ids["value"] = np.arange(ids.size, dtype=np.float64)
+        leaf_pred = TreePredictor(ids, pred.binned_left_cat_bitsets, pred.raw_left_cat_bitsets)
+        leaf = leaf_pred.predict(Xc, known, f_idx_map, n_threads).astype(np.int64)
+        out += path[leaf]
+    return out
+
+
+def _interventional(predict_raw, X: np.ndarray, baseline: np.ndarray, group_of: np.ndarray,  # noqa: ANN001
+                    n_groups: int) -> np.ndarray:  # fmt: skip
+    full = predict_raw(X)
+    out = np.zeros((X.shape[0], n_groups), dtype=np.float32)
+    for g in range(n_groups):
+        cols = np.flatnonzero(group_of == g)
+        Xg = X.copy()
+        Xg[:, cols] = baseline[cols]
+        out[:, g] = full - predict_raw(Xg)
+    return out
+
+
+def contributions(
+    kind: str,
+    model,  # noqa: ANN001 - fitted base estimator of ``kind``
+    X: pd.DataFrame | np.ndarray,
+    *,
+    specs: Sequence[FeatureSpec],
+    baseline: np.ndarray,
+    legacy_columns: Sequence[int] = (),
+) -> np.ndarray:
+    """Contribution of each reason group to each row's log-odds, shape ``(n, n_groups)``.
+
+    Parameters
+    ----------
+    kind : {'logit', 'hgb', 'legacy'}
+    model : fitted estimator
+        The *uncalibrated* base model (calibration is monotone and does not change the order).
+    X : DataFrame or ndarray
+        Features in ``specs`` order.
+    specs : sequence of FeatureSpec
+    baseline : ndarray
+        From :func:`baseline_values`.
+    legacy_columns : sequence of int
+        Column positions counted by the legacy rule (``kind='legacy'`` only).
+    """
+    groups, group_of = group_codes(specs)
+    Xa = np.asarray(X, dtype=np.float64)
+    if kind == "logit":
+        return _group_sum(_logit_contrib(model, Xa, baseline), group_of, len(groups))
+    if kind == "hgb":
+        try:
+            return _hgb_contrib(model, Xa, group_of, len(groups))
+        except (AttributeError, ImportError, TypeError, ValueError) as exc:  # internals changed
+            log.warning("path contributions unavailable (%s); using interventional contributions", exc)
+            return _interventional(
+                lambda A: model.decision_function(A), Xa, baseline, group_of, len(groups)
+            )
+    if kind == "legacy":
+        feat = np.zeros_like(Xa, dtype=np.float32)
+        cols = list(legacy_columns)
+        feat[:, cols] = (Xa[:, cols] > 0).astype(np.float32)
+        return _group_sum(feat, group_of, len(groups))
+    raise ValueError(f"unknown model kind {kind!r}")
+
+
+def top_groups(contrib: np.ndarray, *, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and weights of the ``k`` largest positive contributions per row (-1 if fewer)."""
+    k = min(k, contrib.shape[1])
+    part = np.argpartition(-contrib, kth=k - 1, axis=1)[:, :k]
+    w = np.take_along_axis(contrib, part, axis=1)
+    order = np.argsort(-w, axis=1, kind="stable")
+    idx = np.take_along_axis(part, order, axis=1)
+    w = np.take_along_axis(w, order, axis=1)
+    idx = np.where(w > 1e-6, idx, -1)
+    return idx, np.where(idx >= 0, w, 0.0)
+
+
+# --------------------------------------------------------------------------- labels
+def _onehot_choice(X: pd.DataFrame, prefix: str, vocab: Sequence[str]) -> np.ndarray:
+    cols = [f"{prefix}{c}" for c in vocab]
+    if not all(c in X for c in cols):
+        return np.full(len(X), "", dtype=object)
+    arr = X[cols].to_numpy()
+    return np.where(arr.max(axis=1) > 0, np.asarray(vocab, dtype=object)[arr.argmax(axis=1)], "")
+
+
+def _int(X: pd.DataFrame, col: str) -> pd.Series:
+    if col not in X:
+        return pd.Series(0, index=X.index)
+    return X[col].fillna(0).round().astype(np.int64)
+
+
+def _labels(group: str, X: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Korean and English labels of ``group`` for the rows of ``X``."""
+    idx = X.index
+    if group.startswith("sig:"):
+        s = _SOURCES[group[4:]]
+        n12 = _int(X, f"sig__{s.code}__n12").clip(lower=1).astype(str)
+        if s.ko.endswith((" 체납", " 연체")):
+            stem, verb = s.ko.rsplit(" ", 1)
+            ko = stem + " " + n12 + "개월 " + verb
+        elif s.unit == "event":
+            ko = s.ko + " (최근 12개월 " + n12 + "회)"
+        else:
+            ko = s.ko + " (최근 12개월 중 " + n12 + "개월)"
+        return ko, s.en + " (" + n12 + " of the last 12 months)"
+    if group.startswith("sn:"):
+        c = _CHANNELS[group[3:]]
+        n = _int(X, f"sn__{c.code}__n12")
+        many = n > 1
+        ko = pd.Series(c.ko, index=idx).where(~many, c.ko + " " + n.astype(str) + "건")
+        en = pd.Series(c.en, index=idx).where(~many, c.en + " (" + n.astype(str) + ")")
+        return ko, en
+    if group == "hh:type":
+        v = _onehot_choice(X, "hh__type__", codes(HOUSEHOLD_TYPES))
+        m = {c.code: c for c in HOUSEHOLD_TYPES}
+        ko = pd.Series([m[c].ko if c in m else "가구 유형" for c in v], index=idx)
+        en = pd.Series([m[c].en if c in m else "household type" for c in v], index=idx)
+        return ko, en
+    if group == "hh:housing":
+        v = _onehot_choice(X, "hh__housing__", codes(HOUSING_TYPES))
+        m = {c.code: c for c in HOUSING_TYPES}
+        return (pd.Series([(m[c].ko if c in m else "주거") + " 거주" for c in v], index=idx),
+                pd.Series(["living in " + (m[c].en if c in m else "housing") for c in v], index=idx))  # fmt: skip
+    if group == "hh:tenure":
+        v = _onehot_choice(X, "hh__tenure__", codes(TENURES))
+        m = {c.code: c for c in TENURES}
+        return (pd.Series([(m[c].ko if c in m else "점유 형태") + " 거주" for c in v], index=idx),
+                pd.Series([m[c].en if c in m else "tenure" for c in v], index=idx))  # fmt: skip
+    if group == "hh:age":
+        eld = _int(X, "hh__n_elderly")
+        age = _int(X, "hh__head_age").astype(str)
+        ko = ("가구주 " + age + "세").where(eld == 0, "노인 가구원 " + eld.astype(str) + "명")
+        en = ("head aged " + age).where(eld == 0, eld.astype(str) + " older member(s)")
+        return ko, en
+    if group == "hh:disabled":
+        n = _int(X, "hh__n_disabled").astype(str)
+        return "장애인 가구원 " + n + "명", n + " disabled member(s)"
+    if group == "hh:children":
+        n = _int(X, "hh__n_children").astype(str)
+        return "아동 " + n + "명 양육", "raising " + n + " child(ren)"
+    if group == "hh:economy":
+        inc = (np.expm1(X["hh__log_income_pc"].fillna(0)) / 10_000).round().astype(np.int64).astype(str)
+        return "1인당 월소득 " + inc + "만원", "monthly income per member " + inc + "0k KRW"
+    fixed = {
+        "hh:multicultural": ("다문화 가구", "multicultural household"),
+        "hh:history": ("과거 상담·지원 이력", "past consultations or support"),
+        "rg:employment_crisis": ("고용위기지역 거주", "lives in an employment-crisis area"),
+        "rg:special_disaster": ("특별재난지역 거주", "lives in a special disaster area"),
+    }
+    if group == "rg:context":
+        v = _onehot_choice(X, "rg__urban__", ["대도시", "중소도시", "농어촌"])
+        return (pd.Series([f"지역 여건({c})" if c else "지역 여건" for c in v], index=idx),
+                pd.Series([f"local context ({c})" if c else "local context" for c in v], index=idx))  # fmt: skip
+    ko, en = fixed.get(group, (group, group))
+    return pd.Series(ko, index=idx), pd.Series(en, index=idx)
+
+
+def reasons_json(
+    top_idx: np.ndarray,
+    top_w: np.ndarray,
+    X: pd.DataFrame,
+    groups: Sequence[str],
+) -> np.ndarray:
+    """JSON list ``[{code, label_ko, label_en, weight}, ...]`` per row (object array).
+
+    Labels are built per group on the rows that need them, then JSON-encoded once per distinct
+    label, so the cost is a few vector operations per group rather than per row.
+    """
+    n, k = top_idx.shape
+    X = X.reset_index(drop=True)
+    pieces = np.full((n, k), "", dtype=object)
+    for r in range(k):
+        col = top_idx[:, r]
+        for g in np.unique(col[col >= 0]):
+            rows = np.flatnonzero(col == g)
+            ko, en = _labels(groups[g], X.iloc[rows])
+            prefix = pd.Series(list(zip(ko, en, strict=True)), dtype=object)
+            codes_, uniq = pd.factorize(prefix)
+            enc = np.array(
+                [json.dumps({"code": groups[g], "label_ko": a, "label_en": b}, ensure_ascii=False)[:-1]
+                 for a, b in uniq],  # fmt: skip
+                dtype=object,
+            )
+            weight = pd.Series(np.round(top_w[rows, r], 3)).astype(str).to_numpy(dtype=object)
+            pieces[rows, r] = enc[codes_] + ', "weight": ' + weight + "}"
+    out = np.full(n, "[", dtype=object)
+    for r in range(k):
+        has = pieces[:, r] != ""
+        sep = "" if r == 0 else ", "
+        out = np.where(has, out + sep + pieces[:, r], out)
+    return out + "]"

@@ -1,0 +1,156 @@
+"""Visit capacity per 읍면동 team, and tiers and ranks cut from it.
+
+Capacity assumption (documented in ``docs/models.md``)
+------------------------------------------------------
+A 읍면동 맞춤형복지팀 has at least 3 staff (2016 plan, REFERENCE-FACTS) and each makes about 15
+discovery visits per bi-monthly cycle, so a team visits ``3 × 15 = 45`` households per cycle.
+Nationally that is ``45 × 3,496 ≈ 157,000`` per round, in line with the 110k–200k people per
+round reported for the blind-spot system. In a synthetic world with fewer households than the
+real 읍면동, capacity is scaled by ``world households in the 읍면동 / real households`` — the real
+count being ``region.households`` when it exceeds the world's count, else the national average
+``22,073,000 / 3,496 ≈ 6,314`` — so the share of households visited stays realistic (≈ 0.7 %).
+
+Per-team capacity can be overridden per 시군구 or 읍면동 code (읍면동 wins); overrides are in the
+same unit (visits per cycle by a real team) and are scaled the same way.
+
+Tiers (``TIERS``: 1 긴급, 2 우선, 3 관찰, 4 일반) with capacity ``C`` of the jurisdiction:
+rank ≤ ⌈0.25 C⌉ → 1, ≤ ⌈C⌉ → 2, ≤ ⌈3 C⌉ → 3, else 4 (multiples configurable). Tiers 1–2 are this
+cycle's visits; tier 3 is the watch list for the next cycles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CapacityConfig", "assign_tiers", "capacity_by_emd", "capacity_fraction"]
+
+NATIONAL_HOUSEHOLDS: Final = 22_073_000  # 2023 census, REFERENCE-FACTS
+NATIONAL_EMD: Final = 3_496  # administrative 읍면동 (2016)
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityConfig:
+    """Visit capacity assumption and tier cuts.
+
+    Attributes
+    ----------
+    staff_per_team : int
+        Welfare staff per 읍면동 team.
+    visits_per_staff_per_cycle : float
+        Discovery visits one staff member makes per bi-monthly cycle.
+    overrides : mapping of str to float
+        Team capacity (visits per cycle) by 시군구 or 읍면동 code.
+    tier_multiples : tuple of three floats
+        Tier 1/2/3 cut-offs as multiples of capacity.
+    scale_to_world : bool
+        Scale capacity down to the world's share of real households (synthetic worlds).
+    """
+
+    staff_per_team: int = 3
+    visits_per_staff_per_cycle: float = 15.0
+    overrides: Mapping[str, float] = field(default_factory=dict)
+    tier_multiples: tuple[float, float, float] = (0.25, 1.0, 3.0)
+    scale_to_world: bool = True
+
+    def __post_init__(self) -> None:
+        m = self.tier_multiples
+        if len(m) != 3 or not (0 < m[0] <= m[1] <= m[2]):
+            raise ValueError(f"tier_multiples must be three increasing positive numbers, got {m}")
+        if self.staff_per_team < 0 or self.visits_per_staff_per_cycle < 0:
+            raise ValueError("staff_per_team and visits_per_staff_per_cycle must be >= 0")
+
+    @property
+    def team_capacity(self) -> float:
+        """Visits per cycle of one real team."""
+        return self.staff_per_team * self.visits_per_staff_per_cycle
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {
+            "staff_per_team": self.staff_per_team,
+            "visits_per_staff_per_cycle": self.visits_per_staff_per_cycle,
+            "overrides": dict(self.overrides),
+            "tier_multiples": list(self.tier_multiples),
+            "scale_to_world": self.scale_to_world,
+        }
+
+
+def capacity_by_emd(
+    household: pd.DataFrame, region: pd.DataFrame | None, *, config: CapacityConfig | None = None
+) -> pd.Series:
+    """Visits per cycle for each 읍면동 of ``household`` (float, named ``capacity``).
+
+    Parameters
+    ----------
+    household : DataFrame
+        Columns ``emd_code`` and ``sigungu_code`` (one row per household).
+    region : DataFrame, optional
+        Columns ``code`` and ``households`` (real household counts); may be ``None``.
+    config : CapacityConfig, optional
+    """
+    cfg = config or CapacityConfig()
+    counts = household.groupby("emd_code", sort=True).size()
+    sgg = household.groupby("emd_code", sort=True)["sigungu_code"].first()
+    team = pd.Series(cfg.team_capacity, index=counts.index, dtype=float)
+    if cfg.overrides:
+        ov = pd.Series(dict(cfg.overrides), dtype=float)
+        team = team.where(~sgg.isin(ov.index), sgg.map(ov))
+        team = team.where(~team.index.isin(ov.index), team.index.to_series().map(ov))
+    if cfg.scale_to_world:
+        real = pd.Series(NATIONAL_HOUSEHOLDS / NATIONAL_EMD, index=counts.index)
+        if region is not None and "households" in region:
+            known = region.set_index("code")["households"].astype(float).reindex(counts.index)
+            real = known.where(known > counts, real)
+        team = team * (counts / real).clip(upper=1.0)
+    return team.rename("capacity")
+
+
+def capacity_fraction(household: pd.DataFrame, region: pd.DataFrame | None, *,
+                      config: CapacityConfig | None = None) -> float:  # fmt: skip
+    """Share of all households the teams can visit in one cycle."""
+    cap = capacity_by_emd(household, region, config=config)
+    return float(min(1.0, cap.sum() / max(len(household), 1)))
+
+
+def assign_tiers(
+    frame: pd.DataFrame,
+    capacity: pd.Series,
+    *,
+    config: CapacityConfig | None = None,
+    score: str = "score",
+    jurisdiction: str = "jurisdiction_code",
+) -> pd.DataFrame:
+    """Rank households within their jurisdiction and cut tiers from its capacity.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns ``household_id``, ``jurisdiction`` and ``score`` (higher = visit first).
+    capacity : Series
+        Visits per cycle indexed by jurisdiction code (missing codes get 0: all tier 4).
+    config : CapacityConfig, optional
+        Tier multiples.
+
+    Returns
+    -------
+    DataFrame
+        ``rank`` (1 = first within the jurisdiction; ties by ``household_id``) and ``tier``
+        (1–4) on ``frame.index``.
+    """
+    cfg = config or CapacityConfig()
+    code, uniques = pd.factorize(frame[jurisdiction], sort=False)
+    order = np.lexsort((frame["household_id"].to_numpy(), -frame[score].to_numpy(np.float64), code))
+    code_sorted = code[order]
+    starts = np.r_[0, np.flatnonzero(code_sorted[1:] != code_sorted[:-1]) + 1]
+    group_start = np.repeat(starts, np.diff(np.r_[starts, code.size]))
+    rank = np.empty(code.size, dtype=np.int64)
+    rank[order] = np.arange(code.size) - group_start + 1
+    cap = capacity.reindex(uniques).fillna(0.0).to_numpy(np.float64)[code]
+    cuts = [np.ceil(m * cap - 1e-9) for m in cfg.tier_multiples]
+    tier = np.select([rank <= cuts[0], rank <= cuts[1], rank <= cuts[2]], [1, 2, 3], default=4)
+    return pd.DataFrame({"rank": rank, "tier": tier.astype(np.int16)}, index=frame.index)
