@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 import geopandas as gpd
+import numba
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
@@ -47,6 +48,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 SUPPLY_CLASSES: tuple[str, str, str] = ("under", "balanced", "over")
 
@@ -170,6 +173,238 @@ class GaussianDecay:
 
 
 # --------------------------------------------------------------------------- numeric core
+#
+# Neighbour search is a uniform grid ("bucket") over the second point set with cells
+# at least one search radius wide, so every pair within the radius lies in the 3 × 3
+# cells around a point. Points are sorted by cell key ``row * n_cols + col``; the three
+# cells of one grid row are then one contiguous slice of the sorted points, found with
+# two binary searches. No dense cell array is allocated, so a small radius over a
+# large extent costs no memory. The kernels are compiled with numba (``cache=True``:
+# compiled once per machine, then loaded from the on-disk cache) and release the GIL.
+
+_DECAY_STEP = 0
+_DECAY_GAUSSIAN = 1
+#: Demand points per thread below which ``workers`` > 1 does not split the work.
+_MIN_POINTS_PER_THREAD = 2000
+
+
+def _njit(fn: Callable[..., object]) -> Callable[..., object]:
+    """``numba.njit(cache=True, nogil=True)``; without caching where no cache dir is writable."""
+    try:
+        return numba.njit(cache=True, nogil=True)(fn)
+    except RuntimeError:  # numba found no writable cache location
+        logger.warning("numba cannot cache %s here; it will be compiled per process", fn.__name__)
+        return numba.njit(nogil=True)(fn)
+
+
+@_njit
+def _grid_build(b_xy: np.ndarray, radius: float) -> tuple:  # pragma: no cover - numba
+    """Sort ``b_xy`` into grid cells; return (order, sorted keys, x, y, x0, y0, cell, n_cols, n_rows)."""
+    m = b_xy.shape[0]
+    x0 = b_xy[0, 0]
+    y0 = b_xy[0, 1]
+    x1 = x0
+    y1 = y0
+    for k in range(1, m):
+        x0 = min(x0, b_xy[k, 0])
+        x1 = max(x1, b_xy[k, 0])
+        y0 = min(y0, b_xy[k, 1])
+        y1 = max(y1, b_xy[k, 1])
+    extent = max(x1 - x0, y1 - y0)
+    # cells at least one radius wide (any larger size is also correct; the 1e-6
+    # margin absorbs rounding in the cell arithmetic), at most 1e9 cells a side
+    # (keys fit in int64) and never of zero size (radius 0)
+    cell = max(radius * (1.0 + 1e-6), extent * 1e-9, 1e-9)
+    n_cols = np.int64((x1 - x0) / cell) + 1
+    n_rows = np.int64((y1 - y0) / cell) + 1
+    keys = np.empty(m, dtype=np.int64)
+    for k in range(m):
+        col = np.int64((b_xy[k, 0] - x0) / cell)
+        row = np.int64((b_xy[k, 1] - y0) / cell)
+        keys[k] = row * n_cols + col
+    order = np.argsort(keys)
+    sorted_keys = keys[order]
+    bx = np.empty(m)
+    by = np.empty(m)
+    for k in range(m):
+        bx[k] = b_xy[order[k], 0]
+        by[k] = b_xy[order[k], 1]
+    return order, sorted_keys, bx, by, x0, y0, cell, n_cols, n_rows
+
+
+@_njit
+def _slices(
+    x: float,
+    y: float,
+    keys: np.ndarray,
+    x0: float,
+    y0: float,
+    cell: float,
+    n_cols: np.int64,
+    n_rows: np.int64,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> int:  # pragma: no cover - numba
+    """Fill ``lo``/``hi`` with the sorted-index slices of the 3 × 3 cells around (x, y)."""
+    # clip before the integer cast so far-away points cannot overflow it
+    col = np.int64(np.floor(min(max((x - x0) / cell, -2.0), n_cols + 1.0)))
+    row = np.int64(np.floor(min(max((y - y0) / cell, -2.0), n_rows + 1.0)))
+    c_lo = max(col - 1, 0)
+    c_hi = min(col + 1, n_cols - 1)
+    n = 0
+    if c_lo > c_hi:
+        return 0
+    for r in range(max(row - 1, 0), min(row + 1, n_rows - 1) + 1):
+        lo[n] = np.searchsorted(keys, r * n_cols + c_lo, side="left")
+        hi[n] = np.searchsorted(keys, r * n_cols + c_hi, side="right")
+        if hi[n] > lo[n]:
+            n += 1
+    return n
+
+
+@_njit
+def _weight(d: float, kind: int, pa: np.ndarray, pb: np.ndarray) -> float:  # pragma: no cover
+    """Decay weight: StepDecay (pa = breaks, pb = lookup) or GaussianDecay (pa, pb = params)."""
+    if kind == _DECAY_STEP:
+        k = 0
+        while k < pa.shape[0] and pa[k] < d:  # searchsorted(breaks, d, side="left")
+            k += 1
+        return pb[k]
+    # pa = [catchment], pb = [2 σ², edge, dai?]
+    if d > pa[0]:
+        return 0.0
+    w = np.exp(-(d * d) / pb[0])
+    if pb[2] != 0.0:
+        w = (w - pb[1]) / (1.0 - pb[1])
+    return w
+
+
+@_njit
+def _e2sfca_step1(
+    a_xy: np.ndarray,
+    a_val: np.ndarray,
+    grid: tuple,
+    radius: float,
+    kind: int,
+    pa: np.ndarray,
+    pb: np.ndarray,
+) -> tuple:  # pragma: no cover - numba
+    """Σ_i D_i W(d_ij) per grid-sorted supply point j, and the number of pairs."""
+    _, keys, bx, by, x0, y0, cell, n_cols, n_rows = grid
+    wd = np.zeros(bx.shape[0])
+    lo = np.empty(3, dtype=np.int64)
+    hi = np.empty(3, dtype=np.int64)
+    r2 = radius * radius * (1.0 + 4e-16)  # prefilter; the exact test is on d below
+    n_pairs = 0
+    for i in range(a_xy.shape[0]):
+        x = a_xy[i, 0]
+        y = a_xy[i, 1]
+        dem = a_val[i]
+        for s in range(_slices(x, y, keys, x0, y0, cell, n_cols, n_rows, lo, hi)):
+            for k in range(lo[s], hi[s]):
+                dx = bx[k] - x
+                dy = by[k] - y
+                d2 = dx * dx + dy * dy
+                if d2 <= r2:
+                    d = np.sqrt(d2)
+                    if d <= radius:
+                        wd[k] += dem * _weight(d, kind, pa, pb)
+                        n_pairs += 1
+    return wd, n_pairs
+
+
+@_njit
+def _e2sfca_step2(
+    a_xy: np.ndarray,
+    ratio: np.ndarray,
+    grid: tuple,
+    radius: float,
+    kind: int,
+    pa: np.ndarray,
+    pb: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - numba
+    """Σ_j R_j W(d_ij) per demand point (``ratio`` in grid order)."""
+    _, keys, bx, by, x0, y0, cell, n_cols, n_rows = grid
+    out = np.zeros(a_xy.shape[0])
+    lo = np.empty(3, dtype=np.int64)
+    hi = np.empty(3, dtype=np.int64)
+    r2 = radius * radius * (1.0 + 4e-16)
+    for i in range(a_xy.shape[0]):
+        x = a_xy[i, 0]
+        y = a_xy[i, 1]
+        acc = 0.0
+        for s in range(_slices(x, y, keys, x0, y0, cell, n_cols, n_rows, lo, hi)):
+            for k in range(lo[s], hi[s]):
+                if ratio[k] == 0.0:
+                    continue
+                dx = bx[k] - x
+                dy = by[k] - y
+                d2 = dx * dx + dy * dy
+                if d2 <= r2:
+                    d = np.sqrt(d2)
+                    if d <= radius:
+                        acc += ratio[k] * _weight(d, kind, pa, pb)
+        out[i] = acc
+    return out
+
+
+@_njit
+def _grid_pairs(a_xy: np.ndarray, grid: tuple, radius: float, offset: int) -> tuple:  # pragma: no cover
+    """All (i + offset, j, d) with d ≤ radius; j indexes the original ``b_xy``."""
+    order, keys, bx, by, x0, y0, cell, n_cols, n_rows = grid
+    lo = np.empty(3, dtype=np.int64)
+    hi = np.empty(3, dtype=np.int64)
+    r2 = radius * radius * (1.0 + 4e-16)
+    counts = np.zeros(a_xy.shape[0] + 1, dtype=np.int64)
+    for i in range(a_xy.shape[0]):
+        c = 0
+        for s in range(_slices(a_xy[i, 0], a_xy[i, 1], keys, x0, y0, cell, n_cols, n_rows, lo, hi)):
+            for k in range(lo[s], hi[s]):
+                dx = bx[k] - a_xy[i, 0]
+                dy = by[k] - a_xy[i, 1]
+                d2 = dx * dx + dy * dy
+                if d2 <= r2 and np.sqrt(d2) <= radius:
+                    c += 1
+        counts[i + 1] = counts[i] + c
+    n = counts[-1]
+    pi = np.empty(n, dtype=np.intp)
+    pj = np.empty(n, dtype=np.intp)
+    pd_ = np.empty(n)
+    for i in range(a_xy.shape[0]):
+        p = counts[i]
+        for s in range(_slices(a_xy[i, 0], a_xy[i, 1], keys, x0, y0, cell, n_cols, n_rows, lo, hi)):
+            for k in range(lo[s], hi[s]):
+                dx = bx[k] - a_xy[i, 0]
+                dy = by[k] - a_xy[i, 1]
+                d2 = dx * dx + dy * dy
+                if d2 <= r2:
+                    d = np.sqrt(d2)
+                    if d <= radius:
+                        pi[p] = i + offset
+                        pj[p] = order[k]
+                        pd_[p] = d
+                        p += 1
+    return pi, pj, pd_
+
+
+def _n_threads(workers: int, n_points: int) -> int:
+    wanted = (os.cpu_count() or 1) if workers == -1 else max(int(workers), 1)
+    return max(min(wanted, n_points // _MIN_POINTS_PER_THREAD), 1)
+
+
+def _map_chunks(
+    fn: Callable[[int, int], _T], n_points: int, n_threads: int
+) -> list[_T]:
+    """``fn(start, stop)`` over ``n_threads`` contiguous chunks of ``range(n_points)``."""
+    if n_threads == 1:
+        return [fn(0, n_points)]
+    bounds = np.linspace(0, n_points, n_threads + 1).astype(int)
+    with ThreadPoolExecutor(n_threads) as pool:
+        return list(pool.map(lambda k: fn(int(bounds[k]), int(bounds[k + 1])), range(n_threads)))
+
+
+def _as_xy(xy: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(xy, dtype=np.float64).reshape(-1, 2)
 
 
 def neighbour_pairs(
@@ -177,15 +412,18 @@ def neighbour_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All pairs of points closer than or at ``radius_m`` (Euclidean), sparse.
 
+    Uses a grid of cells at least ``radius_m`` wide over ``b_xy`` (see the module
+    notes); each point of ``a_xy`` only looks at the 3 × 3 cells around it.
+
     Parameters
     ----------
     a_xy, b_xy : ndarray of shape (n, 2) and (m, 2)
-        Coordinates in metres.
+        Finite coordinates in metres.
     radius_m : float
         Search radius in metres (inclusive).
     workers : int
-        Threads for the k-d tree search (``-1``: all cores); ``a_xy`` is split into
-        chunks searched concurrently (scipy releases the GIL during the search).
+        Threads (``-1``: all cores); ``a_xy`` is split into chunks searched
+        concurrently (the compiled search releases the GIL).
 
     Returns
     -------
@@ -193,40 +431,36 @@ def neighbour_pairs(
         Index into ``a_xy`` (intp), index into ``b_xy`` (intp) and distance (float),
         one entry per pair, in no particular order.
     """
-    if len(a_xy) == 0 or len(b_xy) == 0:
+    a_xy, b_xy = _as_xy(a_xy), _as_xy(b_xy)
+    if len(a_xy) == 0 or len(b_xy) == 0 or not radius_m >= 0:
         empty = np.empty(0, dtype=np.intp)
         return empty, empty.copy(), np.empty(0, dtype=float)
-    tree_b = cKDTree(b_xy)
-    n_chunks = (os.cpu_count() or 1) if workers == -1 else max(int(workers), 1)
-    n_chunks = min(n_chunks, max(len(a_xy) // 1000, 1))
-    if n_chunks == 1:
-        return _pairs_chunk(a_xy, tree_b, radius_m, 0)
-    bounds = np.linspace(0, len(a_xy), n_chunks + 1).astype(int)
-    with ThreadPoolExecutor(n_chunks) as pool:
-        parts = list(
-            pool.map(
-                lambda k: _pairs_chunk(
-                    a_xy[bounds[k] : bounds[k + 1]], tree_b, radius_m, bounds[k]
-                ),
-                range(n_chunks),
-            )
-        )
+    grid = _grid_build(b_xy, float(radius_m))
+    parts = _map_chunks(
+        lambda lo, hi: _grid_pairs(a_xy[lo:hi], grid, float(radius_m), lo),
+        len(a_xy),
+        _n_threads(workers, len(a_xy)),
+    )
+    if len(parts) == 1:
+        return parts[0]
     i, j, d = zip(*parts, strict=True)
     return np.concatenate(i), np.concatenate(j), np.concatenate(d)
 
 
-def _pairs_chunk(
-    a_xy: np.ndarray, tree_b: cKDTree, radius_m: float, offset: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    pairs = cKDTree(a_xy).sparse_distance_matrix(tree_b, radius_m, output_type="ndarray")
-    i = np.ascontiguousarray(pairs["i"], dtype=np.intp)
-    if offset:
-        i += offset
-    return (
-        i,
-        np.ascontiguousarray(pairs["j"], dtype=np.intp),
-        np.ascontiguousarray(pairs["v"], dtype=float),
-    )
+def _compiled_decay(decay: DistanceDecay) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """Parameters of a decay the kernels evaluate themselves; None for other callables."""
+    if type(decay) is StepDecay:
+        return _DECAY_STEP, decay._breaks, decay._lookup
+    if type(decay) is GaussianDecay:
+        two_sigma_sq = 2.0 * decay.sigma**2
+        edge = float(np.exp(-(decay.catchment_m**2) / two_sigma_sq))
+        dai = 1.0 if decay.form == "dai" else 0.0
+        return (
+            _DECAY_GAUSSIAN,
+            np.array([float(decay.catchment_m)]),
+            np.array([two_sigma_sq, edge, dai]),
+        )
+    return None
 
 
 def _validate_arrays(
@@ -262,6 +496,12 @@ def e2sfca_scores(
     is in reach). Step 2, accessibility of each demand point ``i``:
     ``A_i = Σ_{j: d_ij ≤ d0} R_j W(d_ij)``.
 
+    With :class:`StepDecay` or :class:`GaussianDecay` both steps run in compiled
+    kernels straight over the grid buckets (no list of pairs is built); any other
+    :class:`DistanceDecay` is applied with numpy to the pairs from
+    :func:`neighbour_pairs`. The first call in a fresh environment compiles the
+    kernels (a few seconds; cached on disk for later processes).
+
     Parameters
     ----------
     demand_xy, supply_xy : ndarray of shape (n, 2), (m, 2)
@@ -273,7 +513,7 @@ def e2sfca_scores(
     decay : DistanceDecay
         Weight ``W(d)``, e.g. :class:`StepDecay` or :class:`GaussianDecay`.
     workers : int
-        Threads for the neighbour search (``-1``: all cores).
+        Threads (``-1``: all cores); demand is split into chunks.
 
     Returns
     -------
@@ -294,13 +534,46 @@ def e2sfca_scores(
         problems.append("catchment_m must be a positive number of metres")
     if problems:
         raise AnalyticsInputError("; ".join(problems))
+    if len(demand) == 0 or len(supply) == 0:
+        return np.zeros(len(demand))
 
-    i, j, d = neighbour_pairs(demand_xy, supply_xy, radius_m=catchment_m, workers=workers)
-    w = np.asarray(decay(d), dtype=float)
-    weighted_demand = np.bincount(j, weights=demand[i] * w, minlength=len(supply))
-    ratio = np.divide(supply, weighted_demand, out=np.zeros(len(supply)), where=weighted_demand > 0)
-    logger.debug("e2sfca: %d pairs within %.0f m", len(d), catchment_m)
-    return np.bincount(i, weights=ratio[j] * w, minlength=len(demand))
+    compiled = _compiled_decay(decay)
+    if compiled is None:
+        i, j, d = neighbour_pairs(demand_xy, supply_xy, radius_m=catchment_m, workers=workers)
+        w = np.asarray(decay(d), dtype=float)
+        weighted_demand = np.bincount(j, weights=demand[i] * w, minlength=len(supply))
+        ratio = np.divide(
+            supply, weighted_demand, out=np.zeros(len(supply)), where=weighted_demand > 0
+        )
+        logger.debug("e2sfca: %d pairs within %.0f m", len(d), catchment_m)
+        return np.bincount(i, weights=ratio[j] * w, minlength=len(demand))
+
+    kind, pa, pb = compiled
+    radius = float(catchment_m)
+    demand_xy = _as_xy(demand_xy)
+    grid = _grid_build(_as_xy(supply_xy), radius)
+    order = grid[0]
+    n_threads = _n_threads(workers, len(demand))
+    step1 = _map_chunks(
+        lambda lo, hi: _e2sfca_step1(demand_xy[lo:hi], demand[lo:hi], grid, radius, kind, pa, pb),
+        len(demand),
+        n_threads,
+    )
+    weighted_demand = step1[0][0] if n_threads == 1 else np.sum([w for w, _ in step1], axis=0)
+    sorted_supply = supply[order]
+    ratio = np.divide(
+        sorted_supply,
+        weighted_demand,
+        out=np.zeros(len(supply)),
+        where=weighted_demand > 0,
+    )
+    logger.debug("e2sfca: %d pairs within %.0f m", sum(n for _, n in step1), catchment_m)
+    parts = _map_chunks(
+        lambda lo, hi: _e2sfca_step2(demand_xy[lo:hi], ratio, grid, radius, kind, pa, pb),
+        len(demand),
+        n_threads,
+    )
+    return parts[0] if n_threads == 1 else np.concatenate(parts)
 
 
 # --------------------------------------------------------------------------- geo checks

@@ -55,7 +55,7 @@ with warnings.catch_warnings():
         "ignore", message=r".*'urllib3\[secure\]' extra is deprecated", category=DeprecationWarning
     )
     import esda
-    from libpysal.weights import Queen, W, fill_diagonal
+    from libpysal.weights import Queen, W
 
 __all__ = [
     "HOTSPOT_CLASSES",
@@ -308,12 +308,25 @@ def getis_ord_hotspots(
     HotspotInputError
         Misaligned ids, non-finite or negative rates, islands in ``weights``, bad options.
 
+    Notes
+    -----
+    Constant rates (including all zero) have no hot or cold spots: the result then has
+    ``gi_z`` 0, p-values 1 and every class ``'not_significant'`` (no error).
+
     See Also
     --------
     local_moran_clusters : Cluster/outlier typology with local Moran's I.
     """
     y = _check_stat_inputs(rates, weights, permutations=permutations, alpha=alpha, gi=True)
-    w_star = fill_diagonal(_copy_weights(weights), 1.0)
+    if np.ptp(y) == 0:
+        logger.info("getis_ord_hotspots: rates are constant; nothing is significant")
+        flat = _constant_result(weights, rates, p_cols=("p_sim", "p_norm", "p_fdr"))
+        flat.insert(0, "gi_z", 0.0)
+        flat["hotspot_class"] = pd.Categorical(
+            np.full(len(flat), "not_significant"), dtype=_HOTSPOT_DTYPE
+        )
+        return flat.reindex(rates.index)
+    w_star = _copy_weights(weights, self_weight=True)
     with _esda_quiet():
         g = esda.G_Local(
             y,
@@ -366,7 +379,7 @@ def local_moran_clusters(
     Parameters
     ----------
     rates : pandas.Series
-        Finite values indexed by the same ids as ``weights`` (any order); not constant.
+        Finite values indexed by the same ids as ``weights`` (any order).
     weights : libpysal.weights.W
         Weights without islands, e.g. from :func:`spatial_weights`. Not modified: a private
         row-standardised copy is used.
@@ -385,13 +398,26 @@ def local_moran_clusters(
     Raises
     ------
     HotspotInputError
-        Misaligned ids, non-finite or constant rates, islands in ``weights``, bad options.
+        Misaligned ids, non-finite rates, islands in ``weights``, bad options.
+
+    Notes
+    -----
+    Constant rates give ``Ii`` 0, p-values 1 and every quadrant ``'not_significant'``.
 
     See Also
     --------
     getis_ord_hotspots : Hot and cold spots with Gi*.
     """
     y = _check_stat_inputs(rates, weights, permutations=permutations, alpha=alpha, gi=False)
+    if np.ptp(y) == 0:
+        logger.info("local_moran_clusters: rates are constant; nothing is significant")
+        flat = _constant_result(weights, rates, p_cols=("p_sim", "p_fdr"))
+        flat.insert(0, "Ii", 0.0)
+        flat.insert(1, "z_sim", 0.0)
+        flat["quadrant"] = pd.Categorical(
+            np.full(len(flat), "not_significant"), dtype=_MORAN_DTYPE
+        )
+        return flat.reindex(rates.index)
     with _esda_quiet():
         lisa = esda.Moran_Local(
             y,
@@ -465,14 +491,26 @@ def _esda_quiet() -> Iterator[None]:
         yield
 
 
-def _copy_weights(weights: W) -> W:
-    """A fresh binary copy, so esda cannot touch the caller's transform or sparse cache."""
-    w = W(
-        {i: list(nb) for i, nb in weights.neighbors.items()},
-        id_order=list(weights.id_order),
-        silence_warnings=True,
+def _copy_weights(weights: W, *, self_weight: bool = False) -> W:
+    """A fresh binary copy, so esda cannot touch the caller's transform or sparse cache.
+
+    With ``self_weight`` every region is also its own neighbour (weight 1): the Gi* form.
+    Built in one go because libpysal rebuilds its sparse matrix (slowly) on every change.
+    """
+    if self_weight:
+        neighbors = {i: [i, *(j for j in nb if j != i)] for i, nb in weights.neighbors.items()}
+    else:
+        neighbors = {i: list(nb) for i, nb in weights.neighbors.items()}
+    return W(neighbors, id_order=list(weights.id_order), silence_warnings=True)
+
+
+def _constant_result(weights: W, rates: pd.Series, *, p_cols: tuple[str, ...]) -> pd.DataFrame:
+    """Frame for constant rates: p-values 1 and nothing significant (classes added by caller)."""
+    frame = pd.DataFrame(
+        dict.fromkeys(p_cols, 1.0), index=pd.Index(weights.id_order, name=rates.index.name)
     )
-    return w
+    frame["significant"] = False
+    return frame
 
 
 def _two_sided(p_directed: np.ndarray) -> np.ndarray:
@@ -528,10 +566,6 @@ def _check_stat_inputs(
         )
     elif gi and (y < 0).any():
         problems.append("Gi* needs non-negative rates")
-    elif gi and y.sum() <= 0:
-        problems.append("Gi* needs at least one positive rate")
-    elif np.ptp(y) == 0:
-        problems.append("rates are constant; there is nothing to cluster")
     if problems:
         raise HotspotInputError("invalid hotspot input: " + "; ".join(problems))
     return y

@@ -78,8 +78,9 @@ class SiteSolution:
     solver : str
         ``"highs"`` (MIP) or ``"greedy"``.
     status : str
-        HiGHS model status (``"Optimal"``, ``"Time limit reached"``…) or
-        ``"heuristic"``.
+        HiGHS model status (``"Optimal"``, ``"Time limit reached"``…),
+        ``"Optimal (integral LP relaxation)"`` when the LP optimum was already
+        integral (so no branch and bound was needed), or ``"heuristic"``.
     mip_gap : float
         Relative gap ``|bound - objective| / |objective|`` (HiGHS) or
         ``(bound - objective) / bound`` (greedy against its bound); 0 when proven optimal.
@@ -110,7 +111,7 @@ class SiteSolution:
     @property
     def is_optimal(self) -> bool:
         """True when the solver proved optimality."""
-        return self.status == "Optimal"
+        return self.status.startswith("Optimal")
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,12 +261,31 @@ def _group_identical_rows(cov: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
 
 def _mclp_structure(
     cov: sp.csr_matrix, weights: np.ndarray, active: np.ndarray
-) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Aggregate active demand rows by identical coverage: (group coverage, group weights)."""
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Reduce the MCLP without changing its optimum.
+
+    Keep active demand rows, drop candidates whose covered set is contained in
+    another's, then merge rows with identical coverage (weights summed).
+    Returns (group × kept-candidate coverage, group weights, kept candidate columns).
+    """
     sub = cov[active]
+    kept = _undominated_columns(sub)
+    sub = sub[:, kept].tocsr()
     group, first = _group_identical_rows(sub)
     group_weight = np.bincount(group, weights=weights[active], minlength=len(first))
-    return sub[first], group_weight
+    return sub[first], group_weight, kept
+
+
+def _undominated_columns(cov: sp.csr_matrix) -> np.ndarray:
+    """Columns whose row set is not contained in another column's (ties: lowest index kept)."""
+    cols = cov.tocsc().astype(np.int32)
+    size = np.diff(cols.indptr)
+    overlap = (cols.T @ cols).tocoo()  # |cover_j ∩ cover_k|
+    j, k = overlap.row, overlap.col
+    contained = (j != k) & (overlap.data == size[j])  # cover_j ⊆ cover_k
+    dominated = np.zeros(cov.shape[1], dtype=bool)
+    dominated[j[contained & ((size[j] < size[k]) | (k < j))]] = True
+    return np.flatnonzero(~dominated & (size > 0))
 
 
 def _mclp_model(
@@ -369,16 +389,29 @@ def solve_mclp(
     _check_problem(cov.shape[0], cov.shape[1], weights, p)
     already = _existing_mask(existing_covered, cov.shape[0])
     active = ~already & (weights > 0) & (np.diff(cov.indptr) > 0)
-    groups, group_weight = _mclp_structure(cov, weights, active)
-    logger.debug("mclp: %d demand rows -> %d coverage groups", int(active.sum()), len(group_weight))
-    h = _new_highs(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
-    scale = _mclp_model(h, groups, group_weight, p, relax=False)
-    _attach_progress(h, progress, maximize=True, scale=scale)
-    status, values, _, bound, gap = _run(h, scale)
-    if values is None:
-        logger.warning("HiGHS found no MCLP solution (%s); using greedy", status)
-        return greedy_mclp(cov, weights, p, existing_covered=already, bound=bound)
-    selected = _pick(values[: cov.shape[1]], p)
+    groups, group_weight, kept = _mclp_structure(cov, weights, active)
+    logger.debug(
+        "mclp: %d demand rows -> %d coverage groups; %d of %d candidates undominated",
+        int(active.sum()),
+        len(group_weight),
+        len(kept),
+        cov.shape[1],
+    )
+    if len(kept) <= p:  # every coverable row can be covered: no search needed
+        selected = _pad_selection(kept, cov.shape[1], p)
+        status, gap, bound = "Optimal", 0.0, float(group_weight.sum())
+    elif (lp := _integral_lp_solution(groups, group_weight, p)) is not None:
+        selected = np.sort(kept[lp[0]])
+        status, gap, bound = "Optimal (integral LP relaxation)", 0.0, lp[1]
+    else:
+        h = _new_highs(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+        scale = _mclp_model(h, groups, group_weight, p, relax=False)
+        _attach_progress(h, progress, maximize=True, scale=scale)
+        status, values, _, bound, gap = _run(h, scale)
+        if values is None:
+            logger.warning("HiGHS found no MCLP solution (%s); using greedy", status)
+            return greedy_mclp(cov, weights, p, existing_covered=already, bound=bound)
+        selected = np.sort(kept[_pick(values[: len(kept)], p)])
     newly, covered, share, assignment = _mclp_summary(cov, weights, already, selected)
     return SiteSolution(
         selected=selected,
@@ -395,6 +428,30 @@ def solve_mclp(
     )
 
 
+def _integral_lp_solution(
+    groups: sp.csr_matrix, group_weight: np.ndarray, p: int
+) -> tuple[np.ndarray, float] | None:
+    """Solve the LP relaxation (interior point + crossover); return (columns, value) if integral.
+
+    An integral optimum of the relaxation is optimal for the MIP (its value is a bound
+    the MIP cannot beat), which is common for MCLP and saves branch and bound.
+    """
+    h = _new_highs(time_limit_s=np.inf, mip_rel_gap=0.0)
+    h.setOptionValue("solver", "ipm")
+    scale = _mclp_model(h, groups, group_weight, p, relax=True)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    y = np.asarray(h.getSolution().col_value)[: groups.shape[1]]
+    chosen = _pick(y, p)
+    lp_value = float(h.getInfo().objective_function_value) / scale
+    covered = np.diff(groups[:, chosen].tocsr().indptr) > 0
+    value = float(group_weight[covered].sum())
+    if np.all(np.abs(y - np.round(y)) <= 1e-6) and value >= lp_value * (1 - 1e-9) - 1e-9:
+        return chosen, value
+    return None
+
+
 def _existing_mask(existing_covered: np.ndarray | None, n: int) -> np.ndarray:
     if existing_covered is None:
         return np.zeros(n, dtype=bool)
@@ -402,6 +459,12 @@ def _existing_mask(existing_covered: np.ndarray | None, n: int) -> np.ndarray:
     if mask.shape != (n,):
         raise AnalyticsInputError(f"existing_covered must have shape ({n},), got {mask.shape}")
     return mask
+
+
+def _pad_selection(kept: np.ndarray, n_cand: int, p: int) -> np.ndarray:
+    """``kept`` plus the lowest-numbered other candidates up to ``p`` sites."""
+    others = np.setdiff1d(np.arange(n_cand), kept)[: p - len(kept)]
+    return np.sort(np.concatenate([kept, others])).astype(np.intp)
 
 
 def _pick(y: np.ndarray, p: int) -> np.ndarray:
@@ -423,8 +486,11 @@ def mclp_lp_bound(
     weights = np.asarray(weights, dtype=float)
     already = _existing_mask(existing_covered, cov.shape[0])
     active = ~already & (weights > 0) & (np.diff(cov.indptr) > 0)
-    groups, group_weight = _mclp_structure(cov, weights, active)
+    groups, group_weight, kept = _mclp_structure(cov, weights, active)
+    if len(kept) <= p:
+        return float(group_weight.sum())
     h = _new_highs(time_limit_s=np.inf, mip_rel_gap=0.0)
+    h.setOptionValue("solver", "ipm")
     scale = _mclp_model(h, groups, group_weight, p, relax=True)
     h.run()
     return float(h.getInfo().objective_function_value) / scale

@@ -71,6 +71,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
     "map.points": {"ko": "가구 위치(관할 읍면동)", "en": "Households (own area)"},
     "map.labels": {"ko": "지역 이름", "en": "Region names"},
     "map.back": {"ko": "← 전국 시군구로", "en": "← Back to all 시군구"},
+    "map.region": {"ko": "시군구 선택", "en": "Choose a 시군구"},
     "map.national": {"ko": "전국 시군구", "en": "All 시군구"},
     "map.click_hint": {"ko": "시군구를 누르면 읍면동으로 들어갑니다.",
                        "en": "Click a 시군구 to see its 읍면동."},

@@ -87,7 +87,7 @@ def shell() -> html.Div:
             html.Nav(links, id=ids.NAV, className="atlas-nav", **{"aria-label": "main"}),
             _user_box(viewer, lang),
         ], className="atlas-header"),
-        html.Main(dcc.Loading(dash.page_container, type="default", delay_show=300),
+        html.Main(dash.page_container,
                   className="atlas-main", lang=lang),
         html.Footer(t("app.footer", lang), className="atlas-footer"),
     ], className="atlas-app", lang=lang)

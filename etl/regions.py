@@ -14,19 +14,21 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geodata.boundaries import load_boundaries, simplify_for_display
+from geodata.boundaries import display_layer, load_boundaries
 from geodata.schema import STORAGE_SRID
 from geodata.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 LEVELS = ("sido", "sigungu", "emd")
-DISPLAY_TOLERANCE_M = {"sido": 800.0, "sigungu": 250.0, "emd": 60.0}
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def build_region_layers() -> gpd.GeoDataFrame:
     """All three levels of repaired boundaries with a ``display_geometry`` column.
+
+    Display geometry comes from :func:`geodata.boundaries.display_layer` (coverage-preserving
+    simplification: 시군구 at 1 km, 읍면동 at 40 m, 시도 dissolved from 시군구).
 
     Returns
     -------
@@ -37,8 +39,10 @@ def build_region_layers() -> gpd.GeoDataFrame:
     frames = []
     for level in LEVELS:
         layer = load_boundaries(level)
-        display = simplify_for_display(layer, tolerance_m=DISPLAY_TOLERANCE_M[level])
-        layer["display_geometry"] = gpd.GeoSeries(display.to_numpy(), index=layer.index, crs=STORAGE_SRID)
+        display = display_layer(level).set_index("code").geometry
+        layer["display_geometry"] = gpd.GeoSeries(
+            display.reindex(layer["code"]).to_numpy(), index=layer.index, crs=STORAGE_SRID
+        )
         frames.append(layer)
         log.info("prepared %d %s regions", len(layer), level)
     out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=STORAGE_SRID)
@@ -47,8 +51,8 @@ def build_region_layers() -> gpd.GeoDataFrame:
 
 
 def cached_region_layers(cache_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """:func:`build_region_layers`, cached in ``<data_dir>/cache/regions-v<N>.parquet``."""
-    folder = Path(cache_dir or get_settings().data_dir / "cache")
+    """:func:`build_region_layers`, cached in ``<cache_dir>/regions-v<N>.parquet``."""
+    folder = Path(cache_dir or get_settings().cache_dir)
     path = folder / f"regions-v{CACHE_VERSION}.parquet"
     if path.exists():
         frame = gpd.read_parquet(path)

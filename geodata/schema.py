@@ -381,7 +381,7 @@ SPATIAL_TABLES: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def table(name: str):  # noqa: ANN201 - returns sqlalchemy.Table
+def table(name: str):
     """Return the ``sqlalchemy.Table`` called ``name``.
 
     Raises

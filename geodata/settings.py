@@ -28,10 +28,14 @@ class Settings(BaseSettings):
         description="PostGIS URL (postgresql+psycopg://...). Unset: the embedded store under data_dir.",
     )
     data_dir: Path = Field(default=PROJECT_ROOT / "var", description="Embedded store and artefacts.")
+    cache_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "cache",
+        description="Derived files that are slow to build (prepared boundaries).",
+    )
     secret_key: SecretStr | None = Field(
         default=None, description="Flask session secret; generated into data_dir when unset."
     )
-    demo_households: int = Field(default=60_000, ge=100, description="Size of the demo world.")
+    demo_households: int = Field(default=200_000, ge=100, description="Size of the demo world.")
     demo_seed: int = Field(default=20261124)
     demo_sido: str = Field(
         default="",

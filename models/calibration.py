@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,10 +38,10 @@ class CalibrationChoice:
     brier_by_method: dict[str, float]
 
 
-def calibrate(  # noqa: ANN201
-    base,  # noqa: ANN001
-    X_val,  # noqa: ANN001
-    y_val,  # noqa: ANN001
+def calibrate(
+    base,
+    X_val,
+    y_val,
     *,
     method: str = "auto",
     seed: int = 0,
@@ -109,5 +109,5 @@ def _weights_only_for_calibration() -> Iterator[None]:
         yield
 
 
-def _rows(X, idx):  # noqa: ANN001, ANN202
+def _rows(X, idx):
     return X.iloc[idx] if hasattr(X, "iloc") else X[idx]

@@ -86,7 +86,7 @@ def make_boosting(
     )
 
 
-def make_estimator(kind: str, specs: Sequence[FeatureSpec], *, seed: int = 0):  # noqa: ANN201
+def make_estimator(kind: str, specs: Sequence[FeatureSpec], *, seed: int = 0):
     """Build an unfitted estimator of ``kind`` (``'logit'`` or ``'hgb'``)."""
     if kind == "logit":
         return make_scorecard()

@@ -479,23 +479,42 @@ def _region_block(tables: Mapping[str, pd.DataFrame], hh_pos: np.ndarray, as_of_
     hh = tables["household"]
     region = tables["region"].set_index("code")
     out: dict[str, np.ndarray] = {}
-    pop = region["population"].astype("float64").where(lambda s: s > 0)
-    chars = pd.DataFrame(
+    emd = region[region["level"] == "emd"] if "level" in region else region
+    num = pd.DataFrame(
         {
-            "nonhousing": region["nonhousing_share"].astype("float64"),
-            "multicultural": region["multicultural_share"].astype("float64"),
-            "elderly": region["pop_65plus"].astype("float64") / pop,
-            "disabled": region["pop_disabled"].astype("float64") / pop,
-            "log_density": np.log1p(pop / region["area_km2"].astype("float64").where(lambda s: s > 0)),
+            "pop": emd["population"].astype("float64"),
+            "nonhousing": emd["nonhousing_share"].astype("float64") * emd["population"].astype("float64"),
+            "multicultural": emd["multicultural_share"].astype("float64") * emd["population"].astype("float64"),
+            "elderly": emd["pop_65plus"].astype("float64"),
+            "disabled": emd["pop_disabled"].astype("float64"),
+            "area": emd["area_km2"].astype("float64"),
         },
-        index=region.index,
+        index=emd.index,
     )
+    # 시군구 characteristics are aggregated from its 읍면동 (population-weighted), so they exist
+    # even when the 시군구 rows carry no indicators.
+    by_level = {"emd": num, "sgg": num.groupby(emd["sigungu_code"].astype(str).to_numpy()).sum(min_count=1)}
     for lvl, key in (("emd", "emd_code"), ("sgg", "sigungu_code")):
-        idx = chars.index.get_indexer(hh[key].to_numpy()[hh_pos])
+        t = by_level[lvl]
+        pop = t["pop"].where(t["pop"] > 0)
+        chars = pd.DataFrame(
+            {
+                "nonhousing": t["nonhousing"] / pop,
+                "multicultural": t["multicultural"] / pop,
+                "elderly": t["elderly"] / pop,
+                "disabled": t["disabled"] / pop,
+                "log_density": np.log1p(pop / t["area"].where(t["area"] > 0)),
+            },
+            index=t.index,
+        )
+        idx = chars.index.get_indexer(hh[key].astype(str).to_numpy()[hh_pos])
         block = chars.to_numpy()[np.where(idx >= 0, idx, 0)]
         block[idx < 0] = np.nan
         for j, name in enumerate(chars.columns):
-            out[f"rg__{lvl}__{name}"] = block[:, j]
+            col = block[:, j]
+            # unknown values: the median region (all-missing columns would break the models)
+            fill = np.nanmedian(chars.iloc[:, j].to_numpy()) if chars.iloc[:, j].notna().any() else 0.0
+            out[f"rg__{lvl}__{name}"] = np.where(np.isnan(col), fill, col)
     urb_idx = region.index.get_indexer(hh["emd_code"].to_numpy()[hh_pos])
     urban = np.where(urb_idx >= 0, region["urban_class"].to_numpy()[np.maximum(urb_idx, 0)], None)
     for c in codes(URBAN_CLASSES):

@@ -53,15 +53,15 @@ class LegacyRuleClassifier(ClassifierMixin, BaseEstimator):
         self.k = k
         self.threshold = threshold
 
-    def __sklearn_tags__(self):  # noqa: ANN204 - sklearn Tags
+    def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
         return tags
 
     def _count(self, X: np.ndarray) -> np.ndarray:
-        return (X > self.threshold).sum(axis=1)
+        return (self.threshold < X).sum(axis=1)
 
-    def fit(self, X, y, sample_weight=None):  # noqa: ANN001, ANN201 - sklearn signature
+    def fit(self, X, y, sample_weight=None):
         """Learn the classes and the observed positive rate per count.
 
         Parameters
@@ -101,18 +101,18 @@ class LegacyRuleClassifier(ClassifierMixin, BaseEstimator):
         self.rate_by_count_ = np.maximum.accumulate(rate)
         return self
 
-    def decision_function(self, X):  # noqa: ANN001, ANN201
+    def decision_function(self, X):
         """The number of signalling columns minus ``k - 0.5`` (positive means flagged)."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return self._count(X) - (self.k - 0.5)
 
-    def predict(self, X):  # noqa: ANN001, ANN201
+    def predict(self, X):
         """``classes_[1]`` where at least ``k`` columns signal, else ``classes_[0]``."""
         flagged = self.decision_function(X) > 0
         return self.classes_[flagged.astype(int)]
 
-    def predict_proba(self, X):  # noqa: ANN001, ANN201
+    def predict_proba(self, X):
         """Observed (smoothed) positive rate for the row's signal count."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)

@@ -38,16 +38,25 @@ from geodata.vocabulary import (
     HOUSING_TYPES,
     SAFETY_NET_CHANNELS,
     TENURES,
+    URBAN_CLASSES,
     codes,
 )
 from models.features import FeatureSpec
 
-__all__ = ["baseline_values", "contributions", "group_codes", "reasons_json", "top_groups"]
+__all__ = [
+    "baseline_values",
+    "contributions",
+    "group_codes",
+    "reasons_json",
+    "score_and_contributions",
+    "top_groups",
+]
 
 log = logging.getLogger(__name__)
 
 _SOURCES = {s.code: s for s in CRISIS_SOURCES}
 _CHANNELS = {c.code: c for c in SAFETY_NET_CHANNELS}
+_URBAN_EN = {c.code: c.en for c in URBAN_CLASSES}
 
 
 def group_codes(specs: Sequence[FeatureSpec]) -> tuple[list[str], np.ndarray]:
@@ -71,14 +80,14 @@ def _group_sum(feature_contrib: np.ndarray, group_of: np.ndarray, n_groups: int)
     return feature_contrib.astype(np.float32) @ M
 
 
-def _logit_contrib(pipe, X: np.ndarray, baseline: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def _logit_contrib(pipe, X: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     imputer, scaler, logit = pipe.named_steps["impute"], pipe.named_steps["scale"], pipe.named_steps["logit"]
     Xi = imputer.transform(X)
     coef = logit.coef_.ravel() / np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     return (Xi - baseline[None, :]) * coef[None, :]
 
 
-def _tree_tables(predictor, group_of: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+def _tree_tables(predictor, group_of: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     """Per node: path contribution vector over groups (rows) and the expected value."""
     nodes = predictor.nodes
     n = nodes.size
@@ -99,25 +108,41 @@ def _tree_tables(predictor, group_of: np.ndarray, n_groups: int) -> tuple[np.nda
     return path, expected
 
 
-def _hgb_contrib(model, X: np.ndarray, group_of: np.ndarray, n_groups: int) -> np.ndarray:  # noqa: ANN001
+def _hgb_contrib(model, X: np.ndarray, group_of: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Saabas contributions and the raw score (sum of leaf values) from one pass over the trees."""
+    from scipy import sparse
     from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
     from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
     known, f_idx_map = model._bin_mapper.make_known_categories_bitsets()
     n_threads = _openmp_effective_n_threads()
-    Xc = np.ascontiguousarray(X, dtype=np.float64)
-    out = np.zeros((X.shape[0], n_groups), dtype=np.float32)
+    Xc = np.asfortranarray(X, dtype=np.float64)  # column-major is several times faster here
+    n = Xc.shape[0]
+    paths, leaf_predictors = [], []
     for (pred,) in model._predictors:
         path, _ = _tree_tables(pred, group_of, n_groups)
+        paths.append(path)
         ids = pred.nodes.copy()
         ids["value"] = np.arange(ids.size, dtype=np.float64)
-        leaf_pred = TreePredictor(ids, pred.binned_left_cat_bitsets, pred.raw_left_cat_bitsets)
-        leaf = leaf_pred.predict(Xc, known, f_idx_map, n_threads).astype(np.int64)
-        out += path[leaf]
-    return out
+        leaf_predictors.append(TreePredictor(ids, pred.binned_left_cat_bitsets, pred.raw_left_cat_bitsets))
+    offsets = np.r_[0, np.cumsum([p.shape[0] for p in paths])[:-1]]
+    stacked = np.vstack(paths)  # all nodes of all trees x groups
+    n_trees = len(paths)
+    # Row i's leaf in tree t -> column offset_t + leaf; contributions = indicator @ stacked paths.
+    leaves = np.empty((n, n_trees), dtype=np.int32)
+    for t, lp in enumerate(leaf_predictors):
+        leaves[:, t] = lp.predict(Xc, known, f_idx_map, n_threads).astype(np.int32) + offsets[t]
+    indicator = sparse.csr_matrix(
+        (np.ones(n * n_trees, dtype=np.float32), leaves.ravel(), np.arange(0, n * n_trees + 1, n_trees)),
+        shape=(n, stacked.shape[0]),
+    )
+    contrib = np.asarray(indicator @ stacked, dtype=np.float32)
+    leaf_values = np.concatenate([pred.nodes["value"] for (pred,) in model._predictors])
+    raw = float(np.ravel(model._baseline_prediction)[0]) + indicator @ leaf_values.astype(np.float64)
+    return contrib, np.asarray(raw, dtype=np.float64)
 
 
-def _interventional(predict_raw, X: np.ndarray, baseline: np.ndarray, group_of: np.ndarray,  # noqa: ANN001
+def _interventional(predict_raw, X: np.ndarray, baseline: np.ndarray, group_of: np.ndarray,
                     n_groups: int) -> np.ndarray:  # fmt: skip
     full = predict_raw(X)
     out = np.zeros((X.shape[0], n_groups), dtype=np.float32)
@@ -129,16 +154,16 @@ def _interventional(predict_raw, X: np.ndarray, baseline: np.ndarray, group_of: 
     return out
 
 
-def contributions(
+def score_and_contributions(
     kind: str,
-    model,  # noqa: ANN001 - fitted base estimator of ``kind``
+    model,
     X: pd.DataFrame | np.ndarray,
     *,
     specs: Sequence[FeatureSpec],
     baseline: np.ndarray,
     legacy_columns: Sequence[int] = (),
-) -> np.ndarray:
-    """Contribution of each reason group to each row's log-odds, shape ``(n, n_groups)``.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Raw score (log-odds; the count for the legacy rule) and group contributions of each row.
 
     Parameters
     ----------
@@ -152,25 +177,50 @@ def contributions(
         From :func:`baseline_values`.
     legacy_columns : sequence of int
         Column positions counted by the legacy rule (``kind='legacy'`` only).
+
+    Returns
+    -------
+    raw : ndarray of shape (n,)
+    contributions : ndarray of shape (n, n_groups)
+        Groups in :func:`group_codes` order.
     """
     groups, group_of = group_codes(specs)
     Xa = np.asarray(X, dtype=np.float64)
     if kind == "logit":
-        return _group_sum(_logit_contrib(model, Xa, baseline), group_of, len(groups))
+        return model.decision_function(Xa), _group_sum(_logit_contrib(model, Xa, baseline), group_of, len(groups))
     if kind == "hgb":
         try:
-            return _hgb_contrib(model, Xa, group_of, len(groups))
+            contrib, raw = _hgb_contrib(model, Xa, group_of, len(groups))
+            return raw, contrib
         except (AttributeError, ImportError, TypeError, ValueError) as exc:  # internals changed
             log.warning("path contributions unavailable (%s); using interventional contributions", exc)
-            return _interventional(
+            return model.decision_function(Xa), _interventional(
                 lambda A: model.decision_function(A), Xa, baseline, group_of, len(groups)
             )
     if kind == "legacy":
         feat = np.zeros_like(Xa, dtype=np.float32)
         cols = list(legacy_columns)
         feat[:, cols] = (Xa[:, cols] > 0).astype(np.float32)
-        return _group_sum(feat, group_of, len(groups))
+        return feat.sum(axis=1).astype(np.float64), _group_sum(feat, group_of, len(groups))
     raise ValueError(f"unknown model kind {kind!r}")
+
+
+def contributions(
+    kind: str,
+    model,
+    X: pd.DataFrame | np.ndarray,
+    *,
+    specs: Sequence[FeatureSpec],
+    baseline: np.ndarray,
+    legacy_columns: Sequence[int] = (),
+) -> np.ndarray:
+    """Contribution of each reason group to each row's log-odds, shape ``(n, n_groups)``.
+
+    See :func:`score_and_contributions`.
+    """
+    return score_and_contributions(
+        kind, model, X, specs=specs, baseline=baseline, legacy_columns=legacy_columns
+    )[1]
 
 
 def top_groups(contrib: np.ndarray, *, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -261,7 +311,8 @@ def _labels(group: str, X: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     if group == "rg:context":
         v = _onehot_choice(X, "rg__urban__", ["대도시", "중소도시", "농어촌"])
         return (pd.Series([f"지역 여건({c})" if c else "지역 여건" for c in v], index=idx),
-                pd.Series([f"local context ({c})" if c else "local context" for c in v], index=idx))  # fmt: skip
+                pd.Series([f"local context ({_URBAN_EN.get(c, c)})" if c else "local context" for c in v],
+                          index=idx))  # fmt: skip
     ko, en = fixed.get(group, (group, group))
     return pd.Series(ko, index=idx), pd.Series(en, index=idx)
 
@@ -285,14 +336,14 @@ def reasons_json(
         for g in np.unique(col[col >= 0]):
             rows = np.flatnonzero(col == g)
             ko, en = _labels(groups[g], X.iloc[rows])
-            prefix = pd.Series(list(zip(ko, en, strict=True)), dtype=object)
-            codes_, uniq = pd.factorize(prefix)
+            key = pd.Series(ko).to_numpy(dtype=object) + "\x1f" + pd.Series(en).to_numpy(dtype=object)
+            codes_, uniq = pd.factorize(key)
             enc = np.array(
                 [json.dumps({"code": groups[g], "label_ko": a, "label_en": b}, ensure_ascii=False)[:-1]
-                 for a, b in uniq],  # fmt: skip
+                 for a, b in (u.split("\x1f") for u in uniq)],
                 dtype=object,
             )
-            weight = pd.Series(np.round(top_w[rows, r], 3)).astype(str).to_numpy(dtype=object)
+            weight = np.round(top_w[rows, r], 3).astype(str).astype(object)
             pieces[rows, r] = enc[codes_] + ', "weight": ' + weight + "}"
     out = np.full(n, "[", dtype=object)
     for r in range(k):

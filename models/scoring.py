@@ -17,12 +17,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.features import FeatureConfig, StoreLike, build_features, feature_specs, legacy_feature_names, load_tables
+from models.features import (
+    FeatureConfig,
+    StoreLike,
+    build_features,
+    feature_specs,
+    legacy_feature_names,
+    load_tables,
+)
 from models.overrides import apply_overrides
 from models.parallel import thread_limit
-from models.reasons import contributions, group_codes, reasons_json, top_groups
+from models.reasons import group_codes, reasons_json, score_and_contributions, top_groups
 from models.registry import ModelArtifact, load_model
-from models.tiers import CapacityConfig, assign_tiers, capacity_by_emd
+from models.tiers import CapacityConfig, assign_tiers, capacity_pools
 
 __all__ = ["RISK_SCORE_COLUMNS", "calibrated_probability", "score_households", "score_tables"]
 
@@ -70,7 +77,7 @@ def score_tables(
         ``reasons`` a JSON list of ``{code, label_ko, label_en, weight}`` (weight on the
         log-odds scale; up to ``n_reasons`` positive factors).
     """
-    timings: dict[str, float] = {}
+    timings: dict[str, Any] = {}
     t0 = time.perf_counter()
     cfg = FeatureConfig.from_dict(artifact.feature_config)
     specs = feature_specs(cfg)
@@ -92,24 +99,26 @@ def score_tables(
         X = X_all.iloc[sl]
         Xa = X.to_numpy(dtype=np.float64)
         b = time.perf_counter()
-        r = artifact.base.decision_function(Xa)
+        r, contrib = score_and_contributions(
+            artifact.kind, artifact.base, Xa, specs=specs, baseline=artifact.baseline,
+            legacy_columns=legacy_cols,
+        )  # fmt: skip
         raw[sl] = r
         prob[sl] = calibrated_probability(artifact, r, Xa)
         c = time.perf_counter()
-        contrib = contributions(artifact.kind, artifact.base, Xa, specs=specs, baseline=artifact.baseline,
-                                legacy_columns=legacy_cols)  # fmt: skip
         idx, w = top_groups(contrib, k=n_reasons)
         reasons[sl] = reasons_json(idx, w, X, groups)
         t_pred, t_reason = t_pred + c - b, t_reason + time.perf_counter() - c
     del X_all
-    timings |= {"features_s": t_feat, "predict_s": t_pred, "reasons_s": t_reason}
+    timings |= {"features_s": t_feat, "predict_and_contributions_s": t_pred, "reasons_text_s": t_reason}
     t1 = time.perf_counter()
     frame = pd.DataFrame(
         {"household_id": hh["household_id"].to_numpy(), "jurisdiction_code": hh["emd_code"].to_numpy(),
-         "score": raw}  # fmt: skip
+         "score": raw}
     )
-    cap = capacity_by_emd(hh, tables.get("region"), config=capacity)
-    tiers = assign_tiers(frame, cap, config=capacity)
+    pool, cap, level = capacity_pools(hh, tables.get("region"), config=capacity)
+    tiers = assign_tiers(frame, cap, config=capacity, pool=pool)
+    timings["tier_pool"] = level
     timings["tiers_s"] = time.perf_counter() - t1
     out = pd.DataFrame(
         {

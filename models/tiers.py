@@ -13,7 +13,12 @@ count being ``region.households`` when it exceeds the world's count, else the na
 Per-team capacity can be overridden per 시군구 or 읍면동 code (읍면동 wins); overrides are in the
 same unit (visits per cycle by a real team) and are scaled the same way.
 
-Tiers (``TIERS``: 1 긴급, 2 우선, 3 관찰, 4 일반) with capacity ``C`` of the jurisdiction:
+Small synthetic worlds give fractions of a visit per 읍면동. Tiers are then cut within a *pool*:
+the smallest level (읍면동 → 시군구 → 시도 → all) at which the median pooled capacity is at least
+one visit (:func:`capacity_pools`); with real capacity the pool is the 읍면동 itself. ``rank`` is
+always the rank within the 읍면동 (the worker's list).
+
+Tiers (``TIERS``: 1 긴급, 2 우선, 3 관찰, 4 일반) with capacity ``C`` of the pool:
 rank ≤ ⌈0.25 C⌉ → 1, ≤ ⌈C⌉ → 2, ≤ ⌈3 C⌉ → 3, else 4 (multiples configurable). Tiers 1–2 are this
 cycle's visits; tier 3 is the watch list for the next cycles.
 """
@@ -27,7 +32,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-__all__ = ["CapacityConfig", "assign_tiers", "capacity_by_emd", "capacity_fraction"]
+__all__ = ["CapacityConfig", "assign_tiers", "capacity_by_emd", "capacity_fraction", "capacity_pools"]
 
 NATIONAL_HOUSEHOLDS: Final = 22_073_000  # 2023 census, REFERENCE-FACTS
 NATIONAL_EMD: Final = 3_496  # administrative 읍면동 (2016)
@@ -117,6 +122,23 @@ def capacity_fraction(household: pd.DataFrame, region: pd.DataFrame | None, *,
     return float(min(1.0, cap.sum() / max(len(household), 1)))
 
 
+def capacity_pools(
+    household: pd.DataFrame, region: pd.DataFrame | None, *, config: CapacityConfig | None = None
+) -> tuple[np.ndarray, pd.Series, str]:
+    """Pool code per household, capacity per pool and the pool level.
+
+    The level is the first of ``emd``, ``sigungu``, ``sido``, ``all`` whose median pooled
+    capacity is at least one visit per cycle.
+    """
+    cap = capacity_by_emd(household, region, config=config)
+    emd = household["emd_code"].astype(str)
+    for level, width in (("emd", None), ("sigungu", 5), ("sido", 2), ("all", 0)):
+        pool_cap = cap.groupby(cap.index.astype(str).str.slice(0, width)).sum()
+        if level == "all" or pool_cap.median() >= 1.0:
+            return emd.str.slice(0, width).to_numpy(dtype=object), pool_cap.rename("capacity"), level
+    raise AssertionError("unreachable")
+
+
 def assign_tiers(
     frame: pd.DataFrame,
     capacity: pd.Series,
@@ -124,6 +146,7 @@ def assign_tiers(
     config: CapacityConfig | None = None,
     score: str = "score",
     jurisdiction: str = "jurisdiction_code",
+    pool: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Rank households within their jurisdiction and cut tiers from its capacity.
 
@@ -132,9 +155,11 @@ def assign_tiers(
     frame : DataFrame
         Columns ``household_id``, ``jurisdiction`` and ``score`` (higher = visit first).
     capacity : Series
-        Visits per cycle indexed by jurisdiction code (missing codes get 0: all tier 4).
+        Visits per cycle indexed by pool code (missing codes get 0: all tier 4).
     config : CapacityConfig, optional
         Tier multiples.
+    pool : ndarray, optional
+        Pool code per row (:func:`capacity_pools`); default the jurisdiction itself.
 
     Returns
     -------
@@ -143,14 +168,27 @@ def assign_tiers(
         (1–4) on ``frame.index``.
     """
     cfg = config or CapacityConfig()
-    code, uniques = pd.factorize(frame[jurisdiction], sort=False)
-    order = np.lexsort((frame["household_id"].to_numpy(), -frame[score].to_numpy(np.float64), code))
+    hh = frame["household_id"].to_numpy()
+    sc = frame[score].to_numpy(np.float64)
+    rank = _rank_within(frame[jurisdiction].to_numpy(), hh, sc)
+    if pool is None:
+        pool_codes, pool_rank = frame[jurisdiction].to_numpy(), rank
+    else:
+        pool_codes, pool_rank = np.asarray(pool), _rank_within(np.asarray(pool), hh, sc)
+    code, uniques = pd.factorize(pool_codes, sort=False)
+    cap = capacity.reindex(uniques).fillna(0.0).to_numpy(np.float64)[code]
+    cuts = [np.ceil(m * cap - 1e-9) for m in cfg.tier_multiples]
+    tier = np.select([pool_rank <= cuts[0], pool_rank <= cuts[1], pool_rank <= cuts[2]], [1, 2, 3], default=4)
+    return pd.DataFrame({"rank": rank, "tier": tier.astype(np.int16)}, index=frame.index)
+
+
+def _rank_within(group: np.ndarray, household_id: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """1-based rank by descending score within each group (ties by household id)."""
+    code, _ = pd.factorize(group, sort=False)
+    order = np.lexsort((household_id, -score, code))
     code_sorted = code[order]
     starts = np.r_[0, np.flatnonzero(code_sorted[1:] != code_sorted[:-1]) + 1]
     group_start = np.repeat(starts, np.diff(np.r_[starts, code.size]))
     rank = np.empty(code.size, dtype=np.int64)
     rank[order] = np.arange(code.size) - group_start + 1
-    cap = capacity.reindex(uniques).fillna(0.0).to_numpy(np.float64)[code]
-    cuts = [np.ceil(m * cap - 1e-9) for m in cfg.tier_multiples]
-    tier = np.select([rank <= cuts[0], rank <= cuts[1], rank <= cuts[2]], [1, 2, 3], default=4)
-    return pd.DataFrame({"rank": rank, "tier": tier.astype(np.int16)}, index=frame.index)
+    return rank

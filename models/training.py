@@ -382,7 +382,7 @@ def train_from_tables(
     metrics = pd.concat(
         [evaluate_scores(yte, scores[m], probability=probs[m], capacity_fraction=q, weights=W,
                          sample_weight=wte).assign(model=m)
-         for m in scores],  # fmt: skip
+         for m in scores],
         ignore_index=True,
     )[["model", "metric", "estimate", "lo", "hi"]]
     comparison = compare_at_capacity(
@@ -394,7 +394,7 @@ def train_from_tables(
     fairness = pd.concat(
         [group_metrics(yte, scores[m], probs[m], groups, capacity_fraction=q, weights=W,
                        sample_weight=wte).assign(model=m)
-         for m in (chosen, LEGACY)],  # fmt: skip
+         for m in (chosen, LEGACY)],
         ignore_index=True,
     )
     curves = {m: reliability(yte, probs[m], sample_weight=wte).to_dict(orient="list") for m in scores}
@@ -433,7 +433,7 @@ def train_from_tables(
         "capacity_fraction": q,
         "legacy_k": legacy_k,
         "features": [{"name": s.name, "family": s.family, "group": s.group, "label_ko": s.label_ko,
-                      "label_en": s.label_en, "monotone": s.monotone} for s in specs],  # fmt: skip
+                      "label_en": s.label_en, "monotone": s.monotone} for s in specs],
         "calibration": calib_info,
         "validation_pr_auc": val_ap,
         "split": split["info"],

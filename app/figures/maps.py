@@ -20,6 +20,9 @@ from analytics.hotspots import HOTSPOT_CLASSES, HOTSPOT_LABELS_KO, MORAN_LABELS_
 from app.i18n import t
 from geodata.vocabulary import TIERS, label
 
+#: dcc.Graph config for every map: base-map topojson from our assets (offline), no logo.
+GRAPH_CONFIG: Final[dict[str, object]] = {"topojsonURL": "/assets/topojson/", "displaylogo": False,
+                                          "scrollZoom": True}
 SHARE_SCALE: Final = [[0.0, "#fff5f0"], [0.25, "#fcbba1"], [0.5, "#fb6a4a"], [0.75, "#cb181d"],
                       [1.0, "#67000d"]]
 SUPPRESSED_COLOUR: Final = "#c9ccd1"

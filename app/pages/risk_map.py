@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from analytics.access_control import Viewer
 from analytics.hotspots import HOTSPOT_LABELS_KO, MORAN_LABELS_KO
 from analytics.risk_map import hotspots, household_points, region_risk
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
-from app.figures.maps import HOTSPOT_LABELS_EN, MORAN_LABELS_EN, risk_choropleth
+from app.components import table
+from app.figures.maps import GRAPH_CONFIG, HOTSPOT_LABELS_EN, MORAN_LABELS_EN, risk_choropleth
 from app.i18n import t
 from geodata.store.base import Store
 
@@ -26,10 +27,11 @@ dash.register_page(__name__, path="/risk-map", order=10, nav_key="nav.risk_map",
 
 COLOUR_OPTIONS = ("share", "count", "hotspot", "moran")
 NATIONAL = {"level": "sigungu", "parent": None}
+TABLE_COLUMNS = (("name", "map.table"), ("households", "overview.count"), ("high_tier", "map.count"),
+                 ("share", "map.share"), ("hotspot", "map.hotspot"), ("moran", "map.moran"))
 
 
-@dataclass(frozen=True)
-class MapView:
+class MapView(NamedTuple):
     """What the map callback returns: figure, heading, notes and table rows."""
 
     figure: go.Figure
@@ -80,14 +82,20 @@ def _rows(regions: pd.DataFrame, spots: pd.DataFrame | None, lang: str) -> list[
     return rows
 
 
+def _sigungu_options() -> list[dict[str, str]]:
+    """시군구 to drill into without a mouse (keyboard users, tests)."""
+    frame = get_store().read_frame("region", columns=["code", "full_name"],
+                                   where={"level": "sigungu"})
+    return [{"label": n, "value": c} for c, n in sorted(zip(frame["code"], frame["full_name"],
+                                                            strict=True))]
+
+
 def layout(**_query: str) -> html.Div:
     """Controls, the map and the region table."""
     viewer, lang = current_viewer(), current_lang()
     layer_options = [{"label": t("map.labels", lang), "value": "labels"},
                      {"label": t("map.points", lang), "value": "points",
                       "disabled": viewer.role != "outreach"}]
-    columns = [("name", "map.table"), ("households", "overview.count"), ("high_tier", "map.count"),
-               ("share", "map.share"), ("hotspot", "map.hotspot"), ("moran", "map.moran")]
     return html.Div([
         dcc.Store(id=ids.MAP_STATE, data=NATIONAL),
         html.H1([t("map.title", lang), html.Span(id=ids.MAP_TITLE, className="atlas-muted")]),
@@ -99,28 +107,30 @@ def layout(**_query: str) -> html.Div:
             html.Div([html.Label(t("map.layers", lang), className="atlas-label"),
                       dcc.Checklist(id=ids.MAP_LAYERS, options=layer_options, inline=True,
                                     value=["points"] if viewer.role == "outreach" else [])]),
+            html.Div([html.Label(t("map.region", lang), className="atlas-label"),
+                      dcc.Dropdown(id=ids.MAP_REGION, options=_sigungu_options(), clearable=True,
+                                   placeholder=t("map.national", lang))],
+                     className="atlas-field-wide"),
             html.Button(t("map.back", lang), id=ids.MAP_BACK, className="atlas-button"),
         ], className="atlas-toolbar"),
         html.P(t("map.click_hint", lang), className="atlas-muted"),
-        dcc.Loading(dcc.Graph(id=ids.MAP_GRAPH, config={"displaylogo": False,
-                                                        "scrollZoom": True},
-                              className="atlas-map"), type="circle"),
+        dcc.Loading(dcc.Graph(id=ids.MAP_GRAPH, config=GRAPH_CONFIG, className="atlas-map"),
+                    type="circle"),
         html.Div(id=ids.MAP_NOTE, className="atlas-notes"),
         html.H2(t("map.table", lang)),
-        dash_table.DataTable(id=ids.MAP_TABLE, columns=[{"name": t(k, lang), "id": c}
-                                                        for c, k in columns],
-                             page_size=15, sort_action="native", style_as_list_view=True,
-                             style_cell={"fontFamily": "inherit", "textAlign": "left"}),
+        html.Div(id=ids.MAP_TABLE),
     ])
 
 
 @callback(Output(ids.MAP_STATE, "data"), Input(ids.MAP_GRAPH, "clickData"),
-          Input(ids.MAP_BACK, "n_clicks"), State(ids.MAP_STATE, "data"),
-          prevent_initial_call=True)
-def drill(click: dict | None, _back: int | None, state: dict) -> dict:
-    """Click a 시군구 to see its 읍면동; the back button returns to the national map."""
-    if ctx.triggered_id == ids.MAP_BACK:
+          Input(ids.MAP_BACK, "n_clicks"), Input(ids.MAP_REGION, "value"),
+          State(ids.MAP_STATE, "data"), prevent_initial_call=True)
+def drill(click: dict | None, _back: int | None, region: str | None, state: dict) -> dict:
+    """Click (or pick) a 시군구 to see its 읍면동; the back button returns to the national map."""
+    if ctx.triggered_id == ids.MAP_BACK or (ctx.triggered_id == ids.MAP_REGION and not region):
         return NATIONAL
+    if ctx.triggered_id == ids.MAP_REGION:
+        return {"level": "emd", "parent": region}
     point = (click or {}).get("points", [{}])[0]
     code = str(point.get("location") or "")
     if state.get("level") == "sigungu" and len(code) == 5:
@@ -139,7 +149,7 @@ def open_case(click: dict | None, state: dict) -> str:
 
 
 @callback(Output(ids.MAP_GRAPH, "figure"), Output(ids.MAP_TITLE, "children"),
-          Output(ids.MAP_NOTE, "children"), Output(ids.MAP_TABLE, "data"),
+          Output(ids.MAP_NOTE, "children"), Output(ids.MAP_TABLE, "children"),
           Input(ids.MAP_STATE, "data"), Input(ids.MAP_COLOUR, "value"),
           Input(ids.MAP_LAYERS, "value"))
 def render_map(state: dict, colour_by: str, layers: list[str] | None) -> tuple:
@@ -149,4 +159,5 @@ def render_map(state: dict, colour_by: str, layers: list[str] | None) -> tuple:
                           parent=state.get("parent"), colour_by=colour_by or "share",
                           layers=layers or [], lang=lang)
     notes = [html.P(n, className="atlas-notice atlas-notice-info") for n in view.notes]
-    return view.figure, f" · {view.title}", notes, view.rows
+    return view.figure, f" · {view.title}", notes, table(view.rows, [
+        (c, t(k, lang)) for c, k in TABLE_COLUMNS])

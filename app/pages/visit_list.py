@@ -6,7 +6,7 @@ import logging
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from analytics.access_control import AccessDenied
 from analytics.visit_list import (
@@ -18,7 +18,8 @@ from analytics.visit_list import (
 )
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
-from app.figures.maps import route_figure
+from app.components import table
+from app.figures.maps import GRAPH_CONFIG, route_figure
 from app.i18n import t
 from app.layout import access_notice, notice
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS
@@ -31,6 +32,7 @@ dash.register_page(__name__, path="/visits", order=20, nav_key="nav.visit_list",
 
 TABLE_COLUMNS = ("rank", "name_masked", "tier_label", "probability", "household_type_label",
                  "reasons", "last_visit", "link")
+SELECT_TYPE = "visit-select"
 FILTER_INPUTS = [Input(ids.VL_TIERS, "value"), Input(ids.VL_TYPES, "value"),
                  Input(ids.VL_SOURCES, "value"), Input(ids.VL_DAYS, "value"),
                  Input(ids.VL_OVERRIDDEN, "value")]
@@ -47,12 +49,18 @@ def make_filters(tiers: list | None, types: list | None, sources: list | None,
 
 
 def table_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
-    """DataTable rows (row ``id`` = household id) with a link to the case."""
+    """Table rows (row ``id`` = household id) with a link text to the case."""
     out = frame.assign(
-        id=frame["household_id"],
+        id=frame["household_id"].astype(int),
         last_visit=pd.to_datetime(frame["last_visit"]).dt.strftime("%Y-%m-%d").fillna("—"),
-        link=[f"[{t('visits.open', lang)}](/case/{h})" for h in frame["household_id"]])
+        link=t("visits.open", lang))
     return out[["id", "household_id", *TABLE_COLUMNS[:-1], "link"]].to_dict("records")
+
+
+def visit_table(rows: list[dict[str, object]], lang: str) -> html.Div:
+    """The ranked list as an HTML table with a checkbox per row and a link to the case."""
+    return table(rows, [(c, t(f"col.{c}", lang)) for c in TABLE_COLUMNS], table_id=ids.VL_TABLE,
+                 select_type=SELECT_TYPE, links={"link": "/case/{id}"}, empty=t("case.no_rows", lang))
 
 
 def _filters_bar(lang: str) -> html.Div:
@@ -96,28 +104,18 @@ def layout(**_query: str) -> html.Div:
                   html.Button(t("visits.export_csv", lang), id=ids.VL_CSV, className="atlas-button"),
                   dcc.Download(id=ids.VL_DOWNLOAD)], className="atlas-toolbar"),
         html.Div(id=ids.VL_ERROR),
-        dcc.Loading(dash_table.DataTable(
-            id=ids.VL_TABLE, row_selectable="multi", page_size=20, sort_action="native",
-            columns=[{"name": t(f"col.{c}", lang), "id": c,
-                      **({"presentation": "markdown"} if c == "link" else {})}
-                     for c in TABLE_COLUMNS],
-            markdown_options={"link_target": "_self"}, style_as_list_view=True,
-            style_cell={"fontFamily": "inherit", "textAlign": "left", "whiteSpace": "normal",
-                        "height": "auto", "maxWidth": "360px"},
-            style_data_conditional=[{"if": {"filter_query": "{tier_label} = 긴급 || "
-                                                            "{tier_label} = urgent"},
-                                     "color": "#b42318", "fontWeight": "600"}]), type="default"),
+        dcc.Loading(html.Div(id=ids.VL_TABLE_BOX), type="default"),
         html.H2(t("visits.route", lang)),
         html.P(t("visits.route_hint", lang), className="atlas-muted"),
         html.Button(t("visits.route", lang), id=ids.VL_ROUTE_BTN,
                     className="atlas-button atlas-button-primary"),
-        dcc.Loading(html.Div([dcc.Graph(id=ids.VL_ROUTE_MAP, config={"displaylogo": False},
+        dcc.Loading(html.Div([dcc.Graph(id=ids.VL_ROUTE_MAP, config=GRAPH_CONFIG,
                                         style={"display": "none"}),
                               html.Div(id=ids.VL_ROUTE_TABLE)]), type="circle"),
     ])
 
 
-@callback(Output(ids.VL_TABLE, "data"), Output(ids.VL_COUNT, "children"),
+@callback(Output(ids.VL_TABLE_BOX, "children"), Output(ids.VL_COUNT, "children"),
           Output(ids.VL_ERROR, "children"), *FILTER_INPUTS)
 def refresh_list(tiers, types, sources, days, overridden) -> tuple:  # noqa: ANN001
     """Rank and filter the jurisdiction's households."""
@@ -126,8 +124,8 @@ def refresh_list(tiers, types, sources, days, overridden) -> tuple:  # noqa: ANN
         frame = ranked_visits(get_store(), current_viewer(),
                               make_filters(tiers, types, sources, days, overridden), lang=lang)
     except (AccessDenied, VisitListInputError) as exc:
-        return [], "", notice(f"{t('error.generic', lang)}: {exc}", kind="error")
-    return table_rows(frame, lang), t("visits.count", lang, n=len(frame)), None
+        return None, "", notice(f"{t('error.generic', lang)}: {exc}", kind="error")
+    return visit_table(table_rows(frame, lang), lang), t("visits.count", lang, n=len(frame)), None
 
 
 @callback(Output(ids.VL_DOWNLOAD, "data"), Input(ids.VL_XLSX, "n_clicks"),
@@ -148,12 +146,12 @@ def export(_xlsx, _csv, tiers, types, sources, days, overridden) -> dict:  # noq
 
 @callback(Output(ids.VL_ROUTE_MAP, "figure"), Output(ids.VL_ROUTE_MAP, "style"),
           Output(ids.VL_ROUTE_TABLE, "children"), Input(ids.VL_ROUTE_BTN, "n_clicks"),
-          State(ids.VL_TABLE, "selected_row_ids"), prevent_initial_call=True)
-def plan_route(_n: int, selected: list[int] | None) -> tuple:
+          State({"type": SELECT_TYPE, "index": ALL}, "value"), prevent_initial_call=True)
+def plan_route(_n: int, ticks: list[list[int]] | None) -> tuple:
     """Order the selected households from the team's office and draw the route."""
     lang, store = current_lang(), get_store()
     try:
-        office, route = day_route(store, current_viewer(), selected or [])
+        office, route = day_route(store, current_viewer(), [h for v in ticks or [] for h in v])
     except (AccessDenied, VisitListInputError) as exc:
         return no_update, {"display": "none"}, notice(str(exc), kind="warning")
     area = store.regions("emd", parent_code=str(route["emd_code"].iloc[0])[:5], display=True)
@@ -161,5 +159,4 @@ def plan_route(_n: int, selected: list[int] | None) -> tuple:
     total = t("visits.total", lang, km=route.attrs.get("route_total_m", 0.0) / 1000)
     return (route_figure(office, route, lang=lang, area=area[area["code"].isin(route["emd_code"])]),
             {"display": "block"},
-            [html.P(total), dash_table.DataTable(rows, [{"name": t(f"col.{c}", lang), "id": c}
-                                                        for c in rows[0]])])
+            [html.P(total), table(rows, [(c, t(f"col.{c}", lang)) for c in rows[0]])])

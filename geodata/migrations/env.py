@@ -18,7 +18,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _configure(connection) -> None:  # noqa: ANN001
+def _configure(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -131,9 +131,9 @@ class EmbeddedStore(Store):
                 gdf = gpd.GeoDataFrame(frame, geometry=geoms[0], crs=STORAGE_SRID)
                 for col in geoms[1:]:
                     gdf[col] = gpd.GeoSeries(frame[col].to_numpy(), crs=STORAGE_SRID)
-                gdf.to_parquet(tmp, index=False, compression="zstd", row_group_size=262_144)
+                gdf.to_parquet(tmp, index=False, compression="lz4", row_group_size=262_144)
             else:
-                frame.to_parquet(tmp, index=False, compression="zstd", row_group_size=262_144)
+                frame.to_parquet(tmp, index=False, compression="lz4", row_group_size=262_144)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
@@ -289,7 +289,7 @@ class EmbeddedStore(Store):
         return index
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")

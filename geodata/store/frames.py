@@ -47,7 +47,7 @@ def conform_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for col in tbl.columns:
         if col.name in frame.columns:
-            out[col.name] = _coerce(frame[col.name].to_numpy(), col, name)
+            out[col.name] = _coerce(frame[col.name].reset_index(drop=True), col, name)
         elif col.nullable and not col.primary_key:
             out[col.name] = pd.Series([None] * len(frame), dtype=_null_dtype(col))
         else:
@@ -71,7 +71,7 @@ def conform_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _null_dtype(col) -> str:  # noqa: ANN001
+def _null_dtype(col) -> str:
     if isinstance(col.type, Date | DateTime):
         return "datetime64[ns]"
     if isinstance(col.type, Float):
@@ -79,28 +79,30 @@ def _null_dtype(col) -> str:  # noqa: ANN001
     return "object"
 
 
-def _coerce(values: np.ndarray, col, name: str) -> pd.Series | np.ndarray:  # noqa: ANN001
-    """Coerce one column's values to the schema type of ``col``."""
+def _coerce(values: pd.Series, col, name: str) -> pd.Series | np.ndarray:  # noqa: ANN001
+    """Coerce one column's values to the schema type of ``col`` (no copy when it already is)."""
     typ = col.type
     if col.name in geometry_columns(name):
         return np.asarray(values, dtype=object)
     if isinstance(typ, DateTime):
-        return pd.to_datetime(pd.Series(values), utc=True)
+        return pd.to_datetime(values, utc=True)
     if isinstance(typ, Date):
-        return pd.to_datetime(pd.Series(values)).dt.normalize().astype("datetime64[ns]")
+        if values.dtype == "datetime64[ns]":
+            return values
+        return pd.to_datetime(values).dt.normalize().astype("datetime64[ns]")
     if isinstance(typ, Boolean):
-        return pd.Series(values).astype("boolean" if col.nullable else bool)
+        return values.astype("boolean" if col.nullable else bool)
     if isinstance(typ, BigInteger | SmallInteger | Integer):
-        series = pd.Series(values)
-        if col.nullable and series.isna().any():
-            return series.astype("Int64")
-        return series.astype("int64")
+        if col.nullable and values.isna().any():
+            return values.astype("Int64")
+        return values.astype("int64")
     if isinstance(typ, Float):
-        return pd.Series(values).astype("float64")
+        return values.astype("float64")
     if isinstance(typ, String | Text):
-        series = pd.Series(values, dtype=object)
-        return series.where(series.isna(), series.astype(str))
-    return pd.Series(values)
+        if isinstance(values.dtype, pd.StringDtype):
+            return values
+        return values.astype("str")
+    return values
 
 
 def to_geoframe(frame: pd.DataFrame, name: str, *, active: str = "geometry") -> pd.DataFrame:

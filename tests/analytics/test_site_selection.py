@@ -59,7 +59,7 @@ def test_mclp_matches_spopt(seed, radius, p):
     spopt_model = MCLP.from_cost_matrix(
         cdist(demand_xy, cand_xy), weights, service_radius=radius, p_facilities=p
     ).solve(_cbc())
-    assert ours.status == "Optimal"
+    assert ours.is_optimal
     assert ours.mip_gap <= 1e-9
     assert ours.objective == pytest.approx(pulp.value(spopt_model.problem.objective), abs=1e-6)
     assert ours.bound == pytest.approx(ours.objective, abs=1e-6)
@@ -141,7 +141,7 @@ def test_p_median_matches_spopt_on_a_complete_cost_matrix():
     rows, cols = np.nonzero(np.ones_like(cost, dtype=bool))
     ours = solve_p_median((rows, cols, cost[rows, cols]), weights, 4)
     spopt_model = PMedian.from_cost_matrix(cost, weights, p_facilities=4).solve(_cbc())
-    assert ours.status == "Optimal"
+    assert ours.is_optimal
     assert ours.objective == pytest.approx(pulp.value(spopt_model.problem.objective), rel=1e-9)
     assert ours.covered_weight == weights.sum()
     chosen = {j for j, clients in enumerate(spopt_model.fac2cli) if clients}
@@ -291,3 +291,16 @@ def test_choose_sites_rejects_crs_mismatch_and_bad_method():
         choose_sites(
             demand, candidates, p=2, radius_m=2000, weight_col="households", method="p_center"
         )  # type: ignore[arg-type]
+
+
+def test_mclp_branch_and_bound_path_agrees_with_lp_shortcut(monkeypatch):
+    import analytics.site_selection as site_selection
+
+    demand_xy, cand_xy, weights = _instance(13, 300, 40)
+    cov = coverage_matrix(demand_xy, cand_xy, radius_m=1500)
+    shortcut = solve_mclp(cov, weights, 4)
+    monkeypatch.setattr(site_selection, "_integral_lp_solution", lambda *args: None)
+    branch_and_bound = solve_mclp(cov, weights, 4)
+    assert branch_and_bound.status == "Optimal"
+    assert branch_and_bound.objective == pytest.approx(shortcut.objective)
+    assert branch_and_bound.bound == pytest.approx(shortcut.objective)

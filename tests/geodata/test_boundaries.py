@@ -17,8 +17,16 @@ from geodata.boundaries import (
 )
 
 COLUMNS = [
-    "code", "name", "full_name", "level", "sido_code", "sigungu_code",
-    "parent_code", "urban_class", "area_km2", "geometry",
+    "code",
+    "name",
+    "full_name",
+    "level",
+    "sido_code",
+    "sigungu_code",
+    "parent_code",
+    "urban_class",
+    "area_km2",
+    "geometry",
 ]
 LEVELS = ("sido", "sigungu", "emd")
 
@@ -56,7 +64,7 @@ def test_schema_and_geometry(layers, level):
 
 
 def test_parents_exist(layers):
-    sido, sigungu, emd = (set(layers[lv]["code"]) for lv in LEVELS)
+    sido, sigungu, _emd = (set(layers[lv]["code"]) for lv in LEVELS)
     assert set(layers["sigungu"]["parent_code"]) <= sido
     assert set(layers["emd"]["parent_code"]) <= sigungu
     assert (layers["emd"]["parent_code"] == layers["emd"]["code"].str[:5]).all()
@@ -128,7 +136,10 @@ def test_urban_class_in_layers(layers):
     assert sg.loc["11290", "name"] == "성북구"
     assert sg.loc["36110", "full_name"] == "세종특별자치시"
     emd = layers["emd"].set_index("code")
-    assert emd.loc["11110101", ["name", "full_name"]].tolist() == ["청운동", "서울특별시 종로구 청운동"]
+    assert emd.loc["11110101", ["name", "full_name"]].tolist() == [
+        "청운동",
+        "서울특별시 종로구 청운동",
+    ]
     assert (emd["urban_class"] == emd["parent_code"].map(sg["urban_class"])).all()
     sido = layers["sido"].set_index("code")
     assert sido.loc["11", "urban_class"] == "대도시"

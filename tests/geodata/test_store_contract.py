@@ -11,7 +11,7 @@ import pytest
 import shapely
 from sqlalchemy import select, text
 
-from geodata.schema import AppUser, MEASURE_SRID
+from geodata.schema import MEASURE_SRID, AppUser
 from geodata.store.base import Store, StoreInputError
 
 LOADED = ("region", "household", "crisis_signal", "facility", "discovery_history", "person")

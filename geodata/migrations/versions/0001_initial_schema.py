@@ -1,13 +1,12 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-25 00:18:42.908749
 """
 
 from __future__ import annotations
 
-import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry

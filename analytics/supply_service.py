@@ -1,0 +1,488 @@
+"""Supply and demand of social services per region and target group (aggregates only).
+
+Plain Python over the store, no Dash: the *Supply and demand* page and the site-suitability
+service call these functions.
+
+* **Demand** comes from households: older people from ``household.n_elderly``, people with
+  disabilities from ``n_disabled``, children from ``n_children``, and households in need from
+  the current risk tiers 1–2 (when risk scores exist).
+* **Supply** is facility capacity (정원) of the facility target groups serving that demand;
+  free places are ``capacity - current_users``.
+* **Accessibility** is E2SFCA (:func:`analytics.accessibility.supply_demand_table`) computed on
+  every household nationally, then summarised per 읍면동 or 시군구, so the under / balanced /
+  over classes are tested against the *national* median even when one 시군구 is shown.
+* **Mismatch** compares, per region × target group × function, places per 100 people in need
+  with the national rate.
+* **Unmatched needs** are households in need with no suitable facility with free places within
+  the radius (:func:`analytics.accessibility.unmatched_needs`).
+
+Every table leaving this module is an aggregate with small cells (fewer than 5 households)
+suppressed by :func:`analytics.disclosure.suppress_small_cells`. Only planners, the ministry and
+administrators may call these services; refusals and CSV exports go to ``audit_log``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analytics.access_control import AccessDenied, Viewer, audit
+from analytics.accessibility import supply_demand_table, unmatched_needs
+from analytics.disclosure import MIN_CELL_COUNT, suppress_small_cells
+from analytics.visit_list import HIGH_TIERS, current_scores
+from geodata.schema import MEASURE_SRID
+from geodata.store.base import Store
+
+__all__ = [
+    "FACILITY_GROUP_LABELS",
+    "FUNCTION_LABELS",
+    "PLANNING_ROLES",
+    "SUPPLY_CLASS_LABELS",
+    "TARGET_GROUPS",
+    "SupplyInputError",
+    "TargetGroup",
+    "demand_points",
+    "export_unmatched_csv",
+    "mismatch_table",
+    "require_planning_role",
+    "supply_demand",
+    "supply_points",
+    "target_group",
+    "unmatched_needs_table",
+]
+
+log = logging.getLogger(__name__)
+
+Level = Literal["sigungu", "emd"]
+PLANNING_ROLES: Final[frozenset[str]] = frozenset({"planner", "ministry", "admin"})
+DEFAULT_CATCHMENT_M: Final = 3000.0
+DEFAULT_UNMATCHED_RADIUS_M: Final = 2000.0
+#: Places per 100 people below / above these multiples of the national rate are a mismatch.
+MISMATCH_BAND: Final = (0.67, 1.5)
+
+
+class SupplyInputError(ValueError):
+    """A target group, level or region the service cannot use; the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetGroup:
+    """A demand group, the household column that measures it and the facilities serving it.
+
+    ``demand`` is a household column (people per household) or ``"in_need"`` (one per household
+    of risk tier 1–2).
+    """
+
+    code: str
+    ko: str
+    en: str
+    demand: str
+    facility_groups: tuple[str, ...]
+
+    def label(self, lang: str = "ko") -> str:
+        """The label in ``lang``."""
+        return self.ko if lang == "ko" else self.en
+
+
+TARGET_GROUPS: Final[tuple[TargetGroup, ...]] = (
+    TargetGroup("elderly", "노인(65세 이상)", "Older people (65+)", "n_elderly", ("elderly",)),
+    TargetGroup("disabled", "장애인", "People with disabilities", "n_disabled", ("disabled",)),
+    TargetGroup("children", "아동(0~17세)", "Children (0-17)", "n_children", ("children",)),
+    TargetGroup("in_need", "위기가구(긴급·우선)", "Households in need (tiers 1-2)", "in_need",
+                ("women_family", "homeless", "low_income", "community")),
+)
+
+#: Facility ``target_group`` codes (reference facility types) with Korean and English labels.
+FACILITY_GROUP_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "elderly": ("노인", "Older people"),
+    "disabled": ("장애인", "People with disabilities"),
+    "children": ("아동", "Children"),
+    "women_family": ("한부모·여성·가족", "Single parents, women, families"),
+    "homeless": ("노숙인", "Homeless people"),
+    "mental_health": ("정신건강", "Mental health"),
+    "community": ("지역사회", "Community"),
+    "low_income": ("저소득·자활", "Low income, self-support"),
+}
+
+#: Facility ``function`` codes with Korean and English labels.
+FUNCTION_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "residential": ("생활(거주)", "Residential"),
+    "medical_care": ("의료·요양", "Medical and nursing care"),
+    "leisure": ("여가", "Leisure"),
+    "home_care": ("재가(방문)", "Home care"),
+    "day_care": ("주간·단기보호", "Day and short-stay care"),
+    "protection": ("보호·쉼터", "Protection and shelter"),
+    "employment": ("직업·일자리", "Employment"),
+    "community_service": ("지역사회서비스", "Community services"),
+    "counselling": ("상담", "Counselling"),
+}
+
+SUPPLY_CLASS_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "under": ("공급 부족", "Under-supplied"),
+    "balanced": ("적정", "Balanced"),
+    "over": ("공급 과잉", "Over-supplied"),
+    "none": ("공급 없음", "No supply"),
+    "no_demand": ("수요 없음", "No demand"),
+    "suppressed": ("비공개(5가구 미만)", "Suppressed (<5)"),
+}
+
+
+def target_group(code: str) -> TargetGroup:
+    """The :class:`TargetGroup` called ``code``.
+
+    Raises
+    ------
+    SupplyInputError
+        If ``code`` is not one of :data:`TARGET_GROUPS`.
+    """
+    for group in TARGET_GROUPS:
+        if group.code == code:
+            return group
+    known = ", ".join(g.code for g in TARGET_GROUPS)
+    raise SupplyInputError(f"unknown target group {code!r}; choose one of {known}")
+
+
+def require_planning_role(store: Store, viewer: Viewer, *, action: str) -> None:
+    """Raise :class:`AccessDenied` (and audit the refusal) unless a planner, ministry or admin."""
+    if viewer.role in PLANNING_ROLES:
+        return
+    audit(store, viewer, action=action, allowed=False, object_type="aggregate",
+          detail=f"role {viewer.role} may not use planning analytics")
+    raise AccessDenied(f"{viewer.role} users may not use the planning analytics pages")
+
+
+def _check_level(level: str, parent_code: str | None) -> None:
+    if level not in ("sigungu", "emd"):
+        raise SupplyInputError(f"level must be 'sigungu' or 'emd', not {level!r}")
+    if parent_code is not None and len(str(parent_code)) not in (2, 5):
+        raise SupplyInputError(
+            f"parent_code must be a 시도 (2 digits) or 시군구 (5 digits) code, not {parent_code!r}")
+
+
+# ------------------------------------------------------------------------------ inputs
+def demand_points(store: Store, group: TargetGroup, *,
+                  sigungu_code: str | None = None) -> gpd.GeoDataFrame:
+    """Households with demand of ``group`` (EPSG:5179 points), optionally of one 시군구.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``household_id``, ``emd_code``, ``sigungu_code``, ``demand`` (people, or 1 per household
+        in need) and point geometry in EPSG:5179; only rows with ``demand > 0``.
+    """
+    where = {"sigungu_code": sigungu_code} if sigungu_code else None
+    column = "household_id" if group.demand == "in_need" else group.demand
+    cols = sorted({"household_id", "emd_code", "sigungu_code", column, "geometry"})
+    hh = store.read_frame("household", columns=cols, where=where)
+    if group.demand == "in_need":
+        scores = current_scores(store)
+        need = set(scores.loc[scores["tier"].isin(HIGH_TIERS), "household_id"])
+        demand = hh["household_id"].isin(need).astype(float)
+    else:
+        demand = hh[column].astype(float)
+    out = gpd.GeoDataFrame(
+        {"household_id": hh["household_id"].to_numpy(), "emd_code": hh["emd_code"].to_numpy(),
+         "sigungu_code": hh["sigungu_code"].to_numpy(), "demand": demand.to_numpy()},
+        geometry=gpd.GeoSeries(hh.geometry.values, crs=hh.crs).to_crs(MEASURE_SRID).values,
+        crs=MEASURE_SRID)
+    return out[out["demand"] > 0].reset_index(drop=True)
+
+
+def supply_points(store: Store, group: TargetGroup) -> gpd.GeoDataFrame:
+    """Facilities serving ``group`` with places (capacity > 0), in EPSG:5179, with free places."""
+    fac = store.read_frame("facility", where={"target_group": list(group.facility_groups)})
+    fac = fac[fac["capacity"] > 0].copy()
+    fac["free_places"] = (fac["capacity"] - fac["current_users"]).clip(lower=0)
+    fac["capacity"] = fac["capacity"].astype(float)
+    if fac.crs is None:  # an empty read may come back without a CRS
+        fac = fac.set_crs(4326, allow_override=True)
+    return fac.to_crs(MEASURE_SRID).reset_index(drop=True)
+
+
+def _regions(store: Store, level: Level, parent_code: str | None) -> gpd.GeoDataFrame:
+    regions = store.regions(level, display=True)
+    if parent_code:
+        regions = regions[regions["code"].astype(str).str.startswith(str(parent_code))]
+    if regions.empty:
+        raise SupplyInputError(f"no {level} regions under {parent_code!r} in the store")
+    keep = ["code", "name", "full_name", "parent_code", "geometry"]
+    return regions[keep].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ supply/demand
+def supply_demand(
+    store: Store,
+    viewer: Viewer,
+    *,
+    target_group: str,
+    level: Level = "emd",
+    parent_code: str | None = None,
+    catchment_m: float = DEFAULT_CATCHMENT_M,
+    n_boot: int = 199,
+) -> gpd.GeoDataFrame:
+    """E2SFCA accessibility, demand/supply ratio and supply class per region (suppressed).
+
+    Parameters
+    ----------
+    store, viewer
+        The store and the acting user (planner, ministry or admin).
+    target_group
+        A code of :data:`TARGET_GROUPS` (``elderly``, ``disabled``, ``children``, ``in_need``).
+    level
+        ``'sigungu'`` or ``'emd'``.
+    parent_code
+        Show only regions under this 시도/시군구 code (classes still use the national median).
+    catchment_m
+        E2SFCA catchment in metres (Luo & Qi step decay 1.0 / 0.68 / 0.22).
+    n_boot
+        Bootstrap replicates of the class significance test.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Display polygons (EPSG:4326) with ``code, name, full_name, parent_code, households``
+        (households with demand), ``demand`` (people), ``facilities``, ``capacity`` and
+        ``free_places`` (located in the region), ``supply_in_reach``, ``accessibility``
+        (places per person), ``demand_supply_ratio``, ``supply_class`` (``under``,
+        ``balanced``, ``over``, ``none`` without supply in reach, ``no_demand``,
+        ``suppressed``) and ``suppressed``.
+    """
+    require_planning_role(store, viewer, action="view_supply_demand")
+    group = _group(target_group)
+    _check_level(level, parent_code)
+    key = "emd_code" if level == "emd" else "sigungu_code"
+    demand = demand_points(store, group)
+    supply = supply_points(store, group)
+    regions = _regions(store, level, parent_code)
+    table = _e2sfca_table(demand, supply, key=key, catchment_m=catchment_m, n_boot=n_boot)
+    located = _located_supply(supply, key)
+    out = regions.merge(table, left_on="code", right_index=True, how="left")
+    out = out.merge(located, left_on="code", right_index=True, how="left")
+    for col in ("households", "demand", "facilities", "capacity", "free_places",
+                "supply_in_reach"):
+        out[col] = out[col].fillna(0.0)
+    out["supply_class"] = _final_class(out)
+    return _suppress_regions(out)
+
+
+def _group(code: str) -> TargetGroup:
+    return target_group(code)
+
+
+def _e2sfca_table(demand: gpd.GeoDataFrame, supply: gpd.GeoDataFrame, *, key: str,
+                  catchment_m: float, n_boot: int) -> pd.DataFrame:
+    columns = ["households", "demand", "supply_in_reach", "accessibility",
+               "demand_supply_ratio", "class_e2sfca"]
+    if demand.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name=key))
+    table = supply_demand_table(demand, supply, region_col=key, demand_col="demand",
+                                supply_col="capacity", catchment_m=catchment_m, n_boot=n_boot)
+    table = table.rename(columns={"n_points": "households", "supply_class": "class_e2sfca"})
+    table["class_e2sfca"] = table["class_e2sfca"].astype(object)
+    return table[columns]
+
+
+def _located_supply(supply: gpd.GeoDataFrame, key: str) -> pd.DataFrame:
+    if supply.empty:
+        return pd.DataFrame(columns=["facilities", "capacity", "free_places"])
+    return supply.groupby(key).agg(facilities=("facility_id", "size"),
+                                   capacity=("capacity", "sum"),
+                                   free_places=("free_places", "sum")).astype(float)
+
+
+def _final_class(frame: pd.DataFrame) -> pd.Series:
+    cls = frame["class_e2sfca"].astype(object).where(frame["class_e2sfca"].notna(), "no_demand")
+    cls = cls.mask((frame["demand"] > 0) & (frame["supply_in_reach"] <= 0), "none")
+    return cls.astype(str)
+
+
+def _suppress_regions(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    derived = {"demand": ["households"], "accessibility": ["households"],
+               "demand_supply_ratio": ["households"]}
+    plain = pd.DataFrame(frame.drop(columns=["geometry", "class_e2sfca"]))
+    shown = suppress_small_cells(plain, count_cols=["households"],
+                                 derived_cols=derived, group_col="parent_code")
+    shown["supply_class"] = shown["supply_class"].mask(shown["suppressed"], "suppressed")
+    return gpd.GeoDataFrame(shown, geometry=frame.geometry.values, crs=frame.crs)
+
+
+# ------------------------------------------------------------------------------ mismatch
+def mismatch_table(
+    store: Store,
+    viewer: Viewer,
+    *,
+    level: Level = "emd",
+    parent_code: str | None = None,
+    target_groups: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Places per 100 people in need by region × target group × function, against the nation.
+
+    A row's ``gap_class`` is ``under`` / ``over`` when its rate is below / above
+    :data:`MISMATCH_BAND` times the national rate of that group and function, ``none`` when the
+    region has demand but no facility of that function, ``no_demand`` when it has no demand.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code, name, parent_code, target_group, function, facilities, capacity, free_places,
+        demand, places_per_100, national_per_100, gap_class, suppressed``; ``demand`` and
+        ``places_per_100`` are NaN in suppressed rows (fewer than 5 people).
+    """
+    require_planning_role(store, viewer, action="view_mismatch")
+    _check_level(level, parent_code)
+    key = "emd_code" if level == "emd" else "sigungu_code"
+    regions = pd.DataFrame(_regions(store, level, parent_code).drop(columns="geometry"))
+    codes = [g.code for g in TARGET_GROUPS] if target_groups is None else list(target_groups)
+    parts = [_mismatch_group(store, _group(code), regions, key) for code in codes]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if frame.empty:
+        return frame
+    frame["cell"] = frame["parent_code"].astype(str) + "|" + frame["target_group"]
+    shown = suppress_small_cells(frame, count_cols=["demand"],
+                                 derived_cols={"places_per_100": ["demand"]}, group_col="cell")
+    shown["gap_class"] = shown["gap_class"].mask(shown["suppressed"], "suppressed")
+    return shown.drop(columns="cell")
+
+
+def _mismatch_group(store: Store, group: TargetGroup, regions: pd.DataFrame,
+                    key: str) -> pd.DataFrame:
+    demand = demand_points(store, group)
+    supply = supply_points(store, group)
+    functions = sorted(set(supply["function"]))
+    if not functions:
+        return pd.DataFrame()
+    national_demand = float(demand["demand"].sum())
+    per_region = demand.groupby(key)["demand"].sum()
+    located = supply.groupby([key, "function"]).agg(
+        facilities=("facility_id", "size"), capacity=("capacity", "sum"),
+        free_places=("free_places", "sum"))
+    national = supply.groupby("function")["capacity"].sum()
+    grid = pd.MultiIndex.from_product([regions["code"], functions], names=["code", "function"])
+    out = located.rename_axis(["code", "function"]).reindex(grid, fill_value=0).reset_index()
+    out = out.merge(regions[["code", "name", "parent_code"]], on="code", how="left")
+    out["target_group"] = group.code
+    out["demand"] = out["code"].map(per_region).fillna(0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["places_per_100"] = np.where(out["demand"] > 0,
+                                         100 * out["capacity"] / out["demand"], np.nan)
+        rate = 100 * out["function"].map(national) / national_demand if national_demand else np.nan
+    out["national_per_100"] = rate
+    out["gap_class"] = _gap_class(out)
+    cols = ["code", "name", "parent_code", "target_group", "function", "facilities", "capacity",
+            "free_places", "demand", "places_per_100", "national_per_100", "gap_class"]
+    return out[cols].astype({"facilities": float, "capacity": float, "free_places": float})
+
+
+def _gap_class(frame: pd.DataFrame) -> np.ndarray:
+    ratio = frame["places_per_100"] / frame["national_per_100"]
+    return np.select(
+        [frame["demand"] <= 0, frame["capacity"] <= 0, ratio < MISMATCH_BAND[0],
+         ratio > MISMATCH_BAND[1]],
+        ["no_demand", "none", "under", "over"], "balanced")
+
+
+# ------------------------------------------------------------------------------ unmatched needs
+def unmatched_needs_table(
+    store: Store,
+    viewer: Viewer,
+    *,
+    target_group: str,
+    level: Level = "emd",
+    parent_code: str | None = None,
+    radius_m: float = DEFAULT_UNMATCHED_RADIUS_M,
+) -> pd.DataFrame:
+    """Households in need with no suitable facility with free places within ``radius_m``.
+
+    "In need" means current risk tier 1–2; for the elderly, disabled and children groups the
+    household must also have a member of that group. "Suitable" means a facility of the
+    group's target groups with free places (정원 − 현원 > 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per region: ``code, name, parent_code, in_need, unmatched, unmatched_share,
+        suppressed``; counts 1–4 and their shares are suppressed (NaN), with complementary
+        cells within each parent region.
+    """
+    require_planning_role(store, viewer, action="view_unmatched_needs")
+    group = _group(target_group)
+    _check_level(level, parent_code)
+    key = "emd_code" if level == "emd" else "sigungu_code"
+    regions = pd.DataFrame(_regions(store, level, parent_code).drop(columns="geometry"))
+    need = _need_points(store, group)
+    facilities = supply_points(store, group)
+    flags = unmatched_needs(need, facilities, radius_m=radius_m) if len(need) else \
+        pd.Series(dtype=bool, name="unmatched")
+    counts = pd.DataFrame({key: need[key].to_numpy(), "unmatched": flags.to_numpy()})
+    agg = counts.groupby(key).agg(in_need=("unmatched", "size"), unmatched=("unmatched", "sum"))
+    out = regions[["code", "name", "parent_code"]].merge(agg, left_on="code", right_index=True,
+                                                         how="left")
+    out[["in_need", "unmatched"]] = out[["in_need", "unmatched"]].fillna(0).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["unmatched_share"] = np.where(out["in_need"] > 0, out["unmatched"] / out["in_need"],
+                                          np.nan)
+    return suppress_small_cells(out, count_cols=["in_need", "unmatched"],
+                                derived_cols=["unmatched_share"], group_col="parent_code")
+
+
+def _need_points(store: Store, group: TargetGroup) -> gpd.GeoDataFrame:
+    need = demand_points(store, _group("in_need"))
+    if group.demand != "in_need":
+        members = demand_points(store, group)
+        need = need[need["household_id"].isin(members["household_id"])]
+    return need.reset_index(drop=True)
+
+
+UNMATCHED_CSV_HEADERS: Final[dict[str, tuple[str, str]]] = {
+    "code": ("지역코드", "Region code"),
+    "name": ("지역명", "Region"),
+    "in_need": ("위기가구 수", "Households in need"),
+    "unmatched": ("미충족 가구 수", "Unmatched households"),
+    "unmatched_share": ("미충족 비율(%)", "Unmatched share (%)"),
+}
+
+
+def export_unmatched_csv(
+    store: Store,
+    viewer: Viewer,
+    *,
+    target_group: str,
+    level: Level = "emd",
+    parent_code: str | None = None,
+    radius_m: float = DEFAULT_UNMATCHED_RADIUS_M,
+    lang: str = "ko",
+) -> tuple[str, bytes]:
+    """The suppressed unmatched-needs table as a CSV (UTF-8 with BOM, for Excel); audited.
+
+    Returns
+    -------
+    tuple of (str, bytes)
+        File name and content. Suppressed cells are written as ``비공개`` / ``suppressed``.
+    """
+    table = unmatched_needs_table(store, viewer, target_group=target_group, level=level,
+                                  parent_code=parent_code, radius_m=radius_m)
+    hidden = "비공개" if lang == "ko" else "suppressed"
+    shown = pd.DataFrame({
+        "code": table["code"], "name": table["name"],
+        "in_need": table["in_need"].map(lambda v: hidden if pd.isna(v) else int(v)),
+        "unmatched": table["unmatched"].map(lambda v: hidden if pd.isna(v) else int(v)),
+        "unmatched_share": table["unmatched_share"].map(
+            lambda v: hidden if pd.isna(v) else round(100 * float(v), 1)),
+    })
+    pick = 0 if lang == "ko" else 1
+    shown = shown.rename(columns={k: v[pick] for k, v in UNMATCHED_CSV_HEADERS.items()})
+    buffer = io.StringIO()
+    shown.to_csv(buffer, index=False)
+    scope = parent_code or "national"
+    audit(store, viewer, action="export_csv", object_type="unmatched_needs",
+          object_id=f"{target_group}:{level}:{scope}",
+          detail=f"{len(shown)} rows, radius {radius_m:.0f} m, min cell {MIN_CELL_COUNT}")
+    name = f"unmatched_needs_{target_group}_{level}_{scope}.csv"
+    return name, buffer.getvalue().encode("utf-8-sig")

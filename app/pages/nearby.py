@@ -1,0 +1,212 @@
+"""가까운 시설 찾기 (public, no login): nearest facilities with 정원, 현원 and 빈자리.
+
+Only facility data is read: the page never touches households or people.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+import dash
+import geopandas as gpd
+import numpy as np
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+
+from analytics.nearby_service import (
+    NearbyInputError,
+    NearbyResult,
+    facility_catalogue,
+    nearby_facilities,
+)
+from analytics.supply_service import FACILITY_GROUP_LABELS
+from app.auth import current_lang, get_store
+from app.figures.supply_figures import nearby_map, padded_extent
+from app.layout import notice
+from app.pages import _supply_ids as ids
+from app.pages._supply_i18n import tr
+from geodata.store.base import Store
+
+log = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/nearby", order=60, name="가까운 시설 찾기",
+                   name_ko="가까운 시설 찾기", name_en="Nearby facilities",
+                   title="가까운 시설 찾기 · 복지 아틀라스")
+
+K_OPTIONS = (5, 10, 20, 30)
+TABLE_COLUMNS = ("rank", "name", "type", "distance", "capacity", "current_users", "free_places",
+                 "address")
+
+
+class NearbyView(NamedTuple):
+    """What the page shows for one place and filter."""
+
+    figure: go.Figure
+    origin: str
+    rows: list[dict[str, object]]
+
+
+def place_from_inputs(trigger: str | None, click: dict | None, region: str | None,
+                      coords: str | None) -> dict[str, str | float] | None:
+    """The place to search from, by what the user touched last (plain function, no Dash)."""
+    if trigger == ids.NB_MAP and click and click.get("points"):
+        point = click["points"][0]
+        return {"lon": float(point["x"]), "lat": float(point["y"])}
+    if trigger == ids.NB_REGION and region:
+        return {"region": str(region)}
+    if trigger in (ids.NB_COORDS_GO, ids.NB_COORDS) and coords:
+        return {"coords": str(coords)}
+    return None
+
+
+def search(store: Store, place: dict, *, groups: list[str] | None, types: list[str] | None,
+           free_only: bool, k: int) -> NearbyResult:
+    """Run the finder for a place from :func:`place_from_inputs`."""
+    from shapely.geometry import Point
+
+    point = Point(place["lon"], place["lat"]) if "lon" in place else None
+    return nearby_facilities(store, point=point, region_code=place.get("region"),
+                             coordinates=place.get("coords"), k=int(k),
+                             target_groups=groups or None, type_codes=types or None,
+                             free_places_only=free_only)
+
+
+def result_rows(result: NearbyResult) -> list[dict[str, object]]:
+    """Table rows: distance in m or km, capacity, current users and free places."""
+    rows = []
+    for r in result.facilities.itertuples():
+        dist = f"{r.distance_m:,.0f} m" if r.distance_m < 1000 else f"{r.distance_m / 1000:.1f} km"
+        rows.append({"rank": int(r.rank), "name": r.name, "type": r.type_name, "distance": dist,
+                     "capacity": int(r.capacity), "current_users": int(r.current_users),
+                     "free_places": int(r.free_places), "address": r.address or ""})
+    return rows
+
+
+def outlines(store: Store, extent: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """읍면동 display outlines within ``extent`` (시군구 outlines for a wide view)."""
+    minx, miny, maxx, maxy = extent
+    level = "emd" if (maxx - minx) < 0.6 else "sigungu"
+    regions = store.regions(level, display=True)
+    return regions.cx[minx:maxx, miny:maxy]
+
+
+def store_extent(store: Store) -> tuple[float, float, float, float]:
+    """Bounds of the store's 시군구 (the opening view)."""
+    regions = store.regions("sigungu", display=True)
+    if regions.empty:
+        return 124.5, 33.0, 131.0, 38.7
+    minx, miny, maxx, maxy = regions.total_bounds
+    return padded_extent(np.array([minx, maxx]), np.array([miny, maxy]), pad=0.02)
+
+
+def build_nearby_view(store: Store, result: NearbyResult | None, lang: str) -> NearbyView:
+    """Map, origin line and rows for a result (or the opening map without one)."""
+    labels = {"here": tr("nb.here", lang), "facility": tr("nav.nearby", lang)}
+    if result is None:
+        extent = store_extent(store)
+        fig = nearby_map(outlines(store, extent), extent=extent, labels=labels)
+        return NearbyView(fig, tr("nb.pick", lang), [])
+    fac = result.facilities
+    lons = np.append(fac["lon"].to_numpy(float), result.origin.x)
+    lats = np.append(fac["lat"].to_numpy(float), result.origin.y)
+    extent = padded_extent(lons, lats, pad=0.15)
+    fig = nearby_map(outlines(store, extent), extent=extent, facilities=fac,
+                     origin=(result.origin.x, result.origin.y), labels=labels)
+    origin = tr("nb.origin", lang, label=result.origin_label)
+    return NearbyView(fig, origin if len(fac) else f"{origin} · {tr('nb.none', lang)}",
+                      result_rows(result))
+
+
+def _filters(store: Store, lang: str) -> html.Div:
+    pick = 0 if lang == "ko" else 1
+    catalogue = facility_catalogue(store) if store.count("facility") else None
+    types = [] if catalogue is None else [{"label": f"{r.type_name} ({r.type_code})",
+                                           "value": r.type_code} for r in catalogue.itertuples()]
+    present = set(catalogue["target_group"]) if catalogue is not None else set()
+    groups = [{"label": v[pick], "value": k} for k, v in FACILITY_GROUP_LABELS.items()
+              if k in present]
+    return html.Div([
+        html.Div([html.Label(tr("nb.groups", lang), className="atlas-label"),
+                  dcc.Checklist(id=ids.NB_GROUPS, options=groups, value=[], inline=True)]),
+        html.Div([html.Label(tr("nb.types", lang), className="atlas-label"),
+                  dcc.Dropdown(id=ids.NB_TYPES, options=types, multi=True)],
+                 className="atlas-field-wide"),
+        html.Div([dcc.Checklist(id=ids.NB_FREE, value=[],
+                                options=[{"label": tr("nb.free", lang), "value": "free"}])]),
+        html.Div([html.Label(tr("nb.k", lang), className="atlas-label"),
+                  dcc.Dropdown(id=ids.NB_K, value=10, clearable=False,
+                               options=[{"label": str(k), "value": k} for k in K_OPTIONS])]),
+    ], className="atlas-toolbar")
+
+
+def _place_bar(store: Store, lang: str) -> html.Div:
+    options = []
+    for level in ("sigungu", "emd"):
+        frame = store.read_frame("region", columns=["code", "full_name"], where={"level": level})
+        options += [{"label": r.full_name, "value": r.code}
+                    for r in frame.sort_values("code").itertuples()]
+    return html.Div([
+        html.Div([html.Label(tr("nb.region", lang), className="atlas-label"),
+                  dcc.Dropdown(id=ids.NB_REGION, options=options, searchable=True)],
+                 className="atlas-field-wide"),
+        html.Div([html.Label(tr("nb.coords", lang), className="atlas-label",
+                             htmlFor=ids.NB_COORDS),
+                  dcc.Input(id=ids.NB_COORDS, type="text", placeholder="36.6069, 127.2851",
+                            debounce=True)]),
+        html.Button(tr("nb.coords_go", lang), id=ids.NB_COORDS_GO,
+                    className="atlas-button atlas-button-primary"),
+    ], className="atlas-toolbar")
+
+
+def layout(**_query: str) -> html.Div:
+    """Place pickers, filters, the clickable map and the result table (open to everyone)."""
+    lang, store = current_lang(), get_store()
+    return html.Div([
+        html.H1(tr("nb.title", lang)),
+        html.P(tr("nb.intro", lang), className="atlas-muted"),
+        dcc.Store(id=ids.NB_PLACE),
+        _place_bar(store, lang),
+        _filters(store, lang),
+        html.Div(id=ids.NB_ERROR),
+        html.P(tr("nb.pick", lang), id=ids.NB_ORIGIN),
+        dcc.Loading(dcc.Graph(id=ids.NB_MAP, config={"displaylogo": False, "scrollZoom": True},
+                              className="atlas-map"), type="circle"),
+        dash_table.DataTable(
+            id=ids.NB_TABLE, page_size=30, style_as_list_view=True,
+            columns=[{"name": tr(f"col.{'name' if c == 'name' else c}", lang), "id": c}
+                     for c in TABLE_COLUMNS],
+            style_cell={"fontFamily": "inherit", "textAlign": "left"},
+            style_data_conditional=[{"if": {"filter_query": "{free_places} > 0",
+                                            "column_id": "free_places"},
+                                     "color": "#067647", "fontWeight": "600"}]),
+    ])
+
+
+@callback(Output(ids.NB_PLACE, "data"), Input(ids.NB_MAP, "clickData"),
+          Input(ids.NB_REGION, "value"), Input(ids.NB_COORDS_GO, "n_clicks"),
+          Input(ids.NB_COORDS, "value"), prevent_initial_call=True)
+def choose_place(click: dict | None, region: str | None, _go: int | None,
+                 coords: str | None) -> dict:
+    """Remember the place from the map click, the region picker or the typed coordinates."""
+    place = place_from_inputs(ctx.triggered_id, click, region, coords)
+    return no_update if place is None else place
+
+
+@callback(Output(ids.NB_MAP, "figure"), Output(ids.NB_ORIGIN, "children"),
+          Output(ids.NB_TABLE, "data"), Output(ids.NB_ERROR, "children"),
+          Input(ids.NB_PLACE, "data"), Input(ids.NB_GROUPS, "value"),
+          Input(ids.NB_TYPES, "value"), Input(ids.NB_FREE, "value"), Input(ids.NB_K, "value"),
+          State(ids.NB_MAP, "figure"))
+def show(place: dict | None, groups: list[str] | None, types: list[str] | None,
+         free: list[str] | None, k: int | None, current: dict | None) -> tuple:
+    """Search from the place with the filters and redraw the map and the list."""
+    lang, store = current_lang(), get_store()
+    try:
+        result = None if not place else search(store, place, groups=groups, types=types,
+                                                  free_only=bool(free), k=int(k or 10))
+    except NearbyInputError as exc:
+        message = notice(tr(f"nb.err.{exc.code}", lang), kind="error")
+        return current or no_update, no_update, no_update, message
+    view = build_nearby_view(store, result, lang)
+    return view.figure, view.origin, view.rows, None

@@ -1,0 +1,207 @@
+"""수급 분석: E2SFCA accessibility classes, mismatch by function and unmatched needs (aggregates)."""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+import dash
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+
+from analytics.access_control import AccessDenied, Viewer
+from analytics.supply_service import (
+    DEFAULT_UNMATCHED_RADIUS_M,
+    FUNCTION_LABELS,
+    PLANNING_ROLES,
+    TARGET_GROUPS,
+    SupplyInputError,
+    export_unmatched_csv,
+    mismatch_table,
+    supply_demand,
+    unmatched_needs_table,
+)
+from app.auth import current_lang, current_viewer, get_store
+from app.figures.supply_figures import class_label, supply_class_map
+from app.layout import access_notice, notice
+from app.pages import _supply_ids as ids
+from app.pages._supply_i18n import tr
+from geodata.store.base import Store
+
+log = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/supply", order=40, name="수급 분석", name_ko="수급 분석",
+                   name_en="Supply and demand", roles=tuple(sorted(PLANNING_ROLES)),
+                   title="수급 분석 · 복지 아틀라스")
+
+CATCHMENTS_KM = (1, 2, 3, 5, 10)
+REGION_COLUMNS = ("name", "households", "demand", "capacity", "supply_in_reach",
+                  "accessibility", "ratio", "class")
+MISMATCH_COLUMNS = ("name", "function", "facilities", "capacity", "free_places", "demand",
+                    "per_100", "national_per_100", "class")
+UNMATCHED_COLUMNS = ("name", "in_need", "unmatched", "unmatched_share")
+
+
+class SupplyView(NamedTuple):
+    """What the page shows for one choice of inputs."""
+
+    figure: go.Figure
+    regions: list[dict[str, object]]
+    mismatch: list[dict[str, object]]
+    unmatched: list[dict[str, object]]
+
+
+def _num(value: object, lang: str, fmt: str = "{:,.0f}") -> str:
+    return tr("common.suppressed", lang) if value is None or pd.isna(value) else fmt.format(value)
+
+
+def region_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
+    """Rows of the region table (suppressed cells shown as 비공개)."""
+    return [{"name": r.full_name, "households": _num(r.households, lang),
+             "demand": _num(r.demand, lang), "capacity": f"{r.capacity:,.0f}",
+             "supply_in_reach": f"{r.supply_in_reach:,.0f}",
+             "accessibility": _num(r.accessibility, lang, "{:.3f}"),
+             "ratio": _num(r.demand_supply_ratio, lang, "{:.2f}"),
+             "class": class_label(r.supply_class, lang)} for r in frame.itertuples()]
+
+
+def mismatch_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
+    """Rows of the mismatch table."""
+    pick = 0 if lang == "ko" else 1
+    return [{"name": r.name, "function": FUNCTION_LABELS.get(r.function, (r.function,) * 2)[pick],
+             "facilities": f"{r.facilities:,.0f}", "capacity": f"{r.capacity:,.0f}",
+             "free_places": f"{r.free_places:,.0f}", "demand": _num(r.demand, lang),
+             "per_100": _num(r.places_per_100, lang, "{:.1f}"),
+             "national_per_100": f"{r.national_per_100:.1f}",
+             "class": class_label(r.gap_class, lang)} for r in frame.itertuples()]
+
+
+def unmatched_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
+    """Rows of the unmatched-needs table."""
+    return [{"name": r.name, "in_need": _num(r.in_need, lang), "unmatched": _num(r.unmatched, lang),
+             "unmatched_share": _num(None if pd.isna(r.unmatched_share) else
+                                     100 * r.unmatched_share, lang, "{:.1f}%")}
+            for r in frame.itertuples()]
+
+
+def build_supply_view(store: Store, viewer: Viewer, *, group: str, level: str,
+                      parent: str | None, catchment_km: float, lang: str) -> SupplyView:
+    """Call the services and format their results (plain function, no Dash)."""
+    regions = supply_demand(store, viewer, target_group=group, level=level,  # type: ignore[arg-type]
+                            parent_code=parent or None, catchment_m=1000 * catchment_km)
+    mismatch = mismatch_table(store, viewer, level=level, parent_code=parent or None,  # type: ignore[arg-type]
+                              target_groups=[group])
+    unmatched = unmatched_needs_table(store, viewer, target_group=group, level=level,  # type: ignore[arg-type]
+                                      parent_code=parent or None)
+    figure = supply_class_map(regions, lang=lang, hover_title=tr("col.accessibility", lang))
+    return SupplyView(figure, region_rows(regions, lang), mismatch_rows(mismatch, lang),
+                      unmatched_rows(unmatched, lang))
+
+
+def default_scope(viewer: Viewer) -> tuple[str, str | None]:
+    """Level and parent region a viewer starts with: own 시군구's 읍면동, or national 시군구."""
+    if viewer.role == "planner" and viewer.jurisdiction_code:
+        return "emd", viewer.jurisdiction_code[:5]
+    return "sigungu", None
+
+
+def parent_options(store: Store, lang: str) -> list[dict[str, str]]:
+    """Nationwide, then every 시도 and 시군구 in the store."""
+    options = [{"label": tr("common.all_regions", lang), "value": ""}]
+    for level in ("sido", "sigungu"):
+        regions = store.read_frame("region", columns=["code", "full_name"], where={"level": level})
+        options += [{"label": f"{r.full_name} ({r.code})", "value": r.code}
+                    for r in regions.sort_values("code").itertuples()]
+    return options
+
+
+def _table(table_id: str, columns: tuple[str, ...], keys: dict[str, str], lang: str
+           ) -> dash_table.DataTable:
+    return dash_table.DataTable(
+        id=table_id, columns=[{"name": tr(keys.get(c, f"col.{c}"), lang), "id": c}
+                              for c in columns],
+        page_size=12, sort_action="native", style_as_list_view=True,
+        style_cell={"fontFamily": "inherit", "textAlign": "left"})
+
+
+def _controls(store: Store, viewer: Viewer, lang: str) -> html.Div:
+    level, parent = default_scope(viewer)
+    return html.Div([
+        html.Div([html.Label(tr("common.group", lang), className="atlas-label"),
+                  dcc.Dropdown(id=ids.SD_GROUP, clearable=False, value=TARGET_GROUPS[0].code,
+                               options=[{"label": g.label(lang), "value": g.code}
+                                        for g in TARGET_GROUPS])], className="atlas-field-wide"),
+        html.Div([html.Label(tr("common.level", lang), className="atlas-label"),
+                  dcc.RadioItems(id=ids.SD_LEVEL, value=level, inline=True,
+                                 options=[{"label": tr(f"common.{v}", lang), "value": v}
+                                          for v in ("sigungu", "emd")])]),
+        html.Div([html.Label(tr("sd.parent", lang), className="atlas-label"),
+                  dcc.Dropdown(id=ids.SD_PARENT, value=parent or "", clearable=False,
+                               options=parent_options(store, lang))], className="atlas-field-wide"),
+        html.Div([html.Label(tr("sd.catchment", lang), className="atlas-label"),
+                  dcc.Dropdown(id=ids.SD_CATCHMENT, value=3, clearable=False,
+                               options=[{"label": tr("common.km", lang, km=k), "value": k}
+                                        for k in CATCHMENTS_KM])]),
+    ], className="atlas-toolbar")
+
+
+def layout(**_query: str) -> html.Div:
+    """Controls, the class map and three tables (planners, ministry and administrators)."""
+    viewer, lang, store = current_viewer(), current_lang(), get_store()
+    if viewer.role not in PLANNING_ROLES:
+        body = access_notice(viewer, lang) if not viewer.is_authenticated else notice(
+            tr("sd.denied", lang), kind="warning")
+        return html.Div([html.H1(tr("sd.title", lang)), body], id="supply-denied")
+    km = DEFAULT_UNMATCHED_RADIUS_M / 1000
+    return html.Div([
+        html.H1(tr("sd.title", lang)),
+        _controls(store, viewer, lang),
+        html.Div(id=ids.SD_NOTE),
+        html.H2(tr("sd.map", lang)),
+        dcc.Loading(dcc.Graph(id=ids.SD_MAP, config={"displaylogo": False, "scrollZoom": True},
+                              className="atlas-map"), type="circle"),
+        html.P(tr("sd.note", lang), className="atlas-muted"),
+        html.H2(tr("sd.table", lang)),
+        _table(ids.SD_TABLE, REGION_COLUMNS, {"name": "col.region"}, lang),
+        html.H2(tr("sd.mismatch", lang)),
+        html.P(tr("sd.mismatch_note", lang), className="atlas-muted"),
+        _table(ids.SD_MISMATCH, MISMATCH_COLUMNS, {"name": "col.region"}, lang),
+        html.H2(tr("sd.unmatched", lang, km=km)),
+        html.Div([html.Button(tr("sd.export", lang), id=ids.SD_EXPORT, className="atlas-button"),
+                  dcc.Download(id=ids.SD_DOWNLOAD)], className="atlas-toolbar"),
+        _table(ids.SD_UNMATCHED, UNMATCHED_COLUMNS, {"name": "col.region"}, lang),
+    ])
+
+
+INPUTS = [Input(ids.SD_GROUP, "value"), Input(ids.SD_LEVEL, "value"),
+          Input(ids.SD_PARENT, "value"), Input(ids.SD_CATCHMENT, "value")]
+
+
+@callback(Output(ids.SD_MAP, "figure"), Output(ids.SD_TABLE, "data"),
+          Output(ids.SD_MISMATCH, "data"), Output(ids.SD_UNMATCHED, "data"),
+          Output(ids.SD_NOTE, "children"), *INPUTS)
+def render(group: str, level: str, parent: str | None, catchment_km: float) -> tuple:
+    """Recompute the map and the tables for the chosen group, level, area and catchment."""
+    lang = current_lang()
+    try:
+        view = build_supply_view(get_store(), current_viewer(), group=group, level=level,
+                                 parent=parent, catchment_km=float(catchment_km or 3), lang=lang)
+    except (AccessDenied, SupplyInputError) as exc:
+        error = notice(f"{tr('error.generic', lang)}: {exc}", kind="error")
+        return go.Figure(), [], [], [], error
+    return view.figure, view.regions, view.mismatch, view.unmatched, None
+
+
+@callback(Output(ids.SD_DOWNLOAD, "data"), Input(ids.SD_EXPORT, "n_clicks"),
+          *(State(i.component_id, i.component_property) for i in INPUTS[:3]),
+          prevent_initial_call=True)
+def export(_n: int, group: str, level: str, parent: str | None) -> dict:
+    """CSV of the (suppressed) unmatched-needs table; the service audits the export."""
+    try:
+        name, content = export_unmatched_csv(get_store(), current_viewer(), target_group=group,
+                                             level=level, parent_code=parent or None,  # type: ignore[arg-type]
+                                             lang=current_lang())
+    except (AccessDenied, SupplyInputError):
+        return no_update
+    return dcc.send_bytes(content, name)

@@ -1,0 +1,49 @@
+"""The atlas CLI end to end on the embedded store (small world)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from etl.cli import app
+from geodata.settings import get_settings
+from geodata.store.factory import _cached_store
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, region_layers) -> Path:
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ATLAS_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    _cached_store.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+    _cached_store.cache_clear()
+
+
+def test_init_generate_status(data_dir: Path) -> None:
+    result = runner.invoke(app, ["init-db"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["generate", "--households", "400", "--seed", "3", "--sido", "50"])
+    assert result.exit_code == 0, result.output
+    assert (data_dir / "store" / "household.parquet").exists()
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 0
+    assert "household" in result.output and "400" in result.output
+
+
+def test_generate_refuses_bad_sido_with_a_clear_message(data_dir: Path) -> None:
+    result = runner.invoke(app, ["generate", "--households", "400", "--sido", "99"])
+    assert result.exit_code == 2
+    assert "unknown sido codes ['99']" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ingest_reports_a_missing_file_without_a_traceback(data_dir: Path) -> None:
+    result = runner.invoke(app, ["ingest", "facilities", str(data_dir / "nope.csv")])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "Traceback" not in result.output

@@ -1,0 +1,119 @@
+"""The synthetic world matches the reference statistics and the schema."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from etl.generate import AS_OF, GenerationError, generate_world
+from etl.reference_data import facility_types, sido_statistics
+from geodata.store.frames import conform_frame
+
+N = 60_000
+
+
+@pytest.fixture(scope="module")
+def world(region_layers) -> dict[str, pd.DataFrame]:
+    return generate_world(N, seed=11, regions=region_layers)
+
+
+def _binomial_tolerance(p: pd.Series, n: pd.Series, *, floor: float) -> pd.Series:
+    """Four standard errors of a share, plus a floor for model (not sampling) error."""
+    return 4 * np.sqrt(p * (1 - p) / n) + floor
+
+
+def test_every_table_conforms_to_the_schema(world) -> None:
+    for name, frame in world.items():
+        conform_frame(name, frame)  # raises on any mismatch
+
+
+def test_same_seed_same_world(region_layers) -> None:
+    a = generate_world(500, seed=5, sido_codes=["50"], regions=region_layers)
+    b = generate_world(500, seed=5, sido_codes=["50"], regions=region_layers)
+    c = generate_world(500, seed=6, sido_codes=["50"], regions=region_layers)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    assert not a["household"]["income_monthly_krw"].equals(c["household"]["income_monthly_krw"])
+
+
+def test_sido_household_shares_match_the_census(world) -> None:
+    ref = sido_statistics().set_index("sido_code")
+    expected = ref["households_2023"] / ref["households_2023"].sum()
+    got = world["household"]["sido_code"].value_counts(normalize=True).reindex(expected.index)
+    tol = _binomial_tolerance(expected, pd.Series(N, index=expected.index), floor=0.0)
+    assert ((got - expected).abs() <= tol).all(), (got - expected).round(4).to_dict()
+
+
+def test_composition_by_sido_matches_the_reference(world) -> None:
+    ref = sido_statistics().set_index("sido_code")
+    hh = world["household"]
+    by = hh.groupby("sido_code")
+    n = by.size()
+    single = by["size"].apply(lambda s: (s == 1).mean())
+    elderly_single = by["household_type"].apply(lambda s: (s == "single_elderly").mean())
+    tol = _binomial_tolerance(ref["single_person_share"], n, floor=0.01)
+    assert ((single - ref["single_person_share"]).abs() <= tol).all()
+    tol = _binomial_tolerance(ref["elderly_single_share"], n, floor=0.01)
+    assert ((elderly_single - ref["elderly_single_share"]).abs() <= tol).all()
+    persons = world["person"].merge(hh[["household_id", "sido_code"]], on="household_id")
+    aged = (AS_OF.year - persons["birth_year"] >= 65).groupby(persons["sido_code"]).mean()
+    tol = _binomial_tolerance(ref["pop_65plus_share"], persons.groupby("sido_code").size(), floor=0.02)
+    assert ((aged - ref["pop_65plus_share"]).abs() <= tol).all(), (aged - ref["pop_65plus_share"]).round(3)
+    # national: 35.5% single-person households, average size 2.21 (2023 census)
+    assert abs((hh["size"] == 1).mean() - 0.355) < 0.01
+    assert abs(hh["size"].mean() - 2.21) / 2.21 < 0.03
+
+
+def test_households_lie_inside_their_emd(world, region_layers) -> None:
+    emd = region_layers[region_layers["level"] == "emd"].set_index("code").geometry
+    hh = world["household"].sample(3000, random_state=0)
+    polygons = emd.loc[hh["emd_code"]].to_numpy()
+    assert shapely.contains_xy(polygons, hh.geometry.x.to_numpy(), hh.geometry.y.to_numpy()).all()
+    assert (hh["sigungu_code"] == hh["emd_code"].str[:5]).all()
+
+
+def test_visit_outcomes_resemble_the_published_rates(world) -> None:
+    d = world["discovery_history"]
+    legacy = d[d["selection"] == "legacy_rule"]["outcome"].value_counts(normalize=True)
+    audit = d[d["selection"] == "audit_sample"]["outcome"].value_counts(normalize=True)
+    # about half of flagged people end up supported (49.4%-58.4% in 2023-2024)
+    assert 0.45 <= legacy["supported"] <= 0.65
+    # cannot be located: 6.3%-12.2% a year
+    assert 0.04 <= legacy["unreachable"] <= 0.13
+    # the legacy rule finds need more often than chance, so a random audit sample is needed
+    assert audit["supported"] < legacy["supported"] / 2
+    assert d["cycle_date"].nunique() == 12
+
+
+def test_the_latent_need_is_not_in_any_table(world) -> None:
+    for frame in world.values():
+        assert not any("need" in c or "latent" in c for c in frame.columns)
+
+
+def test_people_are_synthetic_and_masked(world) -> None:
+    p = world["person"]
+    assert p["rrn_masked"].str.fullmatch(r"\d{6}-[1-4]\*{6}").all()
+    assert p["name"].str.fullmatch(r"[가-힣]{3}").all()
+    assert p.groupby("household_id").size().sum() == world["household"]["size"].sum()
+    heads = p[p["relation"] == "head"]
+    assert heads["household_id"].is_unique and len(heads) == N
+
+
+def test_signals_and_facilities(world) -> None:
+    s = world["crisis_signal"]
+    assert s["month"].min() >= pd.Timestamp("2024-11-01")
+    assert s["month"].max() <= pd.Timestamp("2026-10-01")
+    assert (s["value"] >= 0).all()
+    assert not s.duplicated(["household_id", "source", "month"]).any()
+    f = world["facility"]
+    assert set(f["type_code"]) == set(facility_types()["type_code"])
+    assert (f["current_users"] <= f["capacity"]).all()
+
+
+def test_bad_parameters_are_refused(region_layers) -> None:
+    with pytest.raises(GenerationError, match="at least 100"):
+        generate_world(10, regions=region_layers)
+    with pytest.raises(GenerationError, match="unknown sido codes"):
+        generate_world(1000, sido_codes=["99"], regions=region_layers)
