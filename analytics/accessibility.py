@@ -31,6 +31,7 @@ import geopandas as gpd
 import numba
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
 __all__ = [
@@ -174,32 +175,48 @@ class GaussianDecay:
 
 # --------------------------------------------------------------------------- numeric core
 #
-# Neighbour search is a uniform grid ("bucket") over the second point set with cells
-# at least one search radius wide, so every pair within the radius lies in the 3 × 3
-# cells around a point. Points are sorted by cell key ``row * n_cols + col``; the three
-# cells of one grid row are then one contiguous slice of the sorted points, found with
-# two binary searches. No dense cell array is allocated, so a small radius over a
-# large extent costs no memory. The kernels are compiled with numba (``cache=True``:
-# compiled once per machine, then loaded from the on-disk cache) and release the GIL.
+# Neighbour search is a uniform grid ("bucket") over the second point set, with cells
+# a quarter of the search radius wide. Points are sorted by cell key
+# ``row * n_cols + col``, so the cells of one grid row that a circle of the radius
+# overlaps are one contiguous slice of the sorted points, found with two binary
+# searches; each point looks at the 9 grid rows around it, each trimmed to the
+# circle. About 1.3 candidates are tested per pair found (3 × 3 cells of one radius:
+# 2.3). No dense cell array is allocated, so a small radius over a large extent
+# costs no memory. The kernels are compiled with numba (``cache=True``: compiled
+# once, then loaded from the on-disk cache by later processes) and release the GIL.
 
 _DECAY_STEP = 0
 _DECAY_GAUSSIAN = 1
+#: Zones of a StepDecay the compiled kernels evaluate (more zones: numpy on pairs).
+_MAX_STEP_ZONES = 4
+#: Grid cells per search radius.
+_CELLS_PER_RADIUS = 4
 #: Demand points per thread below which ``workers`` > 1 does not split the work.
 _MIN_POINTS_PER_THREAD = 2000
 
 
-def _njit(fn: Callable[..., object]) -> Callable[..., object]:
+def _njit(*, inline: bool = False) -> Callable[[Callable[..., object]], Callable[..., object]]:
     """``numba.njit(cache=True, nogil=True)``; without caching where no cache dir is writable."""
-    try:
-        return numba.njit(cache=True, nogil=True)(fn)
-    except RuntimeError:  # numba found no writable cache location
-        logger.warning("numba cannot cache %s here; it will be compiled per process", fn.__name__)
-        return numba.njit(nogil=True)(fn)
+    options = {"nogil": True, "inline": "always" if inline else "never"}
+
+    def wrap(fn: Callable[..., object]) -> Callable[..., object]:
+        try:
+            return numba.njit(cache=True, **options)(fn)
+        except RuntimeError:  # numba found no writable cache location
+            logger.warning("numba cannot cache %s; it is compiled in each process", fn.__name__)
+            return numba.njit(**options)(fn)
+
+    return wrap
 
 
-@_njit
+@_njit()
 def _grid_build(b_xy: np.ndarray, radius: float) -> tuple:  # pragma: no cover - numba
-    """Sort ``b_xy`` into grid cells; return (order, sorted keys, x, y, x0, y0, cell, n_cols, n_rows)."""
+    """Sort ``b_xy`` into grid cells.
+
+    Returns (order, sorted keys, sorted x, sorted y, x0, y0, cell, n_cols, n_rows,
+    span, slack): ``span`` grid rows either side of a point's row can be in reach;
+    ``slack`` (metres) widens the trimmed ranges against rounding.
+    """
     m = b_xy.shape[0]
     x0 = b_xy[0, 0]
     y0 = b_xy[0, 1]
@@ -211,10 +228,11 @@ def _grid_build(b_xy: np.ndarray, radius: float) -> tuple:  # pragma: no cover -
         y0 = min(y0, b_xy[k, 1])
         y1 = max(y1, b_xy[k, 1])
     extent = max(x1 - x0, y1 - y0)
-    # cells at least one radius wide (any larger size is also correct; the 1e-6
-    # margin absorbs rounding in the cell arithmetic), at most 1e9 cells a side
-    # (keys fit in int64) and never of zero size (radius 0)
-    cell = max(radius * (1.0 + 1e-6), extent * 1e-9, 1e-9)
+    # at most 1e9 cells a side (keys fit in int64) and never of zero size (radius 0)
+    cell = max(radius / _CELLS_PER_RADIUS, extent * 1e-9, 1e-9)
+    span = np.int64(np.ceil(radius / cell * (1.0 + 1e-9)))
+    magnitude = max(abs(x0), abs(x1), abs(y0), abs(y1))
+    slack = 1e-6 * cell + 1e-12 * magnitude
     n_cols = np.int64((x1 - x0) / cell) + 1
     n_rows = np.int64((y1 - y0) / cell) + 1
     keys = np.empty(m, dtype=np.int64)
@@ -229,161 +247,163 @@ def _grid_build(b_xy: np.ndarray, radius: float) -> tuple:  # pragma: no cover -
     for k in range(m):
         bx[k] = b_xy[order[k], 0]
         by[k] = b_xy[order[k], 1]
-    return order, sorted_keys, bx, by, x0, y0, cell, n_cols, n_rows
+    return order, sorted_keys, bx, by, x0, y0, cell, n_cols, n_rows, span, slack
 
 
-@_njit
-def _slices(
-    x: float,
-    y: float,
-    keys: np.ndarray,
-    x0: float,
-    y0: float,
-    cell: float,
-    n_cols: np.int64,
-    n_rows: np.int64,
-    lo: np.ndarray,
-    hi: np.ndarray,
-) -> int:  # pragma: no cover - numba
-    """Fill ``lo``/``hi`` with the sorted-index slices of the 3 × 3 cells around (x, y)."""
-    # clip before the integer cast so far-away points cannot overflow it
-    col = np.int64(np.floor(min(max((x - x0) / cell, -2.0), n_cols + 1.0)))
-    row = np.int64(np.floor(min(max((y - y0) / cell, -2.0), n_rows + 1.0)))
-    c_lo = max(col - 1, 0)
-    c_hi = min(col + 1, n_cols - 1)
-    n = 0
-    if c_lo > c_hi:
-        return 0
-    for r in range(max(row - 1, 0), min(row + 1, n_rows - 1) + 1):
-        lo[n] = np.searchsorted(keys, r * n_cols + c_lo, side="left")
-        hi[n] = np.searchsorted(keys, r * n_cols + c_hi, side="right")
-        if hi[n] > lo[n]:
-            n += 1
-    return n
+@_njit(inline=True)
+def _rows(y: float, grid: tuple) -> tuple:  # pragma: no cover - numba
+    """First and last grid row (inclusive) that can hold points in reach of height ``y``."""
+    y0, cell, n_rows, span = grid[5], grid[6], grid[8], grid[9]
+    row = np.int64(np.floor(min(max((y - y0) / cell, -2.0 - span), n_rows + 1.0 + span)))
+    return max(row - span, 0), min(row + span, n_rows - 1), row
 
 
-@_njit
-def _weight(d: float, kind: int, pa: np.ndarray, pb: np.ndarray) -> float:  # pragma: no cover
-    """Decay weight: StepDecay (pa = breaks, pb = lookup) or GaussianDecay (pa, pb = params)."""
-    if kind == _DECAY_STEP:
-        k = 0
-        while k < pa.shape[0] and pa[k] < d:  # searchsorted(breaks, d, side="left")
-            k += 1
-        return pb[k]
-    # pa = [catchment], pb = [2 σ², edge, dai?]
-    if d > pa[0]:
-        return 0.0
-    w = np.exp(-(d * d) / pb[0])
-    if pb[2] != 0.0:
-        w = (w - pb[1]) / (1.0 - pb[1])
-    return w
-
-
-@_njit
-def _e2sfca_step1(
-    a_xy: np.ndarray,
-    a_val: np.ndarray,
-    grid: tuple,
-    radius: float,
-    kind: int,
-    pa: np.ndarray,
-    pb: np.ndarray,
+@_njit(inline=True)
+def _row_slice(
+    x: float, y: float, r: np.int64, row: np.int64, radius: float, grid: tuple
 ) -> tuple:  # pragma: no cover - numba
-    """Σ_i D_i W(d_ij) per grid-sorted supply point j, and the number of pairs."""
-    _, keys, bx, by, x0, y0, cell, n_cols, n_rows = grid
+    """Sorted-index slice [lo, hi) of grid row ``r`` within the circle around (x, y)."""
+    keys, x0, y0, cell, n_cols, slack = grid[1], grid[4], grid[5], grid[6], grid[7], grid[10]
+    slack = slack + 1e-12 * (abs(x) + abs(y))
+    gap = 0.0  # vertical distance from y to the row's band
+    if r < row:
+        gap = y - (y0 + (r + 1) * cell)
+    elif r > row:
+        gap = (y0 + r * cell) - y
+    gap = max(gap - slack, 0.0)
+    if gap > radius:
+        return 0, 0
+    half = np.sqrt(radius * radius - gap * gap) + slack
+    c_lo = np.int64(np.floor(min(max((x - half - x0) / cell, -1.0), n_cols + 0.0)))
+    c_hi = np.int64(np.floor(min(max((x + half - x0) / cell, -1.0), n_cols + 0.0)))
+    c_lo = max(c_lo, 0)
+    c_hi = min(c_hi, n_cols - 1)
+    if c_lo > c_hi:
+        return 0, 0
+    lo = np.searchsorted(keys, r * n_cols + c_lo, side="left")
+    hi = np.searchsorted(keys, r * n_cols + c_hi, side="right")
+    return lo, hi
+
+
+@_njit(inline=True)
+def _step_weight(d: float, radius: float, p: tuple) -> float:  # pragma: no cover - numba
+    """StepDecay weight, 0 beyond ``radius``; branch-free (selects) so loops vectorise.
+
+    ``p`` = 4 upper zone limits (unused zones -inf, never selected), then 4 weights.
+    """
+    w = 0.0
+    w = p[7] if d <= p[3] else w
+    w = p[6] if d <= p[2] else w
+    w = p[5] if d <= p[1] else w
+    w = p[4] if d <= p[0] else w
+    return w if d <= radius else 0.0
+
+
+@_njit(inline=True)
+def _gaussian_weight(d: float, radius: float, p: tuple) -> float:  # pragma: no cover - numba
+    """GaussianDecay weight, 0 beyond ``radius``; ``p`` = (d0, 2 σ², edge value, Dai's form?)."""
+    w = np.exp(-(d * d) / p[1])
+    if p[3] != 0.0:
+        w = (w - p[2]) / (1.0 - p[2])
+    w = w if d <= p[0] else 0.0
+    return w if d <= radius else 0.0
+
+
+@_njit()
+def _e2sfca_step1(
+    a_xy: np.ndarray, a_val: np.ndarray, grid: tuple, radius: float, kind: int, p: tuple
+) -> np.ndarray:  # pragma: no cover - numba
+    """Σ_i D_i W(d_ij) per grid-sorted supply point j."""
+    bx, by = grid[2], grid[3]
     wd = np.zeros(bx.shape[0])
-    lo = np.empty(3, dtype=np.int64)
-    hi = np.empty(3, dtype=np.int64)
-    r2 = radius * radius * (1.0 + 4e-16)  # prefilter; the exact test is on d below
-    n_pairs = 0
     for i in range(a_xy.shape[0]):
         x = a_xy[i, 0]
         y = a_xy[i, 1]
         dem = a_val[i]
-        for s in range(_slices(x, y, keys, x0, y0, cell, n_cols, n_rows, lo, hi)):
-            for k in range(lo[s], hi[s]):
-                dx = bx[k] - x
-                dy = by[k] - y
-                d2 = dx * dx + dy * dy
-                if d2 <= r2:
-                    d = np.sqrt(d2)
-                    if d <= radius:
-                        wd[k] += dem * _weight(d, kind, pa, pb)
-                        n_pairs += 1
-    return wd, n_pairs
+        if dem == 0.0:
+            continue
+        r_lo, r_hi, row = _rows(y, grid)
+        for r in range(r_lo, r_hi + 1):
+            lo, hi = _row_slice(x, y, r, row, radius, grid)
+            if kind == _DECAY_STEP:
+                for k in range(lo, hi):
+                    dx = bx[k] - x
+                    dy = by[k] - y
+                    wd[k] += dem * _step_weight(np.sqrt(dx * dx + dy * dy), radius, p)
+            else:
+                for k in range(lo, hi):
+                    dx = bx[k] - x
+                    dy = by[k] - y
+                    wd[k] += dem * _gaussian_weight(np.sqrt(dx * dx + dy * dy), radius, p)
+    return wd
 
 
-@_njit
+@_njit()
 def _e2sfca_step2(
-    a_xy: np.ndarray,
-    ratio: np.ndarray,
-    grid: tuple,
-    radius: float,
-    kind: int,
-    pa: np.ndarray,
-    pb: np.ndarray,
+    a_xy: np.ndarray, ratio: np.ndarray, grid: tuple, radius: float, kind: int, p: tuple
 ) -> np.ndarray:  # pragma: no cover - numba
     """Σ_j R_j W(d_ij) per demand point (``ratio`` in grid order)."""
-    _, keys, bx, by, x0, y0, cell, n_cols, n_rows = grid
+    bx, by = grid[2], grid[3]
     out = np.zeros(a_xy.shape[0])
-    lo = np.empty(3, dtype=np.int64)
-    hi = np.empty(3, dtype=np.int64)
-    r2 = radius * radius * (1.0 + 4e-16)
     for i in range(a_xy.shape[0]):
         x = a_xy[i, 0]
         y = a_xy[i, 1]
-        acc = 0.0
-        for s in range(_slices(x, y, keys, x0, y0, cell, n_cols, n_rows, lo, hi)):
-            for k in range(lo[s], hi[s]):
-                if ratio[k] == 0.0:
-                    continue
-                dx = bx[k] - x
-                dy = by[k] - y
-                d2 = dx * dx + dy * dy
-                if d2 <= r2:
-                    d = np.sqrt(d2)
-                    if d <= radius:
-                        acc += ratio[k] * _weight(d, kind, pa, pb)
-        out[i] = acc
+        total = 0.0
+        r_lo, r_hi, row = _rows(y, grid)
+        for r in range(r_lo, r_hi + 1):
+            lo, hi = _row_slice(x, y, r, row, radius, grid)
+            if kind == _DECAY_STEP:
+                for k in range(lo, hi):
+                    dx = bx[k] - x
+                    dy = by[k] - y
+                    total += ratio[k] * _step_weight(np.sqrt(dx * dx + dy * dy), radius, p)
+            else:
+                for k in range(lo, hi):
+                    dx = bx[k] - x
+                    dy = by[k] - y
+                    total += ratio[k] * _gaussian_weight(np.sqrt(dx * dx + dy * dy), radius, p)
+        out[i] = total
     return out
 
 
-@_njit
-def _grid_pairs(a_xy: np.ndarray, grid: tuple, radius: float, offset: int) -> tuple:  # pragma: no cover
-    """All (i + offset, j, d) with d ≤ radius; j indexes the original ``b_xy``."""
-    order, keys, bx, by, x0, y0, cell, n_cols, n_rows = grid
-    lo = np.empty(3, dtype=np.int64)
-    hi = np.empty(3, dtype=np.int64)
-    r2 = radius * radius * (1.0 + 4e-16)
+@_njit()
+def _grid_pairs(
+    a_xy: np.ndarray, grid: tuple, radius: float, offset: int
+) -> tuple:  # pragma: no cover - numba
+    """All (i + offset, j, d) with d ≤ radius; j indexes the original (unsorted) points."""
+    order, bx, by = grid[0], grid[2], grid[3]
     counts = np.zeros(a_xy.shape[0] + 1, dtype=np.int64)
     for i in range(a_xy.shape[0]):
+        x = a_xy[i, 0]
+        y = a_xy[i, 1]
         c = 0
-        for s in range(_slices(a_xy[i, 0], a_xy[i, 1], keys, x0, y0, cell, n_cols, n_rows, lo, hi)):
-            for k in range(lo[s], hi[s]):
-                dx = bx[k] - a_xy[i, 0]
-                dy = by[k] - a_xy[i, 1]
-                d2 = dx * dx + dy * dy
-                if d2 <= r2 and np.sqrt(d2) <= radius:
-                    c += 1
+        r_lo, r_hi, row = _rows(y, grid)
+        for r in range(r_lo, r_hi + 1):
+            lo, hi = _row_slice(x, y, r, row, radius, grid)
+            for k in range(lo, hi):
+                dx = bx[k] - x
+                dy = by[k] - y
+                c += np.sqrt(dx * dx + dy * dy) <= radius
         counts[i + 1] = counts[i] + c
-    n = counts[-1]
-    pi = np.empty(n, dtype=np.intp)
-    pj = np.empty(n, dtype=np.intp)
-    pd_ = np.empty(n)
+    pi = np.empty(counts[-1], dtype=np.intp)
+    pj = np.empty(counts[-1], dtype=np.intp)
+    pd_ = np.empty(counts[-1])
     for i in range(a_xy.shape[0]):
-        p = counts[i]
-        for s in range(_slices(a_xy[i, 0], a_xy[i, 1], keys, x0, y0, cell, n_cols, n_rows, lo, hi)):
-            for k in range(lo[s], hi[s]):
-                dx = bx[k] - a_xy[i, 0]
-                dy = by[k] - a_xy[i, 1]
-                d2 = dx * dx + dy * dy
-                if d2 <= r2:
-                    d = np.sqrt(d2)
-                    if d <= radius:
-                        pi[p] = i + offset
-                        pj[p] = order[k]
-                        pd_[p] = d
-                        p += 1
+        x = a_xy[i, 0]
+        y = a_xy[i, 1]
+        n = counts[i]
+        r_lo, r_hi, row = _rows(y, grid)
+        for r in range(r_lo, r_hi + 1):
+            lo, hi = _row_slice(x, y, r, row, radius, grid)
+            for k in range(lo, hi):
+                dx = bx[k] - x
+                dy = by[k] - y
+                d = np.sqrt(dx * dx + dy * dy)
+                if d <= radius:
+                    pi[n] = i + offset
+                    pj[n] = order[k]
+                    pd_[n] = d
+                    n += 1
     return pi, pj, pd_
 
 
@@ -392,9 +412,7 @@ def _n_threads(workers: int, n_points: int) -> int:
     return max(min(wanted, n_points // _MIN_POINTS_PER_THREAD), 1)
 
 
-def _map_chunks(
-    fn: Callable[[int, int], _T], n_points: int, n_threads: int
-) -> list[_T]:
+def _map_chunks(fn: Callable[[int, int], _T], n_points: int, n_threads: int) -> list[_T]:
     """``fn(start, stop)`` over ``n_threads`` contiguous chunks of ``range(n_points)``."""
     if n_threads == 1:
         return [fn(0, n_points)]
@@ -447,19 +465,18 @@ def neighbour_pairs(
     return np.concatenate(i), np.concatenate(j), np.concatenate(d)
 
 
-def _compiled_decay(decay: DistanceDecay) -> tuple[int, np.ndarray, np.ndarray] | None:
-    """Parameters of a decay the kernels evaluate themselves; None for other callables."""
-    if type(decay) is StepDecay:
-        return _DECAY_STEP, decay._breaks, decay._lookup
+def _compiled_decay(decay: DistanceDecay) -> tuple[int, tuple[float, ...]] | None:
+    """Kernel parameters of a decay the kernels evaluate themselves; None for others."""
+    if type(decay) is StepDecay and len(decay.breaks_m) <= _MAX_STEP_ZONES:
+        pad = _MAX_STEP_ZONES - len(decay.breaks_m)
+        breaks = (*decay.breaks_m, *([-np.inf] * pad))  # -inf zones are never selected
+        return _DECAY_STEP, tuple(float(v) for v in (*breaks, *decay.weights, *([0.0] * pad)))
     if type(decay) is GaussianDecay:
         two_sigma_sq = 2.0 * decay.sigma**2
         edge = float(np.exp(-(decay.catchment_m**2) / two_sigma_sq))
         dai = 1.0 if decay.form == "dai" else 0.0
-        return (
-            _DECAY_GAUSSIAN,
-            np.array([float(decay.catchment_m)]),
-            np.array([two_sigma_sq, edge, dai]),
-        )
+        params = (float(decay.catchment_m), two_sigma_sq, edge, dai, 0.0, 0.0, 0.0, 0.0)
+        return _DECAY_GAUSSIAN, params
     return None
 
 
@@ -548,18 +565,18 @@ def e2sfca_scores(
         logger.debug("e2sfca: %d pairs within %.0f m", len(d), catchment_m)
         return np.bincount(i, weights=ratio[j] * w, minlength=len(demand))
 
-    kind, pa, pb = compiled
+    kind, params = compiled
     radius = float(catchment_m)
     demand_xy = _as_xy(demand_xy)
     grid = _grid_build(_as_xy(supply_xy), radius)
     order = grid[0]
     n_threads = _n_threads(workers, len(demand))
     step1 = _map_chunks(
-        lambda lo, hi: _e2sfca_step1(demand_xy[lo:hi], demand[lo:hi], grid, radius, kind, pa, pb),
+        lambda lo, hi: _e2sfca_step1(demand_xy[lo:hi], demand[lo:hi], grid, radius, kind, params),
         len(demand),
         n_threads,
     )
-    weighted_demand = step1[0][0] if n_threads == 1 else np.sum([w for w, _ in step1], axis=0)
+    weighted_demand = step1[0] if n_threads == 1 else np.sum(step1, axis=0)
     sorted_supply = supply[order]
     ratio = np.divide(
         sorted_supply,
@@ -567,9 +584,8 @@ def e2sfca_scores(
         out=np.zeros(len(supply)),
         where=weighted_demand > 0,
     )
-    logger.debug("e2sfca: %d pairs within %.0f m", sum(n for _, n in step1), catchment_m)
     parts = _map_chunks(
-        lambda lo, hi: _e2sfca_step2(demand_xy[lo:hi], ratio, grid, radius, kind, pa, pb),
+        lambda lo, hi: _e2sfca_step2(demand_xy[lo:hi], ratio, grid, radius, kind, params),
         len(demand),
         n_threads,
     )
@@ -609,7 +625,7 @@ def _geometry_problems(name: str, gdf: gpd.GeoDataFrame, *, allow_non_points: bo
     geoms = gdf.geometry
     if geoms.isna().any() or geoms.is_empty.any():
         return [f"{name} has missing or empty geometries: drop them first"]
-    if not allow_non_points and not (geoms.geom_type == "Point").all():
+    if not allow_non_points and not _all_points(geoms):
         kinds = sorted(set(geoms.geom_type) - {"Point"})
         return [
             f"{name} has non-point geometries ({', '.join(kinds)}): pass points, or "
@@ -678,9 +694,17 @@ def check_layers(
 def point_coordinates(gdf: gpd.GeoDataFrame) -> np.ndarray:
     """``(n, 2)`` coordinates of points, or of representative points of other shapes."""
     geoms = gdf.geometry
-    if not (geoms.geom_type == "Point").all():
+    if not _all_points(geoms):
         geoms = geoms.representative_point()
-    return np.column_stack([geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float)])
+    xy = shapely.get_coordinates(geoms.values)
+    if len(xy) != len(geoms):  # empty points have no coordinates: keep their NaN rows
+        return np.column_stack([geoms.x.to_numpy(dtype=float), geoms.y.to_numpy(dtype=float)])
+    return xy
+
+
+def _all_points(geoms: gpd.GeoSeries) -> bool:
+    """True if every geometry is a Point (type id 0; missing ones are -1)."""
+    return bool(np.all(shapely.get_type_id(geoms.values) == 0))
 
 
 def _check_inputs(

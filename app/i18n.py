@@ -89,6 +89,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
     "visits.household_type": {"ko": "가구 유형", "en": "Household type"},
     "visits.crisis_source": {"ko": "위기 정보", "en": "Crisis signal"},
     "visits.not_visited": {"ko": "미방문 기간(일)", "en": "Not visited in (days)"},
+    "visits.limit": {"ko": "표시 가구 수", "en": "Rows"},
     "visits.overridden": {"ko": "등급 조정", "en": "Overridden"},
     "visits.all": {"ko": "전체", "en": "All"},
     "visits.only_overridden": {"ko": "조정된 가구만", "en": "Overridden only"},
@@ -149,6 +150,30 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
     "card.missing": {"ko": "모형 카드가 아직 만들어지지 않았습니다. 다음 명령으로 만드세요:",
                      "en": "The model card has not been generated yet. Generate it with:"},
 }
+
+
+#: Column headers of record tables (case page): code -> (ko, en). Id columns are not shown.
+COLUMN_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "programme": ("프로그램", "Programme"), "start_date": ("시작일", "Start"),
+    "end_date": ("종료일", "End"), "cycle_date": ("발굴 주기", "Cycle"),
+    "selection": ("선정 방식", "Selection"), "legacy_signal_count": ("기존 규칙 신호 수", "Legacy signals"),
+    "outcome": ("결과", "Outcome"), "outcome_date": ("결과일", "Outcome date"),
+    "consulted_on": ("상담일", "Date"), "channel": ("경로", "Channel"), "topic": ("주제", "Topic"),
+    "supported_on": ("지원일", "Date"), "kind": ("구분", "Kind"), "amount_krw": ("금액(원)", "Amount (KRW)"),
+    "name": ("이름", "Name"), "rrn_masked": ("주민등록번호", "ID number"),
+    "birth_year": ("출생연도", "Born"), "sex": ("성별", "Sex"), "disability": ("장애", "Disability"),
+    "relation": ("관계", "Relation"), "type_name": ("시설 유형", "Type"),
+    "target_group": ("대상", "Target group"), "capacity": ("정원", "Capacity"),
+    "current_users": ("현원", "Users"), "free_places": ("여유", "Free places"),
+    "distance_m": ("거리(m)", "Distance (m)"), "address": ("주소", "Address"),
+}
+
+
+def label_columns(columns: list[str], lang: str) -> dict[str, str]:
+    """``{column: header}`` for the known, non-id columns of a record table."""
+    index = 0 if lang == "ko" else 1
+    return {c: COLUMN_LABELS[c][index] for c in columns
+            if c in COLUMN_LABELS and not c.endswith("_id")}
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:

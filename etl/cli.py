@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from etl.load import data_as_of
 from geodata.settings import get_settings
 from geodata.store import Store, StoreError, open_store
 
@@ -139,27 +141,43 @@ def status() -> None:
     console.print(table)
 
 
+def _as_of(store: Store, given: str | None) -> dt.date:
+    """The scoring date: as given, or the last day of the newest month with crisis signals."""
+    if given:
+        try:
+            return dt.date.fromisoformat(given)
+        except ValueError as exc:
+            console.print(f"[red]error:[/] --as-of must be a date like 2026-10-31, not {given!r}")
+            raise typer.Exit(2) from exc
+    return data_as_of(store)
+
+
+AsOf = Annotated[str | None, typer.Option(help="Scoring date (YYYY-MM-DD); default: end of the newest data month.")]
+
+
 @app.command()
 def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    as_of: AsOf = None,
 ) -> None:
     """Train the legacy rule, the scorecard and gradient boosting; register the chosen model."""
     from models.training import train_models
 
     store = _store()
-    report = train_models(store, seed=seed)
+    report = train_models(store, as_of=_as_of(store, as_of), seed=seed)
     console.print(report.summary() if hasattr(report, "summary") else report)
 
 
 @app.command()
 def score(
     model_version: Annotated[str | None, typer.Option(help="Model version; the latest when omitted.")] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Score every household and write the risk_score table."""
     from models.scoring import score_households
 
     store = _store()
-    scores = score_households(store, model_version=model_version)
+    scores = score_households(store, as_of=_as_of(store, as_of), model_version=model_version)
     console.print(f"{len(scores):,} households scored")
 
 

@@ -49,7 +49,7 @@ def ensure_demo_world(
     """
     from analytics.access_control import ensure_demo_users
     from etl.generate import generate_world
-    from etl.load import load_world
+    from etl.load import data_as_of, load_world
     from etl.regions import cached_region_layers
     from models.card import write_model_card
     from models.scoring import score_households
@@ -69,11 +69,12 @@ def ensure_demo_world(
     step("demo users", 0.5)
     ensure_demo_users(store, jurisdictions=_demo_jurisdictions(world))
     step("train", 0.55)
-    train_models(store, seed=settings.demo_seed)
+    as_of = data_as_of(store)
+    report = train_models(store, as_of=as_of, seed=settings.demo_seed)
     step("score", 0.8)
-    score_households(store)
+    score_households(store, as_of=as_of)
     step("model card", 0.9)
-    write_model_card(store, settings.data_dir / "model_card")
+    write_model_card(report, settings.data_dir / "model_card")
     step("done", 1.0)
     return True
 

@@ -27,12 +27,21 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from etl.reference_data import designations, facility_types, sido_statistics
 from etl.regions import cached_region_layers
 from geodata.schema import STORAGE_SRID
-from geodata.vocabulary import CRISIS_SOURCES, NON_HOUSING_TYPES, SAFETY_NET_CHANNELS
+from geodata.vocabulary import (
+    CRISIS_SOURCE_CODES,
+    CRISIS_SOURCES,
+    HOUSING_TYPES,
+    NON_HOUSING_TYPES,
+    SAFETY_NET_CHANNELS,
+    TENURES,
+    codes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +224,7 @@ class _Generator:
              "single_parent", "couple_children", "couple", "other"]
         )
         htype = types[_choice_rows(rng, probs)]
+        self.household_types = types
         size = np.ones(n, dtype=np.int16)
         size[htype == "elderly_couple"] = 2
         size[htype == "couple"] = 2
@@ -389,7 +399,6 @@ class _Generator:
         """Runs of months with a signal per (household, source): need-driven plus noise."""
         rng, n = self.rng, self.n
         peak_need = self.need.max(axis=1)
-        frames = []
         base_rates = {
             "electricity_arrears": 0.05, "water_arrears": 0.04, "gas_arrears": 0.045,
             "utility_cutoff": 0.012, "health_insurance_arrears": 0.06, "pension_arrears": 0.04,
@@ -404,9 +413,10 @@ class _Generator:
         }
         episode_start = np.clip(self.onset, 0, N_MONTHS - 1)
         has_episode = self.onset < N_MONTHS
-        for src in CRISIS_SOURCES:
+        runs: list[tuple[np.ndarray, ...]] = []
+        for k, src in enumerate(CRISIS_SOURCES):
             if src.code == "disaster_damage":
-                frames.append(self._disaster_signals())
+                runs.extend(self._disaster_runs(k))
                 continue
             base = base_rates[src.code]
             if src.code == "rent_arrears":
@@ -426,22 +436,33 @@ class _Generator:
                 else:
                     start = rng.integers(-6, N_MONTHS, len(hit))
                     length = rng.geometric(1 / 2.5, len(hit))
-                frames.append(self._run_rows(src.code, hit, start, length, amount_scale.get(src.code)))
-        signals = pd.concat(frames, ignore_index=True)
-        signals = signals.drop_duplicates(["household_id", "source", "month"])
-        self.signals = signals.sort_values(["household_id", "month", "source"], ignore_index=True)
+                runs.append(self._expand_runs(k, hit, start, length, amount_scale.get(src.code)))
+        hh, src_idx, month_idx, value = (np.concatenate(parts) for parts in zip(*runs, strict=True))
+        # one row per (household, source, month); sorted by household, month, source
+        key = (hh * N_MONTHS + month_idx) * len(CRISIS_SOURCES) + src_idx
+        _, first = np.unique(key, return_index=True)
+        hh, src_idx, month_idx, value = hh[first], src_idx[first], month_idx[first], value[first]
+        self.signal_arrays = (hh, src_idx, month_idx)
+        self.signals = pd.DataFrame(
+            {
+                "household_id": hh + 1,
+                "source": _dict_text(src_idx, np.array(CRISIS_SOURCE_CODES, dtype=object)),
+                "month": (FIRST_MONTH + month_idx).astype("datetime64[D]").astype("datetime64[ns]"),
+                "value": value,
+            }
+        )
 
-    def _run_rows(
-        self, source: str, hit: np.ndarray, start: np.ndarray, length: np.ndarray, scale: float | None
-    ) -> pd.DataFrame:
-        """Expand (household, start, length) runs into one row per month inside the window."""
+    def _expand_runs(
+        self, source: int, hit: np.ndarray, start: np.ndarray, length: np.ndarray, scale: float | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Expand (household, start, length) runs into (household, source, month, value) rows."""
         start = np.clip(start, -12, N_MONTHS)
         end = np.minimum(start + length, N_MONTHS)
         start = np.maximum(start, 0)
         keep = end > start
         hit, start, end = hit[keep], start[keep], end[keep]
         reps = end - start
-        hh = np.repeat(hit, reps)
+        hh = np.repeat(hit, reps).astype(np.int64)
         offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
         month_idx = np.repeat(start, reps) + offset
         if scale is None:
@@ -449,26 +470,16 @@ class _Generator:
         else:  # arrears accumulate month by month
             unit = np.repeat(self.rng.lognormal(np.log(scale), 0.5, len(hit)), reps)
             value = np.round(unit * (offset + 1), -2)
-        return pd.DataFrame(
-            {
-                "household_id": hh.astype(np.int64) + 1,
-                "source": source,
-                "month": (FIRST_MONTH + month_idx).astype("datetime64[D]").astype("datetime64[ns]"),
-                "value": value,
-            }
-        )
+        return hh, np.full(len(hh), source, dtype=np.int64), month_idx.astype(np.int64), value
 
-    def _disaster_signals(self) -> pd.DataFrame:
+    def _disaster_runs(self, source: int) -> list[tuple[np.ndarray, ...]]:
         """Disaster damage in the month a special disaster area is designated (a share of homes)."""
-        rows = []
+        runs = []
         for code, months in self.disaster_months.items():
             members = np.flatnonzero(self.sigungu == code)
-            first = months[0]
             hit = members[self.rng.random(len(members)) < 0.08]
-            rows.append(self._run_rows("disaster_damage", hit, np.full(len(hit), first), np.ones(len(hit), int), None))
-        if not rows:
-            return pd.DataFrame({"household_id": [], "source": [], "month": [], "value": []})
-        return pd.concat(rows, ignore_index=True)
+            runs.append(self._expand_runs(source, hit, np.full(len(hit), months[0]), np.ones(len(hit), int), None))
+        return runs
 
     def _reports(self) -> None:
         """Safety-net reports: a Poisson count per month whose rate rises steeply with need."""
@@ -485,7 +496,7 @@ class _Generator:
             {
                 "report_id": np.arange(1, n + 1, dtype=np.int64),
                 "household_id": hh.astype(np.int64) + 1,
-                "channel": channel,
+                "channel": _vocab_text(channel, channel_codes),
                 "reported_on": reported.astype("datetime64[ns]"),
                 "note": None,
             }
@@ -494,16 +505,15 @@ class _Generator:
     # ------------------------------------------------------------------ labels
     def _economic_counts(self) -> np.ndarray:
         """Distinct economic sources with a signal in the 3 months before each cycle month."""
-        economic = [s.code for s in CRISIS_SOURCES if s.economic]
-        sig = self.signals[self.signals["source"].isin(economic)]
-        hh = sig["household_id"].to_numpy() - 1
-        m = ((sig["month"].to_numpy().astype("datetime64[M]") - FIRST_MONTH).astype(int))
-        src = pd.factorize(sig["source"])[0]
+        economic = np.array([s.economic for s in CRISIS_SOURCES])
+        hh, src, m = self.signal_arrays
+        keep = economic[src]
+        hh, src, m = hh[keep], src[keep], m[keep]
         counts = np.zeros((len(CYCLE_MONTHS), self.n), dtype=np.int16)
         for c, cm in enumerate(CYCLE_MONTHS):  # 12 cycles
             inwin = (m >= cm - 3) & (m < cm)
-            pairs = np.unique(hh[inwin].astype(np.int64) * 64 + src[inwin])
-            np.add.at(counts[c], pairs // 64, 1)
+            pairs = np.unique(hh[inwin] * 64 + src[inwin])
+            counts[c] += np.bincount(pairs // 64, minlength=self.n).astype(np.int16)
         return counts
 
     def _discovery(self) -> None:
@@ -536,9 +546,9 @@ class _Generator:
                 "discovery_id": np.arange(1, len(hh) + 1, dtype=np.int64),
                 "household_id": hh.astype(np.int64) + 1,
                 "cycle_date": cycle_date.astype("datetime64[ns]"),
-                "selection": visits["selection"].to_numpy(),
+                "selection": _vocab_text(visits["selection"].to_numpy(), np.array(["legacy_rule", "audit_sample"])),
                 "legacy_signal_count": visits["count"].to_numpy().astype(np.int16),
-                "outcome": outcome,
+                "outcome": _vocab_text(outcome, np.array(["supported", "not_eligible", "unreachable"])),
                 "outcome_date": outcome_date.astype("datetime64[ns]"),
             }
         )
@@ -625,25 +635,17 @@ class _Generator:
         disabled[pos < self.n_disabled[hh]] = True
         disability = np.where(disabled, np.where(rng.random(len(hh)) < 0.38, "severe", "mild"), "none")
         names = _korean_names(rng, len(hh), sex)
-        month = rng.integers(1, 13, len(hh))
-        day = rng.integers(1, 29, len(hh))
-        gender_digit = np.where(birth_year >= 2000, np.where(sex == "M", 3, 4), np.where(sex == "M", 1, 2))
-        rrn = (
-            pd.Series(birth_year % 100).astype(str).str.zfill(2)
-            + pd.Series(month).astype(str).str.zfill(2)
-            + pd.Series(day).astype(str).str.zfill(2)
-            + "-" + pd.Series(gender_digit).astype(str) + "******"
-        )
+        rrn = _masked_rrn(rng, birth_year, sex)
         self.persons = pd.DataFrame(
             {
                 "person_id": np.arange(1, len(hh) + 1, dtype=np.int64),
                 "household_id": hh.astype(np.int64) + 1,
                 "name": names,
-                "rrn_masked": rrn.to_numpy(),
+                "rrn_masked": rrn,
                 "birth_year": birth_year,
-                "sex": sex,
-                "disability": disability,
-                "relation": relation,
+                "sex": _vocab_text(sex, np.array(["F", "M"])),
+                "disability": _vocab_text(disability, np.array(["none", "mild", "severe"])),
+                "relation": _vocab_text(relation, np.array(["head", "spouse", "child", "other"])),
             }
         )
 
@@ -720,7 +722,6 @@ class _Generator:
                 "households": 1,
             }
         ).groupby("code").sum()
-        frames = []
         for level in ("sido", "sigungu", "emd"):
             layer = self.layers[self.layers["level"] == level]
             if self.spec.sido_codes:
@@ -766,18 +767,18 @@ class _Generator:
         household = gpd.GeoDataFrame(
             {
                 "household_id": np.arange(1, self.n + 1, dtype=np.int64),
-                "emd_code": emd["code"].to_numpy()[self.emd_idx],
-                "sigungu_code": self.sigungu,
-                "sido_code": emd["sido_code"].to_numpy()[self.emd_idx],
+                "emd_code": _dict_text(self.emd_idx, emd["code"].to_numpy(dtype=object)),
+                "sigungu_code": _dict_text(self.emd_idx, emd["sigungu_code"].to_numpy(dtype=object)),
+                "sido_code": _dict_text(self.emd_idx, emd["sido_code"].to_numpy(dtype=object)),
                 "size": self.size,
                 "n_elderly": self.n_elderly,
                 "n_children": self.n_children,
                 "n_disabled": self.n_disabled,
                 "head_age": self.head_age,
-                "household_type": self.htype,
+                "household_type": _vocab_text(self.htype, self.household_types),
                 "is_multicultural": self.multicultural,
-                "housing_type": self.housing,
-                "tenure": self.tenure,
+                "housing_type": _vocab_text(self.housing, np.array(codes(HOUSING_TYPES))),
+                "tenure": _vocab_text(self.tenure, np.array(codes(TENURES))),
                 "income_monthly_krw": self.income,
                 "property_residential_krw": self.prop_res,
                 "property_general_krw": self.prop_gen,
@@ -817,13 +818,48 @@ _GIVEN_M = np.array(list("민준서도현우지훈성진영호재석동건태상
 _GIVEN_F = np.array(list("서지민수하은영현주윤아연희정미경숙혜유진나예채"))
 
 
-def _korean_names(rng: np.random.Generator, n: int, sex: np.ndarray) -> np.ndarray:
+def _korean_names(rng: np.random.Generator, n: int, sex: np.ndarray) -> pd.Series:
     """Synthetic Korean names: a surname drawn by published frequency and two given syllables."""
     k = len(_SURNAME_P)
     rest = len(_SURNAMES) - k
     p = np.concatenate([_SURNAME_P, np.full(rest, (1 - _SURNAME_P.sum()) / rest)])
-    surname = _SURNAMES[rng.choice(len(_SURNAMES), n, p=p)]
-    male = sex == "M"
-    first = np.where(male, _GIVEN_M[rng.integers(0, len(_GIVEN_M), n)], _GIVEN_F[rng.integers(0, len(_GIVEN_F), n)])
-    second = np.where(male, _GIVEN_M[rng.integers(0, len(_GIVEN_M), n)], _GIVEN_F[rng.integers(0, len(_GIVEN_F), n)])
-    return (pd.Series(surname) + pd.Series(first) + pd.Series(second)).to_numpy()
+    surname = rng.choice(len(_SURNAMES), n, p=p)
+    g = len(_GIVEN_M)
+    if len(_GIVEN_F) != g:
+        raise AssertionError("given-name syllable lists must have the same length")
+    given = rng.integers(0, g, n) * g + rng.integers(0, g, n)
+    female = (sex == "F").astype(np.int64)
+    pool = [
+        s + a + b
+        for s in _SURNAMES
+        for syllables in (_GIVEN_M, _GIVEN_F)
+        for a in syllables
+        for b in syllables
+    ]  # every possible name once (a few hundred thousand), then indexed
+    index = (surname * 2 + female) * g * g + given
+    return _dict_text(index, np.array(pool, dtype=object))
+
+
+def _masked_rrn(rng: np.random.Generator, birth_year: np.ndarray, sex: np.ndarray) -> pd.Series:
+    """Masked resident registration numbers such as ``850101-1******`` (birth date, sex digit)."""
+    month = rng.integers(1, 13, len(birth_year))
+    day = rng.integers(1, 29, len(birth_year))
+    digit = np.where(birth_year >= 2000, 3, 1) + (sex == "F")
+    yy = birth_year.astype(np.int64) % 100
+    pool = [f"{y:02d}{m:02d}{d:02d}-{s}******" for y in range(100) for m in range(1, 13) for d in range(1, 29) for s in range(1, 5)]
+    index = ((yy * 12 + (month - 1)) * 28 + (day - 1)) * 4 + (digit - 1)
+    return _dict_text(index, np.array(pool, dtype=object))
+
+
+def _dict_text(codes: np.ndarray, categories: np.ndarray) -> pd.Series:
+    """Strings ``categories[codes]`` built in Arrow (much faster than numpy unicode arrays)."""
+    dictionary = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), pa.array(categories))
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([dictionary.cast(pa.string())])))
+
+
+def _vocab_text(values: np.ndarray, vocabulary: np.ndarray) -> pd.Series:
+    """Strings of ``values`` (all in the small ``vocabulary``) through :func:`_dict_text`."""
+    index = np.zeros(len(values), dtype=np.int32)
+    for i, code in enumerate(vocabulary):
+        index[values == code] = i
+    return _dict_text(index, vocabulary.astype(object))

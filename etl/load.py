@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -54,3 +55,18 @@ def load_world(
     if progress:
         progress("done", 1.0)
     return seconds
+
+
+def data_as_of(store: Store) -> dt.date:
+    """The last day of the newest month with crisis signals: the date data are current to.
+
+    Raises
+    ------
+    ValueError
+        If the store holds no crisis signals.
+    """
+    months = store.read_frame("crisis_signal", columns=["month"])["month"]
+    if months.empty:
+        raise ValueError("the store holds no crisis signals: generate or ingest data first")
+    newest = months.max()
+    return (newest + pd.offsets.MonthEnd(0)).date()

@@ -12,7 +12,7 @@ import dash
 import geopandas as gpd
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from analytics.nearby_service import (
     NearbyInputError,
@@ -22,6 +22,7 @@ from analytics.nearby_service import (
 )
 from analytics.supply_service import FACILITY_GROUP_LABELS
 from app.auth import current_lang, get_store
+from app.components import table
 from app.figures.supply_figures import nearby_map, padded_extent
 from app.layout import notice
 from app.pages import _supply_ids as ids
@@ -172,14 +173,7 @@ def layout(**_query: str) -> html.Div:
         html.P(tr("nb.pick", lang), id=ids.NB_ORIGIN),
         dcc.Loading(dcc.Graph(id=ids.NB_MAP, config={"displaylogo": False, "scrollZoom": True},
                               className="atlas-map"), type="circle"),
-        dash_table.DataTable(
-            id=ids.NB_TABLE, page_size=30, style_as_list_view=True,
-            columns=[{"name": tr(f"col.{'name' if c == 'name' else c}", lang), "id": c}
-                     for c in TABLE_COLUMNS],
-            style_cell={"fontFamily": "inherit", "textAlign": "left"},
-            style_data_conditional=[{"if": {"filter_query": "{free_places} > 0",
-                                            "column_id": "free_places"},
-                                     "color": "#067647", "fontWeight": "600"}]),
+        html.Div(id=ids.NB_TABLE),
     ])
 
 
@@ -194,7 +188,7 @@ def choose_place(click: dict | None, region: str | None, _go: int | None,
 
 
 @callback(Output(ids.NB_MAP, "figure"), Output(ids.NB_ORIGIN, "children"),
-          Output(ids.NB_TABLE, "data"), Output(ids.NB_ERROR, "children"),
+          Output(ids.NB_TABLE, "children"), Output(ids.NB_ERROR, "children"),
           Input(ids.NB_PLACE, "data"), Input(ids.NB_GROUPS, "value"),
           Input(ids.NB_TYPES, "value"), Input(ids.NB_FREE, "value"), Input(ids.NB_K, "value"),
           State(ids.NB_MAP, "figure"))
@@ -209,4 +203,5 @@ def show(place: dict | None, groups: list[str] | None, types: list[str] | None,
         message = notice(tr(f"nb.err.{exc.code}", lang), kind="error")
         return current or no_update, no_update, no_update, message
     view = build_nearby_view(store, result, lang)
-    return view.figure, view.origin, view.rows, None
+    headers = [(c, tr(f"col.{c}", lang)) for c in TABLE_COLUMNS]
+    return view.figure, view.origin, table(view.rows, headers, empty=tr("nb.none", lang)), None

@@ -15,12 +15,13 @@ from typing import NamedTuple
 
 import dash
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from analytics.access_control import AccessDenied, Viewer
 from analytics.site_service import MAX_K, SITE_METHODS, SiteInputError, SitePlan, plan_sites
 from analytics.supply_service import PLANNING_ROLES, TARGET_GROUPS
 from app.auth import current_lang, current_viewer, get_store
+from app.components import table
 from app.figures.supply_figures import site_map
 from app.layout import access_notice, notice
 from app.pages import _supply_ids as ids
@@ -137,17 +138,13 @@ def layout(**_query: str) -> html.Div:
             html.Div(html.P(tr("site.hint", lang), className="atlas-muted"), id=ids.SITE_SUMMARY),
             dcc.Graph(id=ids.SITE_MAP, config={"displaylogo": False, "scrollZoom": True},
                       className="atlas-map"),
-            dash_table.DataTable(
-                id=ids.SITE_TABLE, page_size=20, style_as_list_view=True,
-                columns=[{"name": tr(f"col.{c}", lang), "id": c}
-                         for c in (*TABLE_COLUMNS, "lonlat")],
-                style_cell={"fontFamily": "inherit", "textAlign": "left"}),
+            html.Div(id=ids.SITE_TABLE),
         ]), type="circle"),
     ])
 
 
 @callback(Output(ids.SITE_MAP, "figure"), Output(ids.SITE_SUMMARY, "children"),
-          Output(ids.SITE_TABLE, "data"), Output(ids.SITE_ERROR, "children"),
+          Output(ids.SITE_TABLE, "children"), Output(ids.SITE_ERROR, "children"),
           Input(ids.SITE_RUN, "n_clicks"), State(ids.SITE_REGION, "value"),
           State(ids.SITE_GROUP, "value"), State(ids.SITE_K, "value"),
           State(ids.SITE_RADIUS, "value"), State(ids.SITE_METHOD, "value"),
@@ -160,5 +157,6 @@ def run(_n: int, sigungu: str, group: str, k: int | None, radius: float, method:
                                k=int(k or 0), radius_m=float(radius), method=method, lang=lang)
     except (AccessDenied, SiteInputError) as exc:
         error = notice(f"{tr('error.generic', lang)}: {exc}", kind="error")
-        return go.Figure(), [], [], error
-    return view.figure, view.summary, view.rows, None
+        return go.Figure(), [], None, error
+    headers = [(c, tr(f"col.{c}", lang)) for c in (*TABLE_COLUMNS, "lonlat")]
+    return view.figure, view.summary, table(view.rows, headers), None

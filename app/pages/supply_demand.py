@@ -8,7 +8,7 @@ from typing import NamedTuple
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from analytics.access_control import AccessDenied, Viewer
 from analytics.supply_service import (
@@ -23,6 +23,7 @@ from analytics.supply_service import (
     unmatched_needs_table,
 )
 from app.auth import current_lang, current_viewer, get_store
+from app.components import table
 from app.figures.supply_figures import class_label, supply_class_map
 from app.layout import access_notice, notice
 from app.pages import _supply_ids as ids
@@ -50,6 +51,12 @@ class SupplyView(NamedTuple):
     regions: list[dict[str, object]]
     mismatch: list[dict[str, object]]
     unmatched: list[dict[str, object]]
+
+    def tables(self, lang: str) -> tuple[html.Div, html.Div, html.Div]:
+        """The three tables as HTML tables."""
+        return (_table(self.regions, REGION_COLUMNS, lang), _table(self.mismatch,
+                                                                   MISMATCH_COLUMNS, lang),
+                _table(self.unmatched, UNMATCHED_COLUMNS, lang))
 
 
 def _num(value: object, lang: str, fmt: str = "{:,.0f}") -> str:
@@ -116,13 +123,9 @@ def parent_options(store: Store, lang: str) -> list[dict[str, str]]:
     return options
 
 
-def _table(table_id: str, columns: tuple[str, ...], keys: dict[str, str], lang: str
-           ) -> dash_table.DataTable:
-    return dash_table.DataTable(
-        id=table_id, columns=[{"name": tr(keys.get(c, f"col.{c}"), lang), "id": c}
-                              for c in columns],
-        page_size=12, sort_action="native", style_as_list_view=True,
-        style_cell={"fontFamily": "inherit", "textAlign": "left"})
+def _table(rows: list[dict[str, object]], columns: tuple[str, ...], lang: str) -> html.Div:
+    headers = [(c, tr("col.region" if c == "name" else f"col.{c}", lang)) for c in columns]
+    return table(rows, headers, empty=tr("common.no_rows", lang))
 
 
 def _controls(store: Store, viewer: Viewer, lang: str) -> html.Div:
@@ -163,14 +166,14 @@ def layout(**_query: str) -> html.Div:
                               className="atlas-map"), type="circle"),
         html.P(tr("sd.note", lang), className="atlas-muted"),
         html.H2(tr("sd.table", lang)),
-        _table(ids.SD_TABLE, REGION_COLUMNS, {"name": "col.region"}, lang),
+        html.Div(id=ids.SD_TABLE),
         html.H2(tr("sd.mismatch", lang)),
         html.P(tr("sd.mismatch_note", lang), className="atlas-muted"),
-        _table(ids.SD_MISMATCH, MISMATCH_COLUMNS, {"name": "col.region"}, lang),
+        html.Div(id=ids.SD_MISMATCH),
         html.H2(tr("sd.unmatched", lang, km=km)),
         html.Div([html.Button(tr("sd.export", lang), id=ids.SD_EXPORT, className="atlas-button"),
                   dcc.Download(id=ids.SD_DOWNLOAD)], className="atlas-toolbar"),
-        _table(ids.SD_UNMATCHED, UNMATCHED_COLUMNS, {"name": "col.region"}, lang),
+        html.Div(id=ids.SD_UNMATCHED),
     ])
 
 
@@ -178,8 +181,8 @@ INPUTS = [Input(ids.SD_GROUP, "value"), Input(ids.SD_LEVEL, "value"),
           Input(ids.SD_PARENT, "value"), Input(ids.SD_CATCHMENT, "value")]
 
 
-@callback(Output(ids.SD_MAP, "figure"), Output(ids.SD_TABLE, "data"),
-          Output(ids.SD_MISMATCH, "data"), Output(ids.SD_UNMATCHED, "data"),
+@callback(Output(ids.SD_MAP, "figure"), Output(ids.SD_TABLE, "children"),
+          Output(ids.SD_MISMATCH, "children"), Output(ids.SD_UNMATCHED, "children"),
           Output(ids.SD_NOTE, "children"), *INPUTS)
 def render(group: str, level: str, parent: str | None, catchment_km: float) -> tuple:
     """Recompute the map and the tables for the chosen group, level, area and catchment."""
@@ -190,7 +193,7 @@ def render(group: str, level: str, parent: str | None, catchment_km: float) -> t
     except (AccessDenied, SupplyInputError) as exc:
         error = notice(f"{tr('error.generic', lang)}: {exc}", kind="error")
         return go.Figure(), [], [], [], error
-    return view.figure, view.regions, view.mismatch, view.unmatched, None
+    return view.figure, *view.tables(lang), None
 
 
 @callback(Output(ids.SD_DOWNLOAD, "data"), Input(ids.SD_EXPORT, "n_clicks"),

@@ -33,19 +33,21 @@ dash.register_page(__name__, path="/visits", order=20, nav_key="nav.visit_list",
 TABLE_COLUMNS = ("rank", "name_masked", "tier_label", "probability", "household_type_label",
                  "reasons", "last_visit", "link")
 SELECT_TYPE = "visit-select"
+LIMITS = (50, 100, 200, 500)
 FILTER_INPUTS = [Input(ids.VL_TIERS, "value"), Input(ids.VL_TYPES, "value"),
                  Input(ids.VL_SOURCES, "value"), Input(ids.VL_DAYS, "value"),
-                 Input(ids.VL_OVERRIDDEN, "value")]
+                 Input(ids.VL_OVERRIDDEN, "value"), Input(ids.VL_LIMIT, "value")]
 
 
 def make_filters(tiers: list | None, types: list | None, sources: list | None,
-                 days: int | str | None, overridden: str | None) -> VisitFilters:
+                 days: int | str | None, overridden: str | None, limit: int | None = 50
+                 ) -> VisitFilters:
     """Filter values from the controls (plain function, no Dash)."""
     flag = {"yes": True, "no": False}.get(overridden or "")
     return VisitFilters(tiers=tuple(int(x) for x in tiers or ()),
                         household_types=tuple(types or ()), crisis_sources=tuple(sources or ()),
                         not_visited_days=int(days) if days not in (None, "") else None,
-                        overridden=flag)
+                        overridden=flag, limit=int(limit or 50))
 
 
 def table_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
@@ -81,6 +83,10 @@ def _filters_bar(lang: str) -> html.Div:
         html.Div([html.Label(t("visits.not_visited", lang), className="atlas-label",
                              htmlFor=ids.VL_DAYS),
                   dcc.Input(id=ids.VL_DAYS, type="number", min=0, max=3650, debounce=True)]),
+        html.Div([html.Label(t("visits.limit", lang), className="atlas-label"),
+                  dcc.Dropdown(id=ids.VL_LIMIT, clearable=False, value=50,
+                               options=[{"label": str(n), "value": n} for n in LIMITS])],
+                 className="atlas-field"),
         html.Div([html.Label(t("visits.overridden", lang), className="atlas-label"),
                   dcc.RadioItems(id=ids.VL_OVERRIDDEN, inline=True, value="",
                                  options=[{"label": t(k, lang), "value": v} for k, v in (
@@ -104,25 +110,29 @@ def layout(**_query: str) -> html.Div:
                   html.Button(t("visits.export_csv", lang), id=ids.VL_CSV, className="atlas-button"),
                   dcc.Download(id=ids.VL_DOWNLOAD)], className="atlas-toolbar"),
         html.Div(id=ids.VL_ERROR),
+        html.Details([
+            html.Summary(t("visits.route", lang)),
+            html.P(t("visits.route_hint", lang), className="atlas-muted"),
+            html.Button(t("visits.route", lang), id=ids.VL_ROUTE_BTN,
+                        className="atlas-button atlas-button-primary"),
+            dcc.Loading(html.Div([dcc.Graph(id=ids.VL_ROUTE_MAP, config=GRAPH_CONFIG,
+                                            style={"display": "none"}),
+                                  html.Div(id=ids.VL_ROUTE_TABLE)], className="atlas-grid-2"),
+                        type="circle"),
+        ], open=True, className="atlas-card", id="visits-route-box"),
         dcc.Loading(html.Div(id=ids.VL_TABLE_BOX), type="default"),
-        html.H2(t("visits.route", lang)),
-        html.P(t("visits.route_hint", lang), className="atlas-muted"),
-        html.Button(t("visits.route", lang), id=ids.VL_ROUTE_BTN,
-                    className="atlas-button atlas-button-primary"),
-        dcc.Loading(html.Div([dcc.Graph(id=ids.VL_ROUTE_MAP, config=GRAPH_CONFIG,
-                                        style={"display": "none"}),
-                              html.Div(id=ids.VL_ROUTE_TABLE)]), type="circle"),
     ])
 
 
 @callback(Output(ids.VL_TABLE_BOX, "children"), Output(ids.VL_COUNT, "children"),
           Output(ids.VL_ERROR, "children"), *FILTER_INPUTS)
-def refresh_list(tiers, types, sources, days, overridden) -> tuple:  # noqa: ANN001
+def refresh_list(tiers, types, sources, days, overridden, limit) -> tuple:  # noqa: ANN001
     """Rank and filter the jurisdiction's households."""
     lang = current_lang()
     try:
         frame = ranked_visits(get_store(), current_viewer(),
-                              make_filters(tiers, types, sources, days, overridden), lang=lang)
+                              make_filters(tiers, types, sources, days, overridden, limit),
+                              lang=lang)
     except (AccessDenied, VisitListInputError) as exc:
         return None, "", notice(f"{t('error.generic', lang)}: {exc}", kind="error")
     return visit_table(table_rows(frame, lang), lang), t("visits.count", lang, n=len(frame)), None
@@ -132,13 +142,13 @@ def refresh_list(tiers, types, sources, days, overridden) -> tuple:  # noqa: ANN
           Input(ids.VL_CSV, "n_clicks"), *(State(i.component_id, i.component_property)
                                             for i in FILTER_INPUTS),
           prevent_initial_call=True)
-def export(_xlsx, _csv, tiers, types, sources, days, overridden) -> dict:  # noqa: ANN001
-    """Excel or CSV of the filtered list (audited by the service)."""
+def export(_xlsx, _csv, tiers, types, sources, days, overridden, _limit) -> dict:  # noqa: ANN001
+    """Excel or CSV of the whole filtered list, not only the rows shown (audited)."""
     fmt = "xlsx" if ctx.triggered_id == ids.VL_XLSX else "csv"
     try:
         name, content = export_visits(get_store(), current_viewer(),
-                                      make_filters(tiers, types, sources, days, overridden),
-                                      fmt=fmt, lang=current_lang())
+                                      make_filters(tiers, types, sources, days, overridden,
+                                                   5000), fmt=fmt, lang=current_lang())
     except (AccessDenied, VisitListInputError):
         return no_update
     return dcc.send_bytes(content, name)

@@ -79,7 +79,7 @@ def _null_dtype(col) -> str:
     return "object"
 
 
-def _coerce(values: pd.Series, col, name: str) -> pd.Series | np.ndarray:  # noqa: ANN001
+def _coerce(values: pd.Series, col, name: str) -> pd.Series | np.ndarray:
     """Coerce one column's values to the schema type of ``col`` (no copy when it already is)."""
     typ = col.type
     if col.name in geometry_columns(name):

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, create_engine, func, select, text
@@ -118,7 +118,7 @@ class PostgisStore(Store):
         log.info("postgis: wrote %d rows to %s (%s)", len(data), table, mode)
         return len(data)
 
-    def _copy(self, cur, name: str, cols: list[str], data: pd.DataFrame) -> None:  # noqa: ANN001
+    def _copy(self, cur, name: str, cols: list[str], data: pd.DataFrame) -> None:
         """Stream ``data`` into ``name`` with COPY ... FROM STDIN (CSV written by Arrow), in chunks."""
         geoms = set(geometry_columns(name.removeprefix("_stage_")))
         col_list = ", ".join(f'"{c}"' for c in cols)
@@ -298,7 +298,7 @@ def _ewkb_hex(geoms: np.ndarray) -> np.ndarray:
     return shapely.to_wkb(geom, hex=True, include_srid=True)
 
 
-def _secondary_indexes(cur, name: str) -> list[tuple[str, str]]:  # noqa: ANN001
+def _secondary_indexes(cur, name: str) -> list[tuple[str, str]]:
     """(name, CREATE INDEX statement) of every index of ``name`` except its primary key."""
     cur.execute(
         "SELECT i.indexname, i.indexdef FROM pg_indexes i "

@@ -86,7 +86,7 @@ def test_visit_list_callback_by_role(app_client, world: World, role: str) -> Non
                                   ("visits-error", "children")],
                          [("visits-tiers", "value", []), ("visits-types", "value", None),
                           ("visits-sources", "value", None), ("visits-days", "value", None),
-                          ("visits-overridden", "value", "")])
+                          ("visits-overridden", "value", ""), ("visits-limit", "value", 500)])
     assert response.status_code == 200
     out = response.get_json()["response"]
     shown = {int(h) for h in re.findall(r'"/case/(\d+)"', json.dumps(out))}
@@ -94,7 +94,7 @@ def test_visit_list_callback_by_role(app_client, world: World, role: str) -> Non
     if role == "outreach":
         assert shown == own and out["visits-error"]["children"] is None
     elif role == "admin":
-        assert len(shown) == 200  # the list's default limit, national
+        assert len(shown) == 500  # the limit asked for, nationwide
     elif role == "outreach2":
         assert shown and not shown & own
     else:
@@ -108,7 +108,7 @@ def test_export_callback_by_role(app_client, role: str) -> None:  # noqa: ANN001
                          [("visits-xlsx", "n_clicks", 1), ("visits-csv", "n_clicks", None)],
                          [("visits-tiers", "value", []), ("visits-types", "value", None),
                           ("visits-sources", "value", None), ("visits-days", "value", None),
-                          ("visits-overridden", "value", "")])
+                          ("visits-overridden", "value", ""), ("visits-limit", "value", 500)])
     if role in HOUSEHOLD_ROLES or role == "outreach2":
         data = response.get_json()["response"]["visits-download"]["data"]
         assert data["filename"].endswith(".xlsx") and data["base64"]

@@ -35,8 +35,14 @@ def _go(dash_duo, path: str, ready: str, timeout: int = 20) -> None:  # noqa: AN
 
 
 def _shot(dash_duo, artifacts: Path, name: str, settle: float = 1.0) -> None:  # noqa: ANN001
+    """Full-page screenshot (window stretched to the page height, then restored)."""
     time.sleep(settle)  # let plotly finish drawing
-    dash_duo.driver.save_screenshot(str(artifacts / f"{name}.png"))
+    driver = dash_duo.driver
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, min(max(int(height) + 140, 1000), 4000))
+    time.sleep(0.5)
+    driver.save_screenshot(str(artifacts / f"{name}.png"))
+    driver.set_window_size(1400, 1000)
 
 
 def _wait_map(dash_duo, timeout: int = 30) -> None:  # noqa: ANN001
@@ -78,7 +84,7 @@ def test_outreach_worker_day(dash_duo, make_app, world: World, artifacts: Path) 
 
     # the visit list: own 읍면동 only, masked names, tick three rows, plan the route
     _go(dash_duo, "/visits", "#visits-table")
-    dash_duo.wait_for_contains_text("#visits-count", "120", timeout=20)
+    dash_duo.wait_for_contains_text("#visits-count", "50가구", timeout=20)
     first_row = dash_duo.find_element("#visits-table tbody tr").text
     assert "*" in first_row and "긴급" in first_row
     boxes = dash_duo.find_elements("#visits-table .atlas-row-select input")
@@ -149,7 +155,7 @@ def test_ministry_and_admin(dash_duo, make_app, artifacts: Path) -> None:  # noq
     dash_duo.wait_for_element("#login-link", timeout=15)
     _login(dash_duo, "admin")
     _go(dash_duo, "/visits", "#visits-table")
-    dash_duo.wait_for_contains_text("#visits-count", "200", timeout=20)
+    dash_duo.wait_for_contains_text("#visits-count", "50가구", timeout=20)
     _shot(dash_duo, artifacts, "visit_list_admin")
 
 

@@ -11,21 +11,22 @@ from flask import g
 from analytics.access_control import PUBLIC_VIEWER, Viewer
 from tests.fixtures_world import OUTREACH_EMD, PASSWORDS, PLANNER_SIGUNGU, SMALL_EMD, World
 
-#: Dash 4 deprecates dash_table.DataTable (used by every page with a table); the warning is
-#: raised inside the server thread at layout time. Narrow filter until the shell's conftest or
-#: pyproject carries it (or the pages move to AG Grid).
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:\\s*The dash_table.DataTable will be removed:DeprecationWarning")
-
 MINISTRY = Viewer(3, "ministry", "ministry")
 PLANNER = Viewer(2, "planner", "planner", PLANNER_SIGUNGU)
 
 
-def _call(app, viewer: Viewer, fn: Callable, *args: object) -> object:  # noqa: ANN001
+def world_store(app):  # noqa: ANN001, ANN201
+    """The store the app serves."""
+    from app.auth import STORE_KEY
+
+    return app.server.config[STORE_KEY]
+
+
+def _call(app, viewer: Viewer, fn: Callable, *args: object, **kwargs: object) -> object:  # noqa: ANN001
     """Run a callback function inside a request of ``app`` as ``viewer``."""
     with app.server.test_request_context("/"):
         g.atlas_viewer = viewer
-        return fn(*args)
+        return fn(*args, **kwargs)
 
 
 # ------------------------------------------------------------------ callbacks as functions
@@ -35,7 +36,12 @@ def test_supply_render_returns_map_and_suppressed_tables(make_app) -> None:  # n
 
     fig, regions, mismatch, unmatched, error = _call(app, PLANNER, page.render, "elderly", "emd",
                                                      PLANNER_SIGUNGU, 3)
-    assert error is None and regions and mismatch and unmatched
+    assert error is None and all("<table" in str(t).lower() or "Table" in str(t)
+                                 for t in (regions, mismatch, unmatched))
+    view = _call(app, PLANNER, page.build_supply_view, world_store(app), PLANNER,
+                 **{"group": "elderly", "level": "emd", "parent": PLANNER_SIGUNGU,
+                    "catchment_km": 3.0, "lang": "ko"})
+    regions = view.regions
     names = {tr.name for tr in fig.data}
     assert names & {"공급 부족", "적정", "공급 과잉", "공급 없음"}
     small = next(r for r in regions if r["name"].endswith("연기면"))
@@ -48,8 +54,9 @@ def test_supply_render_refuses_public_and_outreach(make_app) -> None:  # noqa: A
     from app.pages import supply_demand as page
 
     for viewer in (PUBLIC_VIEWER, Viewer(1, "outreach", "outreach", OUTREACH_EMD)):
-        fig, rows, *_rest, error = _call(app, viewer, page.render, "elderly", "emd", "", 3)
-        assert rows == [] and error is not None
+        _fig, table, *_rest, error = _call(app, viewer, page.render, "elderly", "emd", "", 3)
+        assert table is None or table == [] or "Table" not in str(table)
+        assert error is not None
 
 
 def test_supply_export_is_a_csv_download(make_app) -> None:  # noqa: ANN001
@@ -64,12 +71,12 @@ def test_site_run_returns_sites_table_and_summary(make_app) -> None:  # noqa: AN
     app = make_app()
     from app.pages import site_suitability as page
 
-    fig, summary, rows, error = _call(app, PLANNER, page.run, 1, PLANNER_SIGUNGU, "elderly", 3,
-                                      1500, "mclp")
-    assert error is None and len(rows) == 3 and summary
+    fig, summary, table, error = _call(app, PLANNER, page.run, 1, PLANNER_SIGUNGU, "elderly", 3,
+                                       1500, "mclp")
+    assert error is None and summary and str(table).count("Tr(") == 4  # header + 3 sites
     assert {"신규 후보지", "기존 시설", "서비스 권역"} <= {tr.name for tr in fig.data}
-    _fig, _s, rows, error = _call(app, PLANNER, page.run, 1, "30110", "elderly", 3, 1500, "mclp")
-    assert rows == [] and error is not None  # another 시군구: refused
+    _fig, _s, table, error = _call(app, PLANNER, page.run, 1, "30110", "elderly", 3, 1500, "mclp")
+    assert table is None and error is not None  # another 시군구: refused
 
 
 def test_nearby_place_and_search_functions(make_app) -> None:  # noqa: ANN001
@@ -81,9 +88,13 @@ def test_nearby_place_and_search_functions(make_app) -> None:  # noqa: ANN001
     assert page.place_from_inputs(ids.NB_MAP, click, None, None) == {"lon": 127.2851,
                                                                     "lat": 36.6069}
     assert page.place_from_inputs(ids.NB_REGION, None, "36110250", None) == {"region": "36110250"}
-    fig, origin, rows, error = _call(app, PUBLIC_VIEWER, page.show, {"region": "36110250"},
-                                     [], [], ["free"], 5, None)
-    assert error is None and len(rows) == 5 and "조치원읍" in origin
+    fig, origin, table, error = _call(app, PUBLIC_VIEWER, page.show, {"region": "36110250"},
+                                      [], [], ["free"], 5, None)
+    assert error is None and "조치원읍" in origin and str(table).count("Tr(") == 6
+    result = _call(app, PUBLIC_VIEWER, page.search, world_store(app), {"region": "36110250"},
+                   **{"groups": [], "types": [], "free_only": True, "k": 5})
+    rows = page.result_rows(result)
+    assert len(rows) == 5 and len(fig.data) >= 3
     assert all(r["free_places"] > 0 for r in rows)
     assert not {"household_id", "name_masked"} & set(rows[0])
     _f, _o, _r, error = _call(app, PUBLIC_VIEWER, page.show, {"coords": "35.68, 139.69"},
@@ -125,8 +136,8 @@ def test_supply_page_planner_in_browser(dash_duo, make_app, artifacts: Path) -> 
     _login(dash_duo, "planner")
     dash_duo.driver.get(dash_duo.server_url + "/supply")
     dash_duo.wait_for_text_to_equal("h1", "수급 분석: 공급과 수요", timeout=15)
-    dash_duo.wait_for_element("#supply-map .choroplethlayer path", timeout=20)
-    dash_duo.wait_for_contains_text("#supply-map .legend", "공급", timeout=10)
+    dash_duo.wait_for_contains_text("#supply-map .legend", "공급", timeout=20)
+    dash_duo.wait_for_element("#supply-map .choroplethlocation", timeout=10)
     dash_duo.wait_for_contains_text("#supply-unmatched", "미충족", timeout=10)
     _shot(dash_duo, artifacts, "supply_demand")
 
