@@ -722,6 +722,7 @@ class _Generator:
                 "households": 1,
             }
         ).groupby("code").sum()
+        frames = []
         for level in ("sido", "sigungu", "emd"):
             layer = self.layers[self.layers["level"] == level]
             if self.spec.sido_codes:
