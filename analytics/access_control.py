@@ -59,7 +59,7 @@ DEMO_USERS: Final[tuple[tuple[str, str, str, str], ...]] = (
 )
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(PermissionError):  # noqa: N818 - the name the other services use
     """The viewer's role or jurisdiction does not allow the requested data."""
 
 

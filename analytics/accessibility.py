@@ -1,8 +1,11 @@
 """Spatial accessibility: enhanced two-step floating catchment area (E2SFCA).
 
 The numeric core (:func:`e2sfca_scores`) works on coordinate arrays in metres and
-never builds a dense demand × supply matrix: neighbour pairs within the catchment
-come from a k-d tree, and both E2SFCA steps are sparse sums (:func:`numpy.bincount`).
+never builds a dense demand × supply matrix: supply points are bucketed in a grid
+(cells a quarter of the catchment wide) and compiled numba kernels run both E2SFCA
+steps straight over the buckets, without materialising the pairs. The kernels are
+cached on disk (``cache=True``); call :func:`warm_up` at start-up so the first
+request does not compile. :func:`neighbour_pairs` lists the pairs themselves.
 The geo wrappers (:func:`e2sfca_accessibility`, :func:`supply_demand_table`,
 :func:`unmatched_needs`) validate GeoDataFrames (projected CRS in metres, points,
 non-negative values) and return named pandas objects on the input's index.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -192,7 +196,7 @@ _MAX_STEP_ZONES = 4
 #: Grid cells per search radius.
 _CELLS_PER_RADIUS = 4
 #: Demand points per thread below which ``workers`` > 1 does not split the work.
-_MIN_POINTS_PER_THREAD = 2000
+_MIN_POINTS_PER_THREAD = 1000
 
 
 def _njit(*, inline: bool = False) -> Callable[[Callable[..., object]], Callable[..., object]]:
@@ -209,45 +213,40 @@ def _njit(*, inline: bool = False) -> Callable[[Callable[..., object]], Callable
     return wrap
 
 
-@_njit()
-def _grid_build(b_xy: np.ndarray, radius: float) -> tuple:  # pragma: no cover - numba
-    """Sort ``b_xy`` into grid cells.
+def _grid_build(b_xy: np.ndarray, radius: float) -> tuple:
+    """Sort ``b_xy`` (non-empty, finite) into grid cells for the compiled kernels.
 
     Returns (order, sorted keys, sorted x, sorted y, x0, y0, cell, n_cols, n_rows,
     span, slack): ``span`` grid rows either side of a point's row can be in reach;
-    ``slack`` (metres) widens the trimmed ranges against rounding.
+    ``slack`` (metres) widens the kernels' trimmed ranges against rounding.
     """
-    m = b_xy.shape[0]
-    x0 = b_xy[0, 0]
-    y0 = b_xy[0, 1]
-    x1 = x0
-    y1 = y0
-    for k in range(1, m):
-        x0 = min(x0, b_xy[k, 0])
-        x1 = max(x1, b_xy[k, 0])
-        y0 = min(y0, b_xy[k, 1])
-        y1 = max(y1, b_xy[k, 1])
+    x0, y0 = b_xy.min(axis=0)
+    x1, y1 = b_xy.max(axis=0)
     extent = max(x1 - x0, y1 - y0)
     # at most 1e9 cells a side (keys fit in int64) and never of zero size (radius 0)
     cell = max(radius / _CELLS_PER_RADIUS, extent * 1e-9, 1e-9)
     span = np.int64(np.ceil(radius / cell * (1.0 + 1e-9)))
-    magnitude = max(abs(x0), abs(x1), abs(y0), abs(y1))
-    slack = 1e-6 * cell + 1e-12 * magnitude
+    slack = 1e-6 * cell + 1e-12 * float(np.max(np.abs([x0, x1, y0, y1])))
     n_cols = np.int64((x1 - x0) / cell) + 1
     n_rows = np.int64((y1 - y0) / cell) + 1
-    keys = np.empty(m, dtype=np.int64)
-    for k in range(m):
-        col = np.int64((b_xy[k, 0] - x0) / cell)
-        row = np.int64((b_xy[k, 1] - y0) / cell)
-        keys[k] = row * n_cols + col
-    order = np.argsort(keys)
-    sorted_keys = keys[order]
-    bx = np.empty(m)
-    by = np.empty(m)
-    for k in range(m):
-        bx[k] = b_xy[order[k], 0]
-        by[k] = b_xy[order[k], 1]
-    return order, sorted_keys, bx, by, x0, y0, cell, n_cols, n_rows, span, slack
+    # truncation is floor here (offsets are >= 0), as in the kernels' np.floor
+    keys = ((b_xy[:, 1] - y0) / cell).astype(np.int64) * n_cols
+    keys += ((b_xy[:, 0] - x0) / cell).astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    sorted_xy = b_xy[order]
+    return (
+        order.astype(np.intp),
+        keys[order],
+        np.ascontiguousarray(sorted_xy[:, 0]),
+        np.ascontiguousarray(sorted_xy[:, 1]),
+        float(x0),
+        float(y0),
+        float(cell),
+        n_cols,
+        n_rows,
+        span,
+        float(slack),
+    )
 
 
 @_njit(inline=True)
@@ -430,8 +429,10 @@ def neighbour_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All pairs of points closer than or at ``radius_m`` (Euclidean), sparse.
 
-    Uses a grid of cells at least ``radius_m`` wide over ``b_xy`` (see the module
-    notes); each point of ``a_xy`` only looks at the 3 × 3 cells around it.
+    Uses a grid over ``b_xy`` with cells a quarter of ``radius_m`` wide (see the
+    notes above :func:`neighbour_pairs` in the source): each point of ``a_xy`` only
+    tests the points of the grid cells its circle overlaps. Compiled with numba; the
+    first call in a fresh environment compiles (seconds), later ones load the cache.
 
     Parameters
     ----------
@@ -567,6 +568,7 @@ def e2sfca_scores(
 
     kind, params = compiled
     radius = float(catchment_m)
+    logger.debug("e2sfca: compiled %s kernels, catchment %.0f m", type(decay).__name__, radius)
     demand_xy = _as_xy(demand_xy)
     grid = _grid_build(_as_xy(supply_xy), radius)
     order = grid[0]
@@ -590,6 +592,24 @@ def e2sfca_scores(
         n_threads,
     )
     return parts[0] if n_threads == 1 else np.concatenate(parts)
+
+
+def warm_up() -> float:
+    """Compile (or load from numba's on-disk cache) the E2SFCA and pair-search kernels.
+
+    Call once at application start-up so the first user request does not pay for
+    compilation (a few seconds on the first run on a machine; about 0.1–0.7 s to
+    load the cache afterwards). Returns the seconds taken.
+    """
+    start = time.perf_counter()
+    xy = np.array([[0.0, 0.0], [500.0, 0.0], [5000.0, 0.0]])
+    ones = np.ones(len(xy))
+    for decay in (StepDecay.luo_qi(1000.0), GaussianDecay(1000.0)):
+        e2sfca_scores(xy, ones, xy, ones, catchment_m=1000.0, decay=decay)
+    neighbour_pairs(xy, xy, radius_m=1000.0)
+    elapsed = time.perf_counter() - start
+    logger.info("accessibility.warm_up: numba kernels ready in %.2f s", elapsed)
+    return elapsed
 
 
 # --------------------------------------------------------------------------- geo checks
@@ -623,9 +643,11 @@ def _crs_problems(frames: dict[str, gpd.GeoDataFrame]) -> list[str]:
 
 def _geometry_problems(name: str, gdf: gpd.GeoDataFrame, *, allow_non_points: bool) -> list[str]:
     geoms = gdf.geometry
-    if geoms.isna().any() or geoms.is_empty.any():
+    data = np.asarray(geoms.values)
+    type_ids = shapely.get_type_id(data)  # -1: missing
+    if np.any(type_ids < 0) or np.any(shapely.is_empty(data)):
         return [f"{name} has missing or empty geometries: drop them first"]
-    if not allow_non_points and not _all_points(geoms):
+    if not allow_non_points and not np.all(type_ids == 0):  # 0: Point
         kinds = sorted(set(geoms.geom_type) - {"Point"})
         return [
             f"{name} has non-point geometries ({', '.join(kinds)}): pass points, or "
@@ -641,13 +663,16 @@ def _value_problems(name: str, gdf: pd.DataFrame, col: str) -> list[str]:
     if not pd.api.types.is_numeric_dtype(values):
         return [f"{name}[{col!r}] must be numeric, got {values.dtype}"]
     problems = []
-    if values.isna().any():
-        problems.append(
-            f"{name}[{col!r}] has {int(values.isna().sum())} missing values: fill or drop them"
-        )
-    if (values < 0).any():
-        problems.append(f"{name}[{col!r}] has {int((values < 0).sum())} negative values")
-    if not np.isfinite(values.dropna().to_numpy(dtype=float)).all():
+    # one float copy, checked with numpy (nullable dtypes: pd.NA becomes NaN)
+    if isinstance(values.dtype, np.dtype):
+        arr = values.to_numpy(dtype=float)
+    else:
+        arr = values.to_numpy(dtype=float, na_value=np.nan)
+    if n_missing := int(np.count_nonzero(np.isnan(arr))):
+        problems.append(f"{name}[{col!r}] has {n_missing} missing values: fill or drop them")
+    if n_negative := int(np.count_nonzero(arr < 0)):
+        problems.append(f"{name}[{col!r}] has {n_negative} negative values")
+    if np.any(np.isinf(arr)):
         problems.append(f"{name}[{col!r}] has infinite values")
     return problems
 
@@ -704,7 +729,7 @@ def point_coordinates(gdf: gpd.GeoDataFrame) -> np.ndarray:
 
 def _all_points(geoms: gpd.GeoSeries) -> bool:
     """True if every geometry is a Point (type id 0; missing ones are -1)."""
-    return bool(np.all(shapely.get_type_id(geoms.values) == 0))
+    return bool(np.all(shapely.get_type_id(np.asarray(geoms.values)) == 0))
 
 
 def _check_inputs(
@@ -757,7 +782,7 @@ def e2sfca_accessibility(
     use_representative_points : bool
         Accept polygons and use their representative points.
     workers : int
-        Threads for the neighbour search (``-1``: all cores).
+        Threads (``-1``: all cores); see :func:`e2sfca_scores`.
 
     Returns
     -------

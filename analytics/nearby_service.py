@@ -246,14 +246,18 @@ def _origin(store: Store, point: Point | None, region_code: str | None,
 
 
 def _public(found: pd.DataFrame) -> pd.DataFrame:
-    """Whitelisted public columns, with a rank and lon/lat instead of geometry."""
+    """Whitelisted public columns, with a rank and lon/lat instead of geometry.
+
+    Built from plain arrays in one constructor: this runs on every public request.
+    """
     if len(found) == 0:
         return pd.DataFrame({c: [] for c in PUBLIC_COLUMNS})
-    out = pd.DataFrame({c: found[c].to_numpy() for c in PUBLIC_COLUMNS
-                        if c in found.columns and c not in ("rank", "lon", "lat")})
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
-    out["lon"] = found.geometry.x.to_numpy()
-    out["lat"] = found.geometry.y.to_numpy()
-    out["free_places"] = out["free_places"].astype("int64")
-    out["distance_m"] = out["distance_m"].astype(float).round(1)
-    return out[list(PUBLIC_COLUMNS)]
+    frame = pd.DataFrame(found, copy=False)
+    data: dict[str, np.ndarray] = {"rank": np.arange(1, len(found) + 1)}
+    for col in PUBLIC_COLUMNS[1:-2]:
+        data[col] = frame[col].to_numpy()
+    data["free_places"] = data["free_places"].astype(np.int64)
+    data["distance_m"] = np.round(data["distance_m"].astype(float), 1)
+    points = np.asarray(frame["geometry"].to_numpy(), dtype=object)
+    data["lon"], data["lat"] = shapely.get_x(points), shapely.get_y(points)
+    return pd.DataFrame(data, columns=list(PUBLIC_COLUMNS))

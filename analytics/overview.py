@@ -65,7 +65,8 @@ def kpis(store: Store, viewer: Viewer, *, today: dt.date | None = None,
     where = _scope_where(viewer)
     hh = store.read_frame("household", columns=["household_id"], where=where)
     ids = hh["household_id"].tolist()
-    scores = current_scores(store, where={"household_id": ids or [-1]} if where else None)
+    scores = current_scores(store, where={"household_id": ids or [-1]} if where else None,
+                            columns=["household_id", "tier"])
     per_tier = scores["tier"].value_counts().reindex([1, 2, 3, 4], fill_value=0)
     act = _activities(store, ids if where else None)
     month_start = pd.Timestamp(today.replace(day=1))

@@ -29,6 +29,7 @@ Level = Literal["sigungu", "emd"]
 MIN_CELL_COUNT: Final = 5
 _HOTSPOT_CACHE: OrderedDict[tuple[object, ...], pd.DataFrame] = OrderedDict()
 _HOTSPOT_LOCK = threading.Lock()
+_COUNTS_CACHE: OrderedDict[tuple[object, ...], pd.DataFrame] = OrderedDict()
 
 
 class RiskMapInputError(ValueError):
@@ -45,14 +46,29 @@ def _check_level(level: str, parent_code: str | None) -> None:
 def region_counts(store: Store, *, level: Level, parent_code: str | None = None) -> pd.DataFrame:
     """Households, scored households and high-tier (1-2) households per region (unsuppressed).
 
-    For service use only: never hand this frame to a page without :func:`suppress`.
+    For service use only: never hand this frame to a page without :func:`suppress`. Cached per
+    store, level, parent and data version (scores, overrides, households).
     """
     _check_level(level, parent_code)
+    cache_key = (id(store), "counts", level, parent_code, _data_version(store),
+                 store.count("household"))
+    with _HOTSPOT_LOCK:
+        if cache_key in _COUNTS_CACHE:
+            return _COUNTS_CACHE[cache_key].copy()
+    out = _region_counts(store, level=level, parent_code=parent_code)
+    with _HOTSPOT_LOCK:
+        _COUNTS_CACHE[cache_key] = out
+        while len(_COUNTS_CACHE) > 256:
+            _COUNTS_CACHE.popitem(last=False)
+    return out.copy()
+
+
+def _region_counts(store: Store, *, level: Level, parent_code: str | None) -> pd.DataFrame:
     key = "sigungu_code" if level == "sigungu" else "emd_code"
     where = {"sigungu_code": parent_code} if level == "emd" else None
     hh = store.read_frame("household", columns=["household_id", key], where=where)
     scores = current_scores(store, where={"household_id": hh["household_id"].tolist()}
-                            if where else None)[["household_id", "tier"]]
+                            if where else None, columns=["household_id", "tier"])
     frame = hh.merge(scores, on="household_id", how="left")
     frame["high"] = frame["tier"].isin(HIGH_TIERS)
     frame["scored"] = frame["tier"].notna()
@@ -117,18 +133,69 @@ def region_risk(
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        ``code, name, full_name, households, scored, high_tier, share_high, suppressed,
-        geometry`` (display geometry, EPSG:4326), one row per region, regions without
-        households included with zero counts.
+    pandas.DataFrame
+        ``code, name, full_name, households, scored, high_tier, share_high, suppressed``, one
+        row per region, regions without households included with zero counts. Polygons come
+        from :func:`region_shapes` (cached), so they are not read again for every view.
     """
     _check_level(level, parent_code)
-    regions = store.regions(level, parent_code=parent_code if level == "emd" else None,
-                            display=True)[["code", "name", "full_name", "geometry"]]
+    where: dict[str, object] = {"level": level}
+    if level == "emd":
+        where["parent_code"] = parent_code
+    regions = store.read_frame("region", columns=["code", "name", "full_name"], where=where)
     counts = region_counts(store, level=level, parent_code=parent_code)
     counts = counts.reindex(regions["code"], fill_value=0)
     safe = suppress(counts, min_count=min_count, exempt=_exempt(viewer, counts.index))
     return regions.merge(safe, left_on="code", right_index=True, how="left").reset_index(drop=True)
+
+
+_SHAPES_CACHE: OrderedDict[tuple[object, ...], tuple[dict, pd.DataFrame]] = OrderedDict()
+
+
+def region_shapes(store: Store, *, level: Level, parent_code: str | None = None,
+                  grid: float = 1e-4, simplify_deg: float = 0.0) -> tuple[dict, pd.DataFrame]:
+    """Display polygons of a level as GeoJSON, and label points.
+
+    Returns
+    -------
+    tuple of (dict, pandas.DataFrame)
+        A FeatureCollection (``id`` = region code; coordinates snapped to ``grid`` degrees,
+        1e-4 ≈ 10 m, to keep responses small) and ``code, name, lon, lat`` label points.
+        Cached per store, level, parent and number of regions (boundaries change only on
+        reload). ``simplify_deg`` > 0 further simplifies the coverage (shared edges stay
+        shared) for small-scale views such as the national 시군구 map.
+    """
+    import json
+
+    import shapely
+
+    _check_level(level, parent_code)
+    key = (id(store), level, parent_code, grid, simplify_deg, store.count("region"))
+    with _HOTSPOT_LOCK:
+        if key in _SHAPES_CACHE:
+            return _SHAPES_CACHE[key]
+    regions = store.regions(level, parent_code=parent_code if level == "emd" else None,
+                            display=True)
+    geoms = np.asarray(regions.geometry.values, dtype=object)
+    if simplify_deg > 0 and len(geoms):
+        simpler = shapely.coverage_simplify(geoms, simplify_deg)
+        ok = shapely.is_valid(simpler) & ~shapely.is_empty(simpler)
+        geoms = np.where(ok, simpler, geoms)
+    geoms = shapely.set_precision(geoms, grid)
+    series = gpd.GeoSeries(geoms, index=regions["code"].to_numpy(), crs=regions.crs)
+    collection = json.loads(series.to_json(drop_id=False))
+    for feature in collection["features"]:
+        feature.pop("properties", None)
+        feature.pop("bbox", None)
+    rep = regions.geometry.representative_point()
+    labels = pd.DataFrame({"code": regions["code"].to_numpy(), "name": regions["name"].to_numpy(),
+                           "lon": rep.x.round(5).to_numpy(), "lat": rep.y.round(5).to_numpy()})
+    shapes = (collection, labels)
+    with _HOTSPOT_LOCK:
+        _SHAPES_CACHE[key] = shapes
+        while len(_SHAPES_CACHE) > 256:
+            _SHAPES_CACHE.popitem(last=False)
+    return shapes
 
 
 def household_points(store: Store, viewer: Viewer, emd_code: str) -> gpd.GeoDataFrame:
@@ -145,7 +212,8 @@ def household_points(store: Store, viewer: Viewer, emd_code: str) -> gpd.GeoData
         raise AccessDenied(f"household points of {emd_code} are not in your jurisdiction")
     hh = store.read_frame("household", columns=["household_id", "emd_code", "geometry"],
                           where={"emd_code": emd_code})
-    scores = current_scores(store, where={"household_id": hh["household_id"].tolist() or [-1]})
+    scores = current_scores(store, where={"household_id": hh["household_id"].tolist() or [-1]},
+                            columns=["household_id", "tier", "probability"])
     out = hh.merge(scores[["household_id", "tier", "probability"]], on="household_id", how="left")
     audit(store, viewer, action="view_points", object_type="emd", object_id=emd_code,
           purpose="risk map", detail=f"{len(out)} households")

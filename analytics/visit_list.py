@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
@@ -78,12 +79,29 @@ class VisitFilters:
 
 
 # ------------------------------------------------------------------------------ shared helpers
+_VERSION_TTL_S: Final = 30.0
+_VERSION_CACHE: dict[tuple[int, int], tuple[float, str | None]] = {}
+
+
 def latest_model_version(store: Store) -> str | None:
-    """The model version scored most recently (``None`` when nothing is scored)."""
+    """The model version scored most recently (``None`` when nothing is scored).
+
+    Reading every score's ``scored_at`` is the costliest part of a view on PostGIS, and model
+    versions change only when households are re-scored: the answer is cached for 30 s per store
+    and ``risk_score`` row count.
+    """
+    key = (id(store), store.count("risk_score"))
+    now = time.monotonic()
+    hit = _VERSION_CACHE.get(key)
+    if hit is not None and now - hit[0] < _VERSION_TTL_S:
+        return hit[1]
     scores = store.read_frame("risk_score", columns=["model_version", "scored_at"])
-    if scores.empty:
-        return None
-    return str(scores.sort_values("scored_at").iloc[-1]["model_version"])
+    version = None if scores.empty else str(
+        scores.groupby("model_version")["scored_at"].max().idxmax())
+    if len(_VERSION_CACHE) > 64:
+        _VERSION_CACHE.clear()
+    _VERSION_CACHE[key] = (now, version)
+    return version
 
 
 def active_overrides(store: Store, household_ids: Sequence[int] | None = None) -> pd.DataFrame:
@@ -98,24 +116,43 @@ def active_overrides(store: Store, household_ids: Sequence[int] | None = None) -
     return frame.drop_duplicates("household_id", keep="last").reset_index(drop=True)
 
 
-def current_scores(store: Store, *, where: dict[str, object] | None = None) -> pd.DataFrame:
+SCORE_COLUMNS: Final[tuple[str, ...]] = (
+    "household_id", "model_version", "scored_at", "probability", "tier", "rank",
+    "jurisdiction_code", "reasons")
+
+
+def current_scores(store: Store, *, where: dict[str, object] | None = None,
+                   columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Scores of the latest model with the effective tier (an active override wins).
 
-    Returns columns ``household_id, probability, model_tier, tier, rank, jurisdiction_code,
-    reasons, overridden, scored_at, model_version``.
+    Parameters
+    ----------
+    store
+        The store.
+    where
+        Filter on ``risk_score`` columns (e.g. ``{"household_id": [...]}``).
+    columns
+        ``risk_score`` columns to read (default all); ``household_id`` and ``tier`` are always
+        read. Reading fewer columns (no ``reasons``) is much faster for aggregates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns asked for plus ``model_tier`` (the model's tier), ``tier`` (effective) and
+        ``overridden``.
     """
+    cols = list(dict.fromkeys(["household_id", "tier", *(columns or SCORE_COLUMNS)]))
     version = latest_model_version(store)
-    cols = ["household_id", "model_version", "scored_at", "probability", "tier", "rank",
-            "jurisdiction_code", "reasons"]
     if version is None:
         return pd.DataFrame(columns=[*cols, "model_tier", "overridden"])
     scores = store.read_frame("risk_score", columns=cols,
                               where={**(where or {}), "model_version": version})
     scores = scores.rename(columns={"tier": "model_tier"})
     overrides = active_overrides(store)
-    tier_of = dict(zip(overrides["household_id"], overrides["tier"], strict=True))
-    override_tier = scores["household_id"].map(tier_of)
-    scores["overridden"] = override_tier.notna()
+    override_tier = scores["household_id"].map(
+        pd.Series(overrides["tier"].to_numpy(), index=overrides["household_id"].to_numpy(),
+                  dtype="float64"))
+    scores["overridden"] = override_tier.notna().to_numpy()
     scores["tier"] = override_tier.fillna(scores["model_tier"]).astype(int)
     return scores
 
@@ -144,16 +181,25 @@ def mask_name(name: str | None) -> str:
 def last_visits(store: Store, household_ids: Sequence[int]) -> pd.Series:
     """Date of the latest visit per household (visit log and past discovery outcomes)."""
     ids = [int(h) for h in household_ids]
+    if not ids:
+        return pd.Series(dtype="datetime64[ns]", name="last_visit")
     act = table("visit_activity")
+    stmt = select(act.c.household_id, act.c.activity_date).where(act.c.kind == "visit")
+    if len(ids) <= _MAX_IN_LIST:
+        stmt = stmt.where(act.c.household_id.in_(ids))
     with store.session() as session:
-        rows = session.execute(select(act.c.household_id, act.c.activity_date)
-                               .where(act.c.household_id.in_(ids), act.c.kind == "visit")).all()
+        rows = session.execute(stmt).all()
     logged = pd.DataFrame(rows, columns=["household_id", "date"])
     past = store.read_frame("discovery_history", columns=["household_id", "outcome_date"],
-                            where={"household_id": ids} if ids else None)
+                            where=_ids_where(ids))
     past = past.rename(columns={"outcome_date": "date"})
+    if len(ids) > _MAX_IN_LIST:
+        wanted = set(ids)
+        logged = logged[logged["household_id"].isin(wanted)]
+        past = past[past["household_id"].isin(wanted)]
     both = pd.concat([logged.astype({"date": "datetime64[ns]"}),
                       past[["household_id", "date"]].astype({"date": "datetime64[ns]"})])
+    both = both.dropna(subset=["date"])
     if both.empty:
         return pd.Series(dtype="datetime64[ns]", name="last_visit")
     return both.groupby("household_id")["date"].max().rename("last_visit")
@@ -208,7 +254,9 @@ def ranked_visits(
     filters = filters or VisitFilters()
     filters.check()
     require_household_role(store, viewer, action="view_list", purpose="visit list")
-    scores = current_scores(store, where=_scope(store, viewer))
+    scores = current_scores(store, where=_scope(store, viewer),
+                            columns=["household_id", "probability", "tier", "rank",
+                                     "model_version"])
     out = _decorate(store, scores, filters, today=today or dt.date.today(), lang=lang)
     if audit_view:
         audit(store, viewer, action="view_list", object_type="jurisdiction",
@@ -228,6 +276,8 @@ def _scope(store: Store, viewer: Viewer) -> dict[str, object] | None:
 
 def _decorate(store: Store, scores: pd.DataFrame, filters: VisitFilters, *, today: dt.date,
               lang: str) -> pd.DataFrame:
+    """Filter, rank and present; the costly columns (reasons, names, last visits) are read for
+    the rows kept only."""
     if scores.empty:
         return pd.DataFrame(columns=list(LIST_COLUMNS))
     if filters.tiers:
@@ -236,25 +286,47 @@ def _decorate(store: Store, scores: pd.DataFrame, filters: VisitFilters, *, toda
         scores = scores[scores["overridden"] == filters.overridden]
     ids = scores["household_id"].tolist()
     hh = store.read_frame("household", columns=["household_id", "emd_code", "household_type"],
-                          where={"household_id": ids} if ids else {"household_id": [-1]})
+                          where=_ids_where(ids))
     frame = scores.merge(hh, on="household_id", how="inner")
     if filters.household_types:
         frame = frame[frame["household_type"].isin(filters.household_types)]
     if filters.crisis_sources:
         frame = frame[frame["household_id"].isin(_with_signal(store, frame, filters))]
-    last = last_visits(store, frame["household_id"].tolist())
-    frame = frame.merge(last, left_on="household_id", right_index=True, how="left")
     if filters.not_visited_days is not None:
+        frame = frame.merge(last_visits(store, frame["household_id"].tolist()),
+                            left_on="household_id", right_index=True, how="left")
         cutoff = pd.Timestamp(today - dt.timedelta(days=filters.not_visited_days))
         frame = frame[frame["last_visit"].isna() | (frame["last_visit"] < cutoff)]
     frame = frame.sort_values(["tier", "rank", "probability"], ascending=[True, True, False])
     frame = frame.head(filters.limit).copy()
+    if "last_visit" not in frame.columns:
+        frame = frame.merge(last_visits(store, frame["household_id"].tolist()),
+                            left_on="household_id", right_index=True, how="left")
     return _present(store, frame, lang=lang)
+
+
+_MAX_IN_LIST: Final = 5000
+
+
+def _ids_where(ids: list[int]) -> dict[str, object] | None:
+    """``where`` on household ids; ``None`` (read all, join later) for very long id lists,
+    which are slower to send to PostGIS than the table is to read."""
+    if len(ids) > _MAX_IN_LIST:
+        return None
+    return {"household_id": ids or [-1]}
+
+
+def _reasons_of(store: Store, household_ids: list[int], version: str | None) -> dict[int, str]:
+    if not household_ids or version is None:
+        return {}
+    rows = store.read_frame("risk_score", columns=["household_id", "reasons"],
+                            where={"household_id": household_ids, "model_version": version})
+    return dict(zip(rows["household_id"].astype(int), rows["reasons"], strict=True))
 
 
 def _with_signal(store: Store, frame: pd.DataFrame, filters: VisitFilters) -> set[int]:
     signals = store.read_frame("crisis_signal", columns=["household_id", "source", "month"],
-                               where={"household_id": frame["household_id"].tolist(),
+                               where={**(_ids_where(frame["household_id"].tolist()) or {}),
                                       "source": list(filters.crisis_sources)})
     if signals.empty:
         return set()
@@ -271,7 +343,10 @@ def _present(store: Store, frame: pd.DataFrame, *, lang: str) -> pd.DataFrame:
     frame["tier_label"] = frame["tier"].map(lambda t: label(TIERS, str(t), lang=lang))
     frame["household_type_label"] = frame["household_type"].map(
         lambda c: label(HOUSEHOLD_TYPES, c, lang=lang))
-    frame["reasons"] = frame["reasons"].map(lambda r: " · ".join(top_reasons(r, lang=lang)))
+    version = str(frame["model_version"].iloc[0]) if len(frame) else None
+    reasons = _reasons_of(store, frame["household_id"].astype(int).tolist(), version)
+    frame["reasons"] = frame["household_id"].map(
+        lambda h: " · ".join(top_reasons(reasons.get(int(h), "[]"), lang=lang)))
     frame["rank"] = np.arange(1, len(frame) + 1)
     frame["probability"] = frame["probability"].round(3)
     return frame[list(LIST_COLUMNS)].reset_index(drop=True)
@@ -419,8 +494,22 @@ def _route(office: Point, visits: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 __all__ = [
-    "HIGH_TIERS", "LIST_COLUMNS", "VisitFilters", "VisitListInputError", "active_overrides",
-    "csv_bytes", "current_scores", "day_route", "export_table", "export_visits", "last_visits",
-    "latest_model_version", "mask_name", "office_point", "ranked_visits", "top_reasons",
-    "xlsx_bytes", "AccessDenied",
+    "HIGH_TIERS",
+    "LIST_COLUMNS",
+    "AccessDenied",
+    "VisitFilters",
+    "VisitListInputError",
+    "active_overrides",
+    "csv_bytes",
+    "current_scores",
+    "day_route",
+    "export_table",
+    "export_visits",
+    "last_visits",
+    "latest_model_version",
+    "mask_name",
+    "office_point",
+    "ranked_visits",
+    "top_reasons",
+    "xlsx_bytes",
 ]

@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_models.py --households 1000000 --threads 2
-    python benchmarks/bench_models.py --households 100000 --source synthetic
+    python benchmarks/bench_models.py --households 100000 --source synthetic --ablation
 
 Generates a world (``etl.generate`` when available, else ``models.synthetic``; generation time is
 reported but not part of the budgets), trains (``train_from_tables``; ablation timed separately)
@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import gc
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -81,6 +82,11 @@ def _world(households: int, seed: int, source: str) -> tuple[dict[str, pd.DataFr
     return make_world(households, seed=seed, n_sigungu=60, emd_per_sigungu=12, audit_rate=0.01), "models.synthetic"
 
 
+def _progress(phase: str, out: dict[str, Any]) -> None:
+    """Log the figures so far (a run cut short still leaves them)."""
+    logging.getLogger("bench_models").info("%s done: %s", phase, json.dumps(out, default=str, ensure_ascii=False))
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark and print a JSON summary."""
     from models.registry import load_model
@@ -92,12 +98,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--seed", type=int, default=20261124)
     p.add_argument("--threads", type=int, default=2, help="OpenMP threads (gradient boosting)")
     p.add_argument("--source", choices=["auto", "generator", "synthetic"], default="auto")
-    p.add_argument("--skip-ablation", action="store_true")
+    p.add_argument("--ablation", action="store_true", help="also time training with the family ablation")
     args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     out: dict[str, Any] = {"households": args.households, "threads": args.threads, "cpus": os.cpu_count()}
     (world, source), gen_s, _gen_mb = _measure(lambda: _world(args.households, args.seed, args.source))
     out |= {"source": source, "generate_s": round(gen_s, 1), "rows": {k: len(v) for k, v in world.items()}}
+    _progress("generate", out)
     gc.collect()
     registry = Path(tempfile.mkdtemp(prefix="bench-models-"))
     base_mb = _rss_mb()
@@ -109,7 +117,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         out |= {"train_s": round(train_s, 1), "train_peak_rss_mb": round(train_mb),
                 "train_extra_mb": round(train_mb - base_mb), "train_timings": report.timings,
                 "split": report.split, "version": report.version}  # fmt: skip
-        if not args.skip_ablation:
+        _progress("train", out)
+        if args.ablation:
             _, abl_s, _ = _measure(
                 lambda: train_from_tables(world, as_of=AS_OF, seed=0, models_dir=registry, n_boot=200,
                                           test_cycles=2, ablation=True, save=False)

@@ -176,7 +176,7 @@ def layout(household_id: str | None = None, **_query: str) -> html.Div:
           State(ids.CASE_KIND, "value"), State(ids.CASE_DATE, "date"),
           State(ids.CASE_OUTCOME, "value"), State(ids.CASE_NOTE, "value"),
           prevent_initial_call=True)
-def save_activity(_n, household_id, kind, date, outcome, note) -> tuple:  # noqa: ANN001
+def save_activity(_n, household_id, kind, date, outcome, note) -> tuple:
     """Validate and save an activity, then show the log again."""
     lang, store, viewer = current_lang(), get_store(), current_viewer()
     try:
@@ -192,7 +192,7 @@ def save_activity(_n, household_id, kind, date, outcome, note) -> tuple:  # noqa
           Input(ids.CASE_OV_SAVE, "n_clicks"), State(ids.CASE_ID, "data"),
           State(ids.CASE_OV_TIER, "value"), State(ids.CASE_OV_REASON, "value"),
           State(ids.CASE_OV_NOTE, "value"), prevent_initial_call=True)
-def save_override(_n, household_id, tier, reason, note) -> tuple:  # noqa: ANN001
+def save_override(_n, household_id, tier, reason, note) -> tuple:
     """Save a tier override with its reason code."""
     lang = current_lang()
     try:

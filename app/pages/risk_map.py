@@ -7,12 +7,11 @@ from typing import NamedTuple
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from analytics.access_control import Viewer
 from analytics.hotspots import HOTSPOT_LABELS_KO, MORAN_LABELS_KO
-from analytics.risk_map import hotspots, household_points, region_risk
+from analytics.risk_map import hotspots, household_points, region_risk, region_shapes
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
 from app.components import table
@@ -34,7 +33,7 @@ TABLE_COLUMNS = (("name", "map.table"), ("households", "overview.count"), ("high
 class MapView(NamedTuple):
     """What the map callback returns: figure, heading, notes and table rows."""
 
-    figure: go.Figure
+    figure: dict
     title: str
     notes: list[str]
     rows: list[dict[str, object]]
@@ -44,7 +43,7 @@ def build_map_view(store: Store, viewer: Viewer, *, level: str, parent: str | No
                    colour_by: str, layers: list[str], lang: str) -> MapView:
     """Assemble the map view from the services (plain function, no Dash)."""
     regions = region_risk(store, viewer, level=level, parent_code=parent)  # type: ignore[arg-type]
-    notes: list[str] = []
+    notes: list[str] = [] if len(regions) else [t("error.no_data", lang)]
     spots = None
     if colour_by in ("hotspot", "moran"):
         spots = hotspots(store, level=level, parent_code=parent)  # type: ignore[arg-type]
@@ -55,31 +54,35 @@ def build_map_view(store: Store, viewer: Viewer, *, level: str, parent: str | No
             points = household_points(store, viewer, viewer.jurisdiction_code or "")
         else:
             notes.append(t("map.points_denied", lang))
-    figure = risk_choropleth(regions, colour_by=colour_by, lang=lang, hotspots=spots,
-                             points=points, labels="labels" in layers,
-                             grid=1e-4 if level == "sigungu" else 2e-5)
+    national = level == "sigungu"
+    shapes, labels = region_shapes(store, level=level, parent_code=parent,  # type: ignore[arg-type]
+                                   grid=1e-4 if national else 2e-5,
+                                   simplify_deg=0.002 if national else 0.0)
+    figure = risk_choropleth(regions, shapes, colour_by=colour_by, lang=lang, hotspots=spots,
+                             points=points, labels=labels if "labels" in layers else None)
     title = t("map.national", lang) if level == "sigungu" else str(
         store.read_frame("region", columns=["full_name"], where={"code": parent})["full_name"].iloc[0])
     return MapView(figure, title, notes, _rows(regions, spots, lang))
 
 
 def _rows(regions: pd.DataFrame, spots: pd.DataFrame | None, lang: str) -> list[dict[str, object]]:
+    """Rows of the region table (suppressed cells say so), highest share first."""
     hidden = t("map.suppressed", lang)
-    names = (HOTSPOT_LABELS_KO, MORAN_LABELS_KO) if lang == "ko" else (HOTSPOT_LABELS_EN,
-                                                                        MORAN_LABELS_EN)
-    rows = []
-    for _, r in regions.sort_values("share_high", ascending=False, na_position="last").iterrows():
-        spot = spots.loc[r["code"]] if spots is not None and r["code"] in spots.index else None
-        rows.append({
-            "name": r["name"], "code": r["code"],
-            "households": hidden if r["suppressed"] else int(r["households"]),
-            "high_tier": hidden if r["suppressed"] else int(r["high_tier"]),
-            "share": hidden if r["suppressed"] or pd.isna(r["share_high"])
-            else f"{100 * r['share_high']:.1f}%",
-            "hotspot": names[0].get(str(spot["hotspot_class"]), "") if spot is not None else "",
-            "moran": names[1].get(str(spot["quadrant"]), "") if spot is not None else "",
-        })
-    return rows
+    gi, lisa = (HOTSPOT_LABELS_KO, MORAN_LABELS_KO) if lang == "ko" else (HOTSPOT_LABELS_EN,
+                                                                          MORAN_LABELS_EN)
+    r = regions.sort_values("share_high", ascending=False, na_position="last")
+    out = pd.DataFrame({"name": r["name"], "code": r["code"]})
+    mask = r["suppressed"].astype(bool).to_numpy()
+    for col in ("households", "high_tier"):
+        out[col] = r[col].astype(object).where(~mask, hidden)
+    out["share"] = (100 * r["share_high"]).map(lambda v: "" if pd.isna(v) else f"{v:.1f}%")
+    out.loc[mask, "share"] = hidden
+    has = spots is not None and len(spots)
+    out["hotspot"] = r["code"].map(spots["hotspot_class"]).map(gi).fillna("") if has else ""
+    out["moran"] = r["code"].map(spots["quadrant"]).map(lisa).fillna("") if has else ""
+    if has:
+        out.loc[mask, ["hotspot", "moran"]] = hidden
+    return out.to_dict("records")
 
 
 def _sigungu_options() -> list[dict[str, str]]:

@@ -22,6 +22,7 @@ from analytics.site_service import MAX_K, SITE_METHODS, SiteInputError, SitePlan
 from analytics.supply_service import PLANNING_ROLES, TARGET_GROUPS
 from app.auth import current_lang, current_viewer, get_store
 from app.components import table
+from app.figures.maps import GRAPH_CONFIG
 from app.figures.supply_figures import site_map
 from app.layout import access_notice, notice
 from app.pages import _supply_ids as ids
@@ -136,7 +137,7 @@ def layout(**_query: str) -> html.Div:
         html.Div(id=ids.SITE_ERROR),
         dcc.Loading(html.Div([
             html.Div(html.P(tr("site.hint", lang), className="atlas-muted"), id=ids.SITE_SUMMARY),
-            dcc.Graph(id=ids.SITE_MAP, config={"displaylogo": False, "scrollZoom": True},
+            dcc.Graph(id=ids.SITE_MAP, config=GRAPH_CONFIG,
                       className="atlas-map"),
             html.Div(id=ids.SITE_TABLE),
         ]), type="circle"),

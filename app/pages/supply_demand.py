@@ -24,6 +24,7 @@ from analytics.supply_service import (
 )
 from app.auth import current_lang, current_viewer, get_store
 from app.components import table
+from app.figures.maps import GRAPH_CONFIG
 from app.figures.supply_figures import class_label, supply_class_map
 from app.layout import access_notice, notice
 from app.pages import _supply_ids as ids
@@ -162,7 +163,7 @@ def layout(**_query: str) -> html.Div:
         _controls(store, viewer, lang),
         html.Div(id=ids.SD_NOTE),
         html.H2(tr("sd.map", lang)),
-        dcc.Loading(dcc.Graph(id=ids.SD_MAP, config={"displaylogo": False, "scrollZoom": True},
+        dcc.Loading(dcc.Graph(id=ids.SD_MAP, config=GRAPH_CONFIG,
                               className="atlas-map"), type="circle"),
         html.P(tr("sd.note", lang), className="atlas-muted"),
         html.H2(tr("sd.table", lang)),

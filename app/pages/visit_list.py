@@ -126,7 +126,7 @@ def layout(**_query: str) -> html.Div:
 
 @callback(Output(ids.VL_TABLE_BOX, "children"), Output(ids.VL_COUNT, "children"),
           Output(ids.VL_ERROR, "children"), *FILTER_INPUTS)
-def refresh_list(tiers, types, sources, days, overridden, limit) -> tuple:  # noqa: ANN001
+def refresh_list(tiers, types, sources, days, overridden, limit) -> tuple:
     """Rank and filter the jurisdiction's households."""
     lang = current_lang()
     try:
@@ -142,7 +142,7 @@ def refresh_list(tiers, types, sources, days, overridden, limit) -> tuple:  # no
           Input(ids.VL_CSV, "n_clicks"), *(State(i.component_id, i.component_property)
                                             for i in FILTER_INPUTS),
           prevent_initial_call=True)
-def export(_xlsx, _csv, tiers, types, sources, days, overridden, _limit) -> dict:  # noqa: ANN001
+def export(_xlsx, _csv, tiers, types, sources, days, overridden, _limit) -> dict:
     """Excel or CSV of the whole filtered list, not only the rows shown (audited)."""
     fmt = "xlsx" if ctx.triggered_id == ids.VL_XLSX else "csv"
     try:

@@ -54,6 +54,14 @@ class _PointIndex:
     tree: cKDTree
 
 
+@dataclass(frozen=True, slots=True)
+class _Subset:
+    """Rows of a point table passing a filter, with their own KD-tree."""
+
+    rows: np.ndarray
+    tree: cKDTree | None
+
+
 class EmbeddedStore(Store):
     """Store in a folder: ``<table>.parquet`` per bulk table and ``operational.sqlite``."""
 
@@ -70,6 +78,7 @@ class EmbeddedStore(Store):
         super().__init__(engine)
         self._cache: dict[str, tuple[tuple[int, int], pa.Table]] = {}
         self._index_cache: dict[str, tuple[tuple[int, int], _PointIndex]] = {}
+        self._subset_cache: dict[tuple[object, ...], _Subset] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -248,22 +257,44 @@ class EmbeddedStore(Store):
     ) -> gpd.GeoDataFrame:
         if k < 1:
             raise StoreInputError(f"k must be at least 1, not {k}")
-        data = self._arrow("facility")
+        subset = self._facility_subset(tuple(sorted(type_codes or ())), free_places_only)
+        centre = np.array(_TO_5179.transform(point.x, point.y))
+        if len(subset.rows) == 0:
+            rows = np.empty(0, dtype=np.int64)
+        else:
+            _, hits = subset.tree.query(centre, k=min(k, len(subset.rows)))
+            rows = subset.rows[np.atleast_1d(hits)]
         index = self._point_index("facility")
+        frame = self._take("facility", rows, None)
+        frame["distance_m"] = np.hypot(*(index.xy[rows] - centre).T) if len(rows) else []
+        frame["free_places"] = (frame["capacity"] - frame["current_users"]).clip(lower=0)
+        return frame.sort_values("distance_m", kind="stable").reset_index(drop=True)
+
+    def _facility_subset(self, type_codes: tuple[str, ...], free_only: bool) -> _Subset:
+        """KD-tree over the facilities of some types (and/or with free places), cached per version."""
+        index = self._point_index("facility")
+        version = self._cache.get("facility", ((0, 0), None))[0]
+        key = ("facility", version, type_codes, free_only)
+        with self._lock:
+            cached = self._subset_cache.get(key)
+        if cached is not None:
+            return cached
+        data = self._arrow("facility")
         keep = np.ones(data.num_rows, dtype=bool)
         if type_codes:
             keep &= pc.is_in(data.column("type_code"), pa.array(list(type_codes))).to_numpy(
                 zero_copy_only=False
             )
-        if free_places_only:
+        if free_only:
             free = pc.subtract(data.column("capacity"), data.column("current_users"))
             keep &= pc.greater(free, 0).to_numpy(zero_copy_only=False)
-        centre = np.array(_TO_5179.transform(point.x, point.y))
-        rows = _nearest_matching(index, centre, keep, k)
-        frame = self._take("facility", rows, None)
-        frame["distance_m"] = np.hypot(*(index.xy[rows] - centre).T) if len(rows) else []
-        frame["free_places"] = (frame["capacity"] - frame["current_users"]).clip(lower=0)
-        return frame.sort_values("distance_m", kind="stable").reset_index(drop=True)
+        rows = np.flatnonzero(keep)
+        subset = _Subset(rows=rows, tree=cKDTree(index.xy[rows]) if len(rows) else None)
+        with self._lock:
+            if len(self._subset_cache) >= 256:  # a type filter per page at most: keep it bounded
+                self._subset_cache.clear()
+            self._subset_cache[key] = subset
+        return subset
 
     def _take(self, name: str, rows: np.ndarray, columns: Sequence[str] | None) -> gpd.GeoDataFrame:
         cols = validate_columns(name, columns)
@@ -308,24 +339,6 @@ def _lonlat(data: pa.Table) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(0), np.empty(0)
     points = shapely.from_wkb(data.column("geometry").to_numpy(zero_copy_only=False))
     return shapely.get_x(points), shapely.get_y(points)
-
-
-def _nearest_matching(index: _PointIndex, centre: np.ndarray, keep: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` nearest rows with ``keep`` true, querying ever more neighbours."""
-    n = len(index.xy)
-    n_keep = int(keep.sum())
-    if n_keep == 0:
-        return np.empty(0, dtype=np.int64)
-    want = min(k, n_keep)
-    ask = min(n, max(4 * k, int(k * n / max(n_keep, 1)) + k))
-    while True:
-        _, idx = index.tree.query(centre, k=ask)
-        idx = np.atleast_1d(idx)
-        idx = idx[idx < n]
-        hits = idx[keep[idx]]
-        if len(hits) >= want or ask >= n:
-            return hits[:want].astype(np.int64)
-        ask = min(n, ask * 4)
 
 
 def _with_display(frame: gpd.GeoDataFrame, display: bool) -> gpd.GeoDataFrame:

@@ -95,7 +95,7 @@ class PostgisStore(Store):
                     indexes = _secondary_indexes(cur, table) if len(data) >= _REINDEX_ROWS else []
                     for index_name, _ in indexes:
                         cur.execute(f'DROP INDEX "{index_name}"')
-                    self._copy(cur, table, cols, data)
+                    self._copy(cur, table, cols, data, freeze=True)
                     for _, definition in indexes:
                         cur.execute(definition)
                 elif mode == "append":
@@ -118,12 +118,19 @@ class PostgisStore(Store):
         log.info("postgis: wrote %d rows to %s (%s)", len(data), table, mode)
         return len(data)
 
-    def _copy(self, cur, name: str, cols: list[str], data: pd.DataFrame) -> None:
-        """Stream ``data`` into ``name`` with COPY ... FROM STDIN (CSV written by Arrow), in chunks."""
+    def _copy(
+        self, cur, name: str, cols: list[str], data: pd.DataFrame, *, freeze: bool = False
+    ) -> None:
+        """Stream ``data`` into ``name`` with COPY ... FROM STDIN (CSV written by Arrow), in chunks.
+
+        ``freeze`` (only right after a TRUNCATE in the same transaction) writes the rows frozen,
+        and with ``wal_level=minimal`` PostgreSQL then skips WAL for the load.
+        """
         geoms = set(geometry_columns(name.removeprefix("_stage_")))
         col_list = ", ".join(f'"{c}"' for c in cols)
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-        with cur.copy(f'COPY "{name}" ({col_list}) FROM STDIN (FORMAT csv)') as copy:
+        freezing = ", FREEZE" if freeze else ""
+        with cur.copy(f'COPY "{name}" ({col_list}) FROM STDIN (FORMAT csv{freezing})') as copy:
             for start in range(0, len(data), _COPY_CHUNK):
                 chunk = data.iloc[start : start + _COPY_CHUNK]
                 buffer = io.BytesIO()

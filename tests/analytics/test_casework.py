@@ -100,7 +100,7 @@ def test_concurrent_saves_keep_every_entry(world: World) -> None:
                 add_activity(world.store, OUTREACH, hid, kind="follow_up",
                              activity_date=dt.date.today(), outcome_code="in_progress",
                              note=f"worker {k} entry {j}")
-        except BaseException as exc:  # noqa: BLE001 - collected and re-raised below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]

@@ -13,6 +13,7 @@ from analytics.risk_map import (
     household_points,
     region_counts,
     region_risk,
+    region_shapes,
     suppress,
 )
 from geodata.schema import table
@@ -63,10 +64,14 @@ def test_admin_and_own_area_unsuppressed(world: World) -> None:
     assert not own.loc[OUTREACH_EMD, "suppressed"] and own.loc[SMALL_EMD, "suppressed"]
 
 
-def test_national_level_has_display_polygons(world: World) -> None:
+def test_national_level_and_shapes(world: World) -> None:
     frame = region_risk(world.store, PLANNER, level="sigungu")
-    assert len(frame) == 6 and frame.geometry.notna().all()
-    assert frame.crs.to_epsg() == 4326
+    assert len(frame) == 6 and "geometry" not in frame.columns
+    shapes, labels = region_shapes(world.store, level="sigungu")
+    assert {f["id"] for f in shapes["features"]} == set(frame["code"])
+    assert set(labels["code"]) == set(frame["code"]) and labels["lon"].between(124, 132).all()
+    again, _ = region_shapes(world.store, level="sigungu")
+    assert again is shapes  # cached
     with pytest.raises(RiskMapInputError):
         region_risk(world.store, PLANNER, level="emd")
 

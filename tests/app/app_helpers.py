@@ -5,7 +5,7 @@ from __future__ import annotations
 ORIGIN = "http://localhost"
 
 
-def login(client, username: str, password: str):  # noqa: ANN001, ANN201
+def login(client, username: str, password: str):
     """Log a Flask test client in through the real form (CSRF token from the page)."""
     import re
 
@@ -16,11 +16,11 @@ def login(client, username: str, password: str):  # noqa: ANN001, ANN201
                        headers={"Origin": ORIGIN})
 
 
-def dash_call(client, outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]],  # noqa: ANN001, ANN201
+def dash_call(client, outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]],
               state: list[tuple[str, str, object]] = (), *, changed: list[str] | None = None,
               headers: dict[str, str] | None = None):
     """POST one Dash callback request, as the browser's renderer does."""
-    def spec(item):  # noqa: ANN001, ANN202
+    def spec(item):
         if isinstance(item, list):  # a pattern-matching (ALL) input: concrete items as given
             return item
         out = {"id": item[0], "property": item[1]}

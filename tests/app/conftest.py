@@ -19,7 +19,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-def pytest_setup_options():  # noqa: ANN201 - dash.testing hook, returns ChromeOptions
+def pytest_setup_options():
     """Chrome options for dash_duo: headless Chromium without sandbox or network chatter."""
     from selenium.webdriver.chrome.options import Options
 
@@ -54,7 +54,7 @@ def make_app(world: World, tmp_path: Path) -> Iterator[Callable[..., object]]:
 
     os.environ.pop("ATLAS_SECRET_KEY", None)
 
-    def factory(*, data_dir: Path | None = None, warm_up: bool = False):  # noqa: ANN202
+    def factory(*, data_dir: Path | None = None, warm_up: bool = False):
         from app.main import create_app
 
         settings = Settings(data_dir=data_dir or tmp_path / "var", database_url=None)
@@ -84,13 +84,13 @@ from tests.app.app_helpers import login  # noqa: E402
 
 
 @pytest.fixture()
-def app_client(make_app):  # noqa: ANN001, ANN201
+def app_client(make_app):
     """A factory ``app_client(username or None)`` of logged-in Flask test clients (one app)."""
     from tests.fixtures_world import PASSWORDS
 
     app = make_app()
 
-    def factory(username: str | None):  # noqa: ANN202
+    def factory(username: str | None):
         client = app.server.test_client()
         if username:
             response = login(client, username, PASSWORDS[username])

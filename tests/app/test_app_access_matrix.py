@@ -40,7 +40,7 @@ def own_household(world: World, k: int = 0) -> int:
                                     "household_id"].iloc[k])
 
 
-def render_page(app, path: str, role: str, world: World, **kwargs: str) -> str:  # noqa: ANN001
+def render_page(app, path: str, role: str, world: World, **kwargs: str) -> str:
     """Render a registered page's layout for a role, as JSON text."""
     import dash
     from sqlalchemy import select
@@ -60,7 +60,7 @@ def render_page(app, path: str, role: str, world: World, **kwargs: str) -> str: 
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_pages_by_role(app_client, world: World, role: str) -> None:  # noqa: ANN001
+def test_pages_by_role(app_client, world: World, role: str) -> None:
     app = app_client.app
     hid = own_household(world)
     overview = render_page(app, "/", role, world)
@@ -80,7 +80,7 @@ def test_pages_by_role(app_client, world: World, role: str) -> None:  # noqa: AN
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_visit_list_callback_by_role(app_client, world: World, role: str) -> None:  # noqa: ANN001
+def test_visit_list_callback_by_role(app_client, world: World, role: str) -> None:
     client = app_client(user(role))
     response = dash_call(client, [("visits-table-box", "children"), ("visits-count", "children"),
                                   ("visits-error", "children")],
@@ -102,7 +102,7 @@ def test_visit_list_callback_by_role(app_client, world: World, role: str) -> Non
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_export_callback_by_role(app_client, role: str) -> None:  # noqa: ANN001
+def test_export_callback_by_role(app_client, role: str) -> None:
     client = app_client(user(role))
     response = dash_call(client, [("visits-download", "data")],
                          [("visits-xlsx", "n_clicks", 1), ("visits-csv", "n_clicks", None)],
@@ -118,7 +118,7 @@ def test_export_callback_by_role(app_client, role: str) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_route_callback_by_role(app_client, world: World, role: str) -> None:  # noqa: ANN001
+def test_route_callback_by_role(app_client, world: World, role: str) -> None:
     client = app_client(user(role))
     ids_ = [own_household(world, k) for k in range(4)]
     response = dash_call(client, [("visits-route-map", "figure"), ("visits-route-map", "style"),
@@ -136,7 +136,7 @@ def test_route_callback_by_role(app_client, world: World, role: str) -> None:  #
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_activity_and_override_callbacks_by_role(app_client, world: World, role: str) -> None:  # noqa: ANN001
+def test_activity_and_override_callbacks_by_role(app_client, world: World, role: str) -> None:
     client = app_client(user(role))
     hid = own_household(world, 5)
     saved = dash_call(client, [("case-activities", "children"), ("case-message", "children")],
@@ -161,7 +161,7 @@ def test_activity_and_override_callbacks_by_role(app_client, world: World, role:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_map_points_only_for_own_outreach(app_client, world: World, role: str) -> None:  # noqa: ANN001
+def test_map_points_only_for_own_outreach(app_client, world: World, role: str) -> None:
     client = app_client(user(role))
     response = dash_call(client, [("riskmap-graph", "figure"), ("riskmap-title", "children"),
                                   ("riskmap-note", "children"), ("riskmap-table", "children")],

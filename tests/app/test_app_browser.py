@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.app.conftest import CHROMIUM
@@ -21,7 +21,7 @@ pytestmark = [
 ]
 
 
-def _login(dash_duo, username: str) -> None:  # noqa: ANN001
+def _login(dash_duo, username: str) -> None:
     dash_duo.driver.get(f"{dash_duo.server_url}/login")
     dash_duo.driver.find_element(By.ID, "username").send_keys(username)
     dash_duo.driver.find_element(By.ID, "password").send_keys(PASSWORDS[username])
@@ -29,12 +29,12 @@ def _login(dash_duo, username: str) -> None:  # noqa: ANN001
     dash_duo.wait_for_element("#user-badge", timeout=15)
 
 
-def _go(dash_duo, path: str, ready: str, timeout: int = 20) -> None:  # noqa: ANN001
+def _go(dash_duo, path: str, ready: str, timeout: int = 20) -> None:
     dash_duo.driver.get(f"{dash_duo.server_url}{path}")
     dash_duo.wait_for_element(ready, timeout=timeout)
 
 
-def _shot(dash_duo, artifacts: Path, name: str, settle: float = 1.0) -> None:  # noqa: ANN001
+def _shot(dash_duo, artifacts: Path, name: str, settle: float = 1.0) -> None:
     """Full-page screenshot (window stretched to the page height, then restored)."""
     time.sleep(settle)  # let plotly finish drawing
     driver = dash_duo.driver
@@ -45,16 +45,16 @@ def _shot(dash_duo, artifacts: Path, name: str, settle: float = 1.0) -> None:  #
     driver.set_window_size(1400, 1000)
 
 
-def _wait_map(dash_duo, timeout: int = 30) -> None:  # noqa: ANN001
+def _wait_map(dash_duo, timeout: int = 30) -> None:
     WebDriverWait(dash_duo.driver, timeout).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, "#riskmap-graph .choroplethlocation")))
+        ec.presence_of_element_located((By.CSS_SELECTOR, "#riskmap-graph .choroplethlocation")))
 
 
-def _nav_text(dash_duo) -> str:  # noqa: ANN001
+def _nav_text(dash_duo) -> str:
     return dash_duo.find_element("#shell-nav").text
 
 
-def test_public_sees_aggregates_only(dash_duo, make_app, artifacts: Path) -> None:  # noqa: ANN001
+def test_public_sees_aggregates_only(dash_duo, make_app, artifacts: Path) -> None:
     dash_duo.start_server(make_app())
     dash_duo.wait_for_element("#overview-kpis", timeout=20)
     assert "발굴 대상자 목록" not in _nav_text(dash_duo) and "위험 지도" in _nav_text(dash_duo)
@@ -75,7 +75,7 @@ def test_public_sees_aggregates_only(dash_duo, make_app, artifacts: Path) -> Non
     assert dash_duo.get_logs() == [] or all(e["level"] != "SEVERE" for e in dash_duo.get_logs())
 
 
-def test_outreach_worker_day(dash_duo, make_app, world: World, artifacts: Path) -> None:  # noqa: ANN001
+def test_outreach_worker_day(dash_duo, make_app, world: World, artifacts: Path) -> None:
     dash_duo.start_server(make_app())
     _login(dash_duo, "outreach")
     assert "발굴 대상자 목록" in _nav_text(dash_duo)
@@ -115,7 +115,7 @@ def test_outreach_worker_day(dash_duo, make_app, world: World, artifacts: Path) 
     dash_duo.select_dcc_dropdown("#riskmap-region", value="세종특별자치시")
     dash_duo.wait_for_contains_text("#riskmap-title", "세종특별자치시", timeout=20)
     WebDriverWait(dash_duo.driver, 20).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, "#riskmap-graph .scattergeo path.point")))
+        ec.presence_of_element_located((By.CSS_SELECTOR, "#riskmap-graph .scattergeo path.point")))
     _shot(dash_duo, artifacts, "risk_map_outreach_emd", settle=2)
 
     # someone else's household is refused (and the refusal is audited)
@@ -125,7 +125,7 @@ def test_outreach_worker_day(dash_duo, make_app, world: World, artifacts: Path) 
     assert not dash_duo.find_elements("#case-activities")
 
 
-def test_planner_sees_suppressed_aggregates_and_hotspots(dash_duo, make_app, artifacts: Path) -> None:  # noqa: ANN001
+def test_planner_sees_suppressed_aggregates_and_hotspots(dash_duo, make_app, artifacts: Path) -> None:
     dash_duo.start_server(make_app())
     _login(dash_duo, "planner")
     assert "발굴 대상자 목록" not in _nav_text(dash_duo)
@@ -145,7 +145,7 @@ def test_planner_sees_suppressed_aggregates_and_hotspots(dash_duo, make_app, art
     assert "권한" in dash_duo.find_element("#access-notice").text
 
 
-def test_ministry_and_admin(dash_duo, make_app, artifacts: Path) -> None:  # noqa: ANN001
+def test_ministry_and_admin(dash_duo, make_app, artifacts: Path) -> None:
     dash_duo.start_server(make_app())
     _login(dash_duo, "ministry")
     dash_duo.wait_for_element("#overview-kpis", timeout=20)
@@ -159,7 +159,7 @@ def test_ministry_and_admin(dash_duo, make_app, artifacts: Path) -> None:  # noq
     _shot(dash_duo, artifacts, "visit_list_admin")
 
 
-def test_english_toggle(dash_duo, make_app, artifacts: Path) -> None:  # noqa: ANN001
+def test_english_toggle(dash_duo, make_app, artifacts: Path) -> None:
     dash_duo.start_server(make_app())
     dash_duo.wait_for_element("#overview-kpis", timeout=20)
     dash_duo.find_element("#lang-toggle").click()

@@ -11,7 +11,7 @@ from tests.app.app_helpers import ORIGIN, dash_call, login
 from tests.fixtures_world import PASSWORDS
 
 
-def test_session_cookie_flags(app_client) -> None:  # noqa: ANN001
+def test_session_cookie_flags(app_client) -> None:
     client = app_client(None)
     response = login(client, "outreach", PASSWORDS["outreach"])
     cookie = response.headers["Set-Cookie"]
@@ -19,14 +19,14 @@ def test_session_cookie_flags(app_client) -> None:  # noqa: ANN001
     assert "Secure" not in cookie  # ATLAS_SECURE_COOKIES unset
 
 
-def test_secure_flag_configurable(make_app, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_secure_flag_configurable(make_app, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ATLAS_SECURE_COOKIES", "1")
     client = make_app().server.test_client()
     cookie = login(client, "outreach", PASSWORDS["outreach"]).headers["Set-Cookie"]
     assert "Secure" in cookie
 
 
-def test_login_needs_csrf_token(app_client) -> None:  # noqa: ANN001
+def test_login_needs_csrf_token(app_client) -> None:
     client = app_client(None)
     client.get("/login")
     response = client.post("/login", data={"username": "admin", "password": "admin-demo",
@@ -34,13 +34,13 @@ def test_login_needs_csrf_token(app_client) -> None:  # noqa: ANN001
     assert response.status_code == 303 and "error=csrf" in response.headers["Location"]
 
 
-def test_wrong_password_is_refused(app_client) -> None:  # noqa: ANN001
+def test_wrong_password_is_refused(app_client) -> None:
     client = app_client(None)
     response = login(client, "admin", "not-the-password")
     assert "error=1" in response.headers["Location"]
 
 
-def test_cross_origin_posts_refused(app_client) -> None:  # noqa: ANN001
+def test_cross_origin_posts_refused(app_client) -> None:
     client = app_client("admin")
     for headers in ({}, {"Origin": "http://evil.example"},
                     {"Referer": "http://evil.example/page"}):
@@ -53,7 +53,7 @@ def test_cross_origin_posts_refused(app_client) -> None:  # noqa: ANN001
     assert same.status_code != 403
 
 
-def test_login_rotates_session_and_logout_clears(app_client) -> None:  # noqa: ANN001
+def test_login_rotates_session_and_logout_clears(app_client) -> None:
     client = app_client(None)
     client.get("/login")
     with client.session_transaction() as s:
@@ -66,7 +66,7 @@ def test_login_rotates_session_and_logout_clears(app_client) -> None:  # noqa: A
         assert "user_id" not in s
 
 
-def test_open_redirect_blocked(app_client) -> None:  # noqa: ANN001
+def test_open_redirect_blocked(app_client) -> None:
     import re
 
     client = app_client(None)
@@ -78,7 +78,7 @@ def test_open_redirect_blocked(app_client) -> None:  # noqa: ANN001
     assert response.headers["Location"] == "/"
 
 
-def test_secret_generated_once_with_private_mode(make_app, tmp_path) -> None:  # noqa: ANN001
+def test_secret_generated_once_with_private_mode(make_app, tmp_path) -> None:
     os.environ.pop("ATLAS_SECRET_KEY", None)
     first = make_app(data_dir=tmp_path / "d").server.secret_key
     path = tmp_path / "d" / "secret_key"
@@ -86,14 +86,14 @@ def test_secret_generated_once_with_private_mode(make_app, tmp_path) -> None:  #
     assert make_app(data_dir=tmp_path / "d").server.secret_key == first
 
 
-def test_secret_from_environment(make_app, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+def test_secret_from_environment(make_app, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("ATLAS_SECRET_KEY", "from-the-environment-0123456789")
     from geodata.settings import Settings
 
     assert Settings().secret_key.get_secret_value() == "from-the-environment-0123456789"
 
 
-def test_security_headers_and_language_cookie(app_client) -> None:  # noqa: ANN001
+def test_security_headers_and_language_cookie(app_client) -> None:
     client = app_client(None)
     page = client.get("/")
     assert page.headers["X-Content-Type-Options"] == "nosniff"
@@ -104,7 +104,7 @@ def test_security_headers_and_language_cookie(app_client) -> None:  # noqa: ANN0
     assert "Log in" in client.get("/login").get_data(as_text=True)
 
 
-def test_callback_json_is_compressed(app_client) -> None:  # noqa: ANN001
+def test_callback_json_is_compressed(app_client) -> None:
     client = app_client("planner")
     response = client.post("/_dash-update-component", headers={"Origin": ORIGIN,
                                                                 "Accept-Encoding": "gzip"},

