@@ -83,6 +83,9 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
                          "en": "Too few regions for hotspot statistics."},
     "map.households": {"ko": "가구", "en": "households"},
     "map.table": {"ko": "지역별 집계", "en": "Regions"},
+    "map.region_col": {"ko": "지역", "en": "Region"},
+    "map.table_top": {"ko": "고위험 비율 상위 {n}개 지역 (전체 {total}개 중)",
+                      "en": "Top {n} of {total} regions by high-tier share"},
     # visit list
     "visits.title": {"ko": "발굴 대상자 목록", "en": "Visit list"},
     "visits.tier": {"ko": "등급", "en": "Tier"},
@@ -167,6 +170,29 @@ COLUMN_LABELS: Final[dict[str, tuple[str, str]]] = {
     "current_users": ("현원", "Users"), "free_places": ("여유", "Free places"),
     "distance_m": ("거리(m)", "Distance (m)"), "address": ("주소", "Address"),
 }
+
+
+#: Labels of small coded values in record tables: (column, code) -> (ko, en).
+VALUE_LABELS: Final[dict[str, dict[str, tuple[str, str]]]] = {
+    "sex": {"M": ("남", "male"), "F": ("여", "female")},
+    "disability": {"none": ("없음", "none"), "mild": ("경증", "mild"), "severe": ("중증", "severe")},
+    "relation": {"head": ("세대주", "head"), "spouse": ("배우자", "spouse"),
+                 "child": ("자녀", "child"), "parent": ("부모", "parent"), "other": ("기타", "other")},
+    "target_group": {"elderly": ("노인", "older people"), "disabled": ("장애인", "disabled people"),
+                     "children": ("아동", "children"), "women_family": ("한부모·여성·가족", "family"),
+                     "homeless": ("노숙인", "homeless"), "mental_health": ("정신건강", "mental health"),
+                     "community": ("지역사회", "community"), "low_income": ("저소득·자활", "low income")},
+}
+
+
+def label_values(frame: object, lang: str) -> object:
+    """``frame`` (a DataFrame) with coded values of :data:`VALUE_LABELS` columns labelled."""
+    index = 0 if lang == "ko" else 1
+    out = frame.copy()  # type: ignore[attr-defined]
+    for col, mapping in VALUE_LABELS.items():
+        if col in out.columns:
+            out[col] = out[col].map(lambda v, m=mapping: m[v][index] if v in m else v)
+    return out
 
 
 def label_columns(columns: list[str], lang: str) -> dict[str, str]:

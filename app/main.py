@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Final
 
@@ -86,21 +88,38 @@ def create_app(store: Store | None = None, settings: Settings | None = None,
 
 
 def _warm_up() -> None:
-    try:
-        from analytics.risk_map import warm_up
+    """Compile the numba kernels (hotspots, E2SFCA) in a background thread at start-up.
 
-        warm_up()
+    The server answers at once; a hotspot or accessibility request that arrives before the
+    compilation has finished waits for it instead of compiling again.
+    """
+    threading.Thread(target=_compile_kernels, name="atlas-warm-up", daemon=True).start()
+
+
+def _compile_kernels() -> None:
+    start = time.perf_counter()
+    try:
+        from analytics.accessibility import warm_up as warm_accessibility
+        from analytics.risk_map import warm_up as warm_hotspots
+
+        warm_hotspots()
+        warm_accessibility()
+        log.info("numba kernels compiled in %.1f s", time.perf_counter() - start)
     except Exception:  # the map still works without hotspots
-        log.exception("hotspot warm-up failed; the hotspot layer will compile on first use")
+        log.exception("warm-up failed; the kernels will compile on first use")
 
 
 def _register_file_routes(server: flask.Flask, settings: Settings) -> None:
     """Serve the model card (``<data_dir>/model_card``) written by ``atlas model-card``."""
     card_dir = Path(settings.data_dir) / "model_card"
 
+    @server.get("/healthz")
+    def healthz() -> tuple[str, int]:
+        return "ok", 200
+
     @server.get("/model-card-files/<path:name>")
     def model_card_file(name: str) -> flask.Response:
-        if not (card_dir / "index.html").exists():
+        if not (card_dir / "model_card.html").exists():
             flask.abort(404)
         return flask.send_from_directory(card_dir, name, max_age=300)
 

@@ -8,6 +8,7 @@ without one, labels fall back to English so that no glyph is missing (and no war
 from __future__ import annotations
 
 import html
+import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -142,6 +143,20 @@ def _load(source: Any, model_version: str | None, models_dir: Path | str | None)
     return dict(artifact.evaluation) | {"metadata": artifact.metadata}
 
 
+def _ablation_note(meta: dict[str, Any]) -> str:
+    """What the ablation table is (or why there is none)."""
+    info = meta.get("ablation_info") or {"computed": bool(meta.get("ablation"))}
+    if not info.get("computed"):
+        return ("<p>Not computed for this version (it refits the model 7 times); train with "
+                "<code>ablation=True</code> to add it.</p>")
+    settings = info.get("settings") or {}
+    how = (f"gradient boosting with cheaper settings {html.escape(json.dumps(settings))} for every variant and for "
+           "the <code>all</code> reference (compare variants with <code>all</code>, not with the deployed model)"
+           if settings else f"the deployed kind ({html.escape(str(info.get('model', '')))}) refitted per variant")
+    return (f"<p>Test metrics of the model trained on each family alone and without each family: {how}; "
+            f"{int(info.get('n_boot', 0))} bootstrap replicates.</p>")
+
+
 def write_model_card(
     source: TrainingReport | Any,
     out_dir: Path | str,
@@ -228,7 +243,8 @@ weighted to represent all households (audit sample; plus the legacy-rule census 
 drawn from the non-selected households). Rows: train {split['n_train']}, validation {split['n_validation']},
 test {split['n_test']} (audit {split.get('n_test_audit', '')}). Calibration: {e(str(meta['calibration']))}.</p>
 
-<h2>Metrics (test, 95% bootstrap intervals)</h2>
+<h2>Metrics (test, 95% bootstrap intervals, {int(meta.get('n_boot', 500))} stratified replicates)</h2>
+<p>Models: {e(json.dumps(meta.get('models', {}), ensure_ascii=False))}.</p>
 {_table(metrics)}
 <img src="{files['roc_pr']}" alt="ROC and PR curves"><img src="{files['comparison']}" alt="comparison">
 <h2>Calibration</h2><img src="{files['calibration']}" alt="calibration curve">
@@ -239,7 +255,7 @@ Small groups have wide intervals; gaps whose intervals overlap are not evidence 
 <img src="{files['fairness']}" alt="FPR and FNR by group">
 {_table(fair_pivot)}
 
-<h2>Ablation: feature families</h2>{_table(abl_view)}
+<h2>Ablation: feature families</h2>{_ablation_note(meta)}{_table(abl_view) if len(abl) else ""}
 
 <h2>Comparison with published systems</h2>
 <p>These are not like-for-like (different populations, labels and outcome windows); our figures come from a

@@ -26,7 +26,7 @@ from models.features import (
     load_tables,
 )
 from models.overrides import apply_overrides
-from models.parallel import thread_limit
+from models.parallel import ThreadsArg, thread_limit
 from models.reasons import group_codes, reasons_json, score_and_contributions, top_groups
 from models.registry import ModelArtifact, load_model
 from models.tiers import CapacityConfig, assign_tiers, capacity_pools
@@ -148,7 +148,7 @@ def score_households(
     scored_at: dt.datetime | None = None,
     overrides: pd.DataFrame | None = None,
     write: bool = True,
-    n_threads: int | None = None,
+    n_threads: ThreadsArg = "auto",
 ) -> pd.DataFrame:
     """Score every household in ``store`` and write ``risk_score`` (replace).
 
@@ -171,8 +171,9 @@ def score_households(
         the returned frame has its extra columns (only the schema columns are written).
     write : bool
         Write to the store.
-    n_threads : int, optional
-        Limit OpenMP threads (prediction); ``None`` leaves the default.
+    n_threads : int, 'auto' or None
+        OpenMP threads (prediction): ``'auto'`` (default) uses every core only when the machine
+        is otherwise idle (:func:`models.parallel.auto_threads`); ``None`` leaves the default.
 
     Returns
     -------

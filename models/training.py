@@ -15,12 +15,15 @@ Design
   cycle (selection depends only on features, so the conditional model is not biased by it).
 * **Models.** The legacy rule (:class:`models.legacy.LegacyRuleClassifier`, economic signals
   only), a logistic scorecard and monotone gradient boosting (:mod:`models.estimators`), each
-  calibrated on the validation rows (:mod:`models.calibration`, method chosen by the data). The
-  deployed model is the learned model with the higher validation PR-AUC.
+  calibrated on the validation rows (:mod:`models.calibration`, method chosen by the data).
+  Gradient boosting early-stops on the validation cycle's design-weighted log-loss. The deployed
+  model is the learned model with the higher validation PR-AUC. The test cycles serve the
+  evaluation only.
 * **Evaluation** on the test audit rows (:mod:`models.evaluation`): ROC-AUC, PR-AUC, precision
   and recall at capacity, Brier score, calibration curve, FPR/FNR and calibration by urban class,
   시도 and household type, each with bootstrap intervals; the chosen model against the legacy
-  rule (paired ratio of precision at capacity); and an ablation of the three feature families.
+  rule (paired ratio of precision at capacity); optionally (``ablation=True``) an ablation of
+  the three feature families with cheaper gradient-boosting settings.
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ import pandas as pd
 import sklearn
 from sklearn.metrics import average_precision_score
 
-from models.calibration import calibrate
-from models.estimators import MODEL_KINDS, make_estimator
+from models.calibration import calibrate, raw_score
+from models.estimators import ABLATION_BOOSTING, MODEL_KINDS, make_estimator
 from models.evaluation import (
     bootstrap_weights,
     compare_at_capacity,
@@ -57,7 +60,7 @@ from models.features import (
     load_tables,
 )
 from models.legacy import LegacyRuleClassifier
-from models.parallel import thread_limit
+from models.parallel import ThreadsArg, thread_limit
 from models.reasons import baseline_values
 from models.registry import ModelArtifact, data_hash, make_version, save_model
 from models.tiers import CapacityConfig, capacity_fraction
@@ -247,23 +250,45 @@ def _groups(tables: Mapping[str, pd.DataFrame], household_id: np.ndarray) -> dic
     }
 
 
+ABLATION_COLUMNS = ("variant", "family", "n_features", "metric", "estimate", "lo", "hi")
+
+
+def _fit(kind: str, specs: Sequence[Any], X: np.ndarray, y: np.ndarray, *, seed: int,
+         val: tuple[np.ndarray, np.ndarray, np.ndarray], **params: Any) -> Any:  # fmt: skip
+    """Fit one learned model; gradient boosting early-stops on the (weighted) validation cycle."""
+    est = make_estimator(kind, specs, seed=seed, **params)
+    if kind == "hgb":
+        X_val, y_val, w_val = val
+        return est.fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=w_val)
+    return est.fit(X, y)
+
+
 def _ablation(X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray, y_te: np.ndarray, w_te: np.ndarray, kind: str,
-              specs: Sequence[Any], *, seed: int, q: float, W: np.ndarray) -> pd.DataFrame:  # fmt: skip
+              specs: Sequence[Any], *, seed: int, q: float, W: np.ndarray,
+              val: tuple[np.ndarray, np.ndarray, np.ndarray]) -> pd.DataFrame:  # fmt: skip
+    """Test metrics of ``kind`` on all families, each family alone and without each family.
+
+    Gradient boosting uses the cheaper :data:`models.estimators.ABLATION_BOOSTING` settings for
+    every variant *and* the ``all`` reference, so the variants compare like with like.
+    """
     fam = np.array([s.family for s in specs])
-    rows = []
+    params = ABLATION_BOOSTING if kind == "hgb" else {}
+    variants = [("all", "all", np.ones(fam.size, dtype=bool))]
     for family in FAMILIES:
-        for variant, cols in (("only", fam == family), ("without", fam != family)):
-            idx = np.flatnonzero(cols)
-            if idx.size == 0:
-                continue
-            sub = [specs[i] for i in idx]
-            est = make_estimator(kind, sub, seed=seed).fit(X_tr[:, idx], y_tr)
-            m = evaluate_scores(y_te, est.decision_function(X_te[:, idx]), probability=None,
-                                capacity_fraction=q, weights=W, sample_weight=w_te)  # fmt: skip
-            for r in m.itertuples():
-                rows.append({"variant": f"{variant}_{family}", "family": family, "n_features": int(idx.size),
-                             "metric": r.metric, "estimate": r.estimate, "lo": r.lo, "hi": r.hi})  # fmt: skip
-    return pd.DataFrame(rows)
+        variants += [(f"only_{family}", family, fam == family), (f"without_{family}", family, fam != family)]
+    rows = []
+    for variant, family, cols in variants:
+        idx = np.flatnonzero(cols)
+        if idx.size == 0 or (variant.startswith("without_") and idx.size == fam.size):
+            continue
+        sub = [specs[i] for i in idx]
+        est = _fit(kind, sub, X_tr[:, idx], y_tr, seed=seed, val=(val[0][:, idx], val[1], val[2]), **params)
+        m = evaluate_scores(y_te, est.decision_function(X_te[:, idx]), probability=None,
+                            capacity_fraction=q, weights=W, sample_weight=w_te)  # fmt: skip
+        for r in m.itertuples():
+            rows.append({"variant": variant, "family": family, "n_features": int(idx.size),
+                         "metric": r.metric, "estimate": r.estimate, "lo": r.lo, "hi": r.hi})  # fmt: skip
+    return pd.DataFrame(rows, columns=list(ABLATION_COLUMNS))
 
 
 def train_from_tables(
@@ -279,7 +304,7 @@ def train_from_tables(
     test_cycles: int = 1,
     validation_cycles: int = 1,
     n_boot: int = 500,
-    ablation: bool = True,
+    ablation: bool = False,
     models_dir: Path | str | None = None,
     trained_at: dt.datetime | None = None,
     save: bool = True,
@@ -306,9 +331,10 @@ def train_from_tables(
     test_cycles, validation_cycles : int
         Time split (latest cycles for test, the ones before for validation).
     n_boot : int
-        Bootstrap replicates for intervals.
+        Bootstrap replicates for intervals (stratified, vectorised; 500 by default).
     ablation : bool
-        Also fit the family ablation.
+        Also fit the family ablation (6–7 extra fits; gradient boosting with the cheaper
+        :data:`models.estimators.ABLATION_BOOSTING` settings and the first 200 replicates).
     models_dir : path, optional
         Registry folder (default ``get_settings().models_dir``).
     trained_at : datetime, optional
@@ -341,11 +367,12 @@ def train_from_tables(
     timings["features_s"] = time.perf_counter() - t0
     specs = feature_specs(cfg)
     names = [s.name for s in specs]
-    Xa = X_all.to_numpy(dtype=np.float64)
+    X32 = X_all.to_numpy(dtype=np.float32)  # the features are float32; widen only the split parts
     y = rows["y"].to_numpy().astype(int)
-    Xtr, ytr = Xa[masks["train"]], y[masks["train"]]
-    Xva, yva, wva = Xa[masks["validation"]], y[masks["validation"]], weight[masks["validation"]]
-    Xte, yte, wte = Xa[masks["test"]], y[masks["test"]], weight[masks["test"]]
+    Xtr, ytr = X32[masks["train"]].astype(np.float64), y[masks["train"]]
+    Xva, yva, wva = X32[masks["validation"]].astype(np.float64), y[masks["validation"]], weight[masks["validation"]]
+    Xte, yte, wte = X32[masks["test"]].astype(np.float64), y[masks["test"]], weight[masks["test"]]
+    del X32
     legacy_cols = [names.index(c) for c in legacy_feature_names(cfg)]
     q = capacity_share if capacity_share is not None else capacity_fraction(
         tables["household"], tables.get("region"), config=cap_cfg
@@ -359,13 +386,25 @@ def train_from_tables(
     calibrated: dict[str, Any] = {}
     calib_info: dict[str, Any] = {}
     val_ap: dict[str, float] = {}
+    model_info: dict[str, Any] = {}
     for kind in kinds:
-        est = make_estimator(kind, specs, seed=seed).fit(Xtr, ytr)
+        tk = time.perf_counter()
+        est = _fit(kind, specs, Xtr, ytr, seed=seed, val=(Xva, yva, wva))
+        timings[f"fit_{kind}_s"] = time.perf_counter() - tk
         fitted[kind] = est
-        choice = calibrate(est, Xva, yva, seed=seed, sample_weight=wva)
+        s_va = raw_score(est, Xva)
+        choice = calibrate(est, Xva, yva, seed=seed, sample_weight=wva, val_score=s_va)
         calibrated[kind] = choice.model
         calib_info[kind] = {"method": choice.method, "brier_by_method": choice.brier_by_method}
-        val_ap[kind] = float(average_precision_score(yva, est.decision_function(Xva), sample_weight=wva))
+        val_ap[kind] = float(average_precision_score(yva, s_va, sample_weight=wva))
+        params = est.get_params()
+        model_info[kind] = (
+            {k: params[k] for k in ("learning_rate", "max_iter", "max_leaf_nodes", "min_samples_leaf",
+                                    "l2_regularization", "max_bins", "n_iter_no_change")}
+            | {"n_iter": int(est.n_iter_), "early_stopping": "validation cycle (design-weighted log-loss)"}
+            if kind == "hgb"
+            else {"C": params["logit__C"]}
+        )  # fmt: skip
     chosen = max(kinds, key=lambda k: (round(val_ap[k], 4), -list(MODEL_KINDS).index(k)))
     timings["fit_s"] = time.perf_counter() - t1
     log.info("validation PR-AUC %s; chosen %s", val_ap, chosen)
@@ -401,10 +440,17 @@ def train_from_tables(
     timings["evaluate_s"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     abl = (
-        _ablation(Xtr, ytr, Xte, yte, wte, chosen, specs, seed=seed, q=q, W=W[: min(n_boot, 200)])
+        _ablation(Xtr, ytr, Xte, yte, wte, chosen, specs, seed=seed, q=q, W=W[: min(n_boot, 200)],
+                  val=(Xva, yva, wva))
         if ablation
-        else pd.DataFrame(columns=["variant", "family", "n_features", "metric", "estimate", "lo", "hi"])
+        else pd.DataFrame(columns=list(ABLATION_COLUMNS))
     )
+    ablation_info = {
+        "computed": bool(ablation),
+        "model": chosen,
+        "settings": (ABLATION_BOOSTING if chosen == "hgb" else {}) if ablation else {},
+        "n_boot": min(n_boot, 200) if ablation else 0,
+    }
     timings["ablation_s"] = time.perf_counter() - t3
 
     # ---------------------------------------------------------------- register
@@ -436,6 +482,9 @@ def train_from_tables(
                       "label_en": s.label_en, "monotone": s.monotone} for s in specs],
         "calibration": calib_info,
         "validation_pr_auc": val_ap,
+        "models": model_info,
+        "n_boot": n_boot,
+        "ablation_info": ablation_info,
         "split": split["info"],
         "metrics": metrics.to_dict(orient="records"),
         "comparison": comparison,
@@ -465,7 +514,7 @@ def train_models(
     as_of: dt.date,
     seed: int = 0,
     models_dir: Path | str | None = None,
-    n_threads: int | None = None,
+    n_threads: ThreadsArg = "auto",
     **options: Any,
 ) -> TrainingReport:
     """Train, evaluate and register the risk models from a store.
@@ -482,9 +531,10 @@ def train_models(
         Random seed.
     models_dir : path, optional
         Registry folder (default ``get_settings().models_dir``).
-    n_threads : int, optional
-        Limit OpenMP threads (gradient boosting) while training; ``None`` leaves the default.
-        On a busy machine ``1`` can be many times faster than oversubscribed threads.
+    n_threads : int, 'auto' or None
+        OpenMP/BLAS threads while training. ``'auto'`` (default) uses every core only when the
+        machine is otherwise idle (:func:`models.parallel.auto_threads`); ``None`` leaves the
+        library default (all cores). Oversubscribed threads can be many times slower than one.
     **options
         Keyword options of :func:`train_from_tables` (``n_boot``, ``test_cycles``, ``kinds``,
         ``capacity``, ``ablation``, ...).

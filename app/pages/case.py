@@ -22,7 +22,7 @@ from analytics.casework import (
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
 from app.components import frame_table
-from app.i18n import label_columns, t
+from app.i18n import label_columns, label_values, t
 from app.layout import access_notice, notice
 from geodata.vocabulary import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, OVERRIDE_REASONS, TIERS
 
@@ -39,7 +39,7 @@ def _table(frame: pd.DataFrame, lang: str, *, table_id: str | None = None) -> ht
     for col in shown.columns:
         if pd.api.types.is_datetime64_any_dtype(shown[col]):
             shown[col] = shown[col].dt.strftime("%Y-%m-%d")
-    shown = shown.astype(object).where(shown.notna(), "")
+    shown = label_values(shown.astype(object).where(shown.notna(), ""), lang)
     headers = label_columns(list(shown.columns), lang)
     if headers:  # record tables: known columns only, with translated headers
         shown = shown[list(headers)].rename(columns=headers)

@@ -14,12 +14,12 @@ from app.i18n import t
 dash.register_page(__name__, path="/model-card", order=80, nav_key="nav.model_card",
                    name="모형 카드", title="모형 카드 · 복지 아틀라스")
 
-CARD_URL = "/model-card-files/index.html"
+CARD_URL = "/model-card-files/model_card.html"
 
 
 def card_path() -> Path:
-    """Where ``models.card`` writes the card's ``index.html``."""
-    return Path(current_app.config[SETTINGS_KEY].data_dir) / "model_card" / "index.html"
+    """Where ``models.card`` writes the card's ``model_card.html``."""
+    return Path(current_app.config[SETTINGS_KEY].data_dir) / "model_card" / "model_card.html"
 
 
 def layout(**_query: str) -> html.Div:

@@ -26,7 +26,8 @@ dash.register_page(__name__, path="/risk-map", order=10, nav_key="nav.risk_map",
 
 COLOUR_OPTIONS = ("share", "count", "hotspot", "moran")
 NATIONAL = {"level": "sigungu", "parent": None}
-TABLE_COLUMNS = (("name", "map.table"), ("households", "overview.count"), ("high_tier", "map.count"),
+TABLE_ROWS = 40  # the table lists the highest shares; the map shows every region
+TABLE_COLUMNS = (("name", "map.region_col"), ("households", "overview.count"), ("high_tier", "map.count"),
                  ("share", "map.share"), ("hotspot", "map.hotspot"), ("moran", "map.moran"))
 
 
@@ -62,16 +63,18 @@ def build_map_view(store: Store, viewer: Viewer, *, level: str, parent: str | No
                              points=points, labels=labels if "labels" in layers else None)
     title = t("map.national", lang) if level == "sigungu" else str(
         store.read_frame("region", columns=["full_name"], where={"code": parent})["full_name"].iloc[0])
-    return MapView(figure, title, notes, _rows(regions, spots, lang))
+    return MapView(figure, title, notes, _rows(regions, spots, lang, full=national))
 
 
-def _rows(regions: pd.DataFrame, spots: pd.DataFrame | None, lang: str) -> list[dict[str, object]]:
-    """Rows of the region table (suppressed cells say so), highest share first."""
+def _rows(regions: pd.DataFrame, spots: pd.DataFrame | None, lang: str, *, full: bool = False
+          ) -> list[dict[str, object]]:
+    """Rows of the region table (suppressed cells say so), highest share first; ``full`` names
+    (시도 + 시군구) on the national table, where names such as 중구 repeat."""
     hidden = t("map.suppressed", lang)
     gi, lisa = (HOTSPOT_LABELS_KO, MORAN_LABELS_KO) if lang == "ko" else (HOTSPOT_LABELS_EN,
                                                                           MORAN_LABELS_EN)
     r = regions.sort_values("share_high", ascending=False, na_position="last")
-    out = pd.DataFrame({"name": r["name"], "code": r["code"]})
+    out = pd.DataFrame({"name": r["full_name" if full else "name"], "code": r["code"]})
     mask = r["suppressed"].astype(bool).to_numpy()
     for col in ("households", "high_tier"):
         out[col] = r[col].astype(object).where(~mask, hidden)
@@ -162,5 +165,8 @@ def render_map(state: dict, colour_by: str, layers: list[str] | None) -> tuple:
                           parent=state.get("parent"), colour_by=colour_by or "share",
                           layers=layers or [], lang=lang)
     notes = [html.P(n, className="atlas-notice atlas-notice-info") for n in view.notes]
-    return view.figure, f" · {view.title}", notes, table(view.rows, [
-        (c, t(k, lang)) for c, k in TABLE_COLUMNS])
+    rows = view.rows[:TABLE_ROWS]
+    caption = html.P(t("map.table_top", lang, n=TABLE_ROWS, total=len(view.rows)),
+                     className="atlas-muted") if len(view.rows) > TABLE_ROWS else None
+    return view.figure, f" · {view.title}", notes, [caption, table(rows, [
+        (c, t(k, lang)) for c, k in TABLE_COLUMNS])]

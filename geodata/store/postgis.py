@@ -171,9 +171,10 @@ class PostgisStore(Store):
 
     def _run_select(self, stmt, name: str, cols: Sequence[str]) -> pd.DataFrame:
         with self._translate(f"read {name}"), self.engine.connect() as conn:
-            result = conn.execute(stmt)
-            rows = result.fetchall()
-        frame = pd.DataFrame(rows, columns=list(cols))
+            rows = conn.execute(stmt).fetchall()
+        # column-wise construction: handing pandas a list of Row objects is several times slower
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in cols]
+        frame = pd.DataFrame({c: list(v) for c, v in zip(cols, columns, strict=True)})
         for col in geometry_columns(name):
             if col in frame.columns:
                 frame[col] = [bytes(v) if v is not None else None for v in frame[col]]

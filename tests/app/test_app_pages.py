@@ -40,13 +40,13 @@ def test_model_card_missing_then_served(make_app, tmp_path) -> None:
     client = app.server.test_client()
     with app.server.test_request_context("/"):
         assert "card-missing" in str(page["layout"]())
-    assert client.get("/model-card-files/index.html").status_code == 404
+    assert client.get("/model-card-files/model_card.html").status_code == 404
     (tmp_path / "model_card").mkdir()
-    (tmp_path / "model_card" / "index.html").write_text("<h1>모형 카드</h1>", encoding="utf-8")
+    (tmp_path / "model_card" / "model_card.html").write_text("<h1>모형 카드</h1>", encoding="utf-8")
     (tmp_path / "secret.txt").write_text("nope")
     with app.server.test_request_context("/"):
         assert "card-frame" in str(page["layout"]())
-    with client.get("/model-card-files/index.html") as served:
+    with client.get("/model-card-files/model_card.html") as served:
         assert "모형 카드" in served.get_data(as_text=True)
     with client.get("/model-card-files/../secret.txt") as escaped:
         assert escaped.status_code == 404
@@ -117,7 +117,7 @@ def test_callbacks_called_as_plain_functions(make_app, world: World) -> None:
     try:
         box, count, error = visits.refresh_list([1], None, None, None, "", 50)
         assert error is None and "가구" in count and "/case/" in str(box)
-        figure, title, notes, table_div = risk.render_map(
+        figure, title, _notes, _table = risk.render_map(
             {"level": "emd", "parent": "36110"}, "moran", ["points"])
         assert "세종" in title and any(tr["type"] == "scattergeo" for tr in figure["data"])
         hid = int(world.households.loc[world.households["emd_code"] == "36110250",
@@ -137,7 +137,7 @@ def test_callbacks_called_as_plain_functions(make_app, world: World) -> None:
         ctx.pop()
 
 
-def test_hotspot_classes_hidden_for_suppressed_cells(make_app, world: World) -> None:  # noqa: ANN001
+def test_hotspot_classes_hidden_for_suppressed_cells(make_app, world: World) -> None:
     make_app()
     page = sys.modules["app.pages.risk_map"]
     view = page.build_map_view(world.store, Viewer(2, "planner", "planner", "36110"),

@@ -69,7 +69,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="session")
 def report(world: dict[str, pd.DataFrame], registry: Any) -> Any:
-    """One trained registry shared by the slower tests (hgb + logit, small bootstrap)."""
+    """One trained registry shared by the slower tests (hgb + logit, small bootstrap, ablation on)."""
     return train_from_tables(
         world,
         as_of=AS_OF,
@@ -77,5 +77,6 @@ def report(world: dict[str, pd.DataFrame], registry: Any) -> Any:
         models_dir=registry,
         n_boot=100,
         test_cycles=2,
+        ablation=True,
         trained_at=dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC),
     )

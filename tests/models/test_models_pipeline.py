@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from models.card import write_model_card
+from models.estimators import ABLATION_BOOSTING
 from models.features import build_features, feature_specs
 from models.reasons import baseline_values, contributions, group_codes, score_and_contributions
 from models.registry import RegistryError, list_models, load_model
@@ -33,7 +34,12 @@ def test_report_has_metrics_comparison_and_ablation(report: Any) -> None:
     legacy_auc = m[(m.model == "legacy") & (m.metric == "roc_auc")].estimate.iloc[0]
     assert learned_auc > legacy_auc
     assert report.comparison["ratio_lo"] <= report.comparison["ratio"] <= report.comparison["ratio_hi"]
-    assert {"only_household", "without_safety_net"} <= set(report.ablation["variant"])
+    assert {"all", "only_household", "without_safety_net"} <= set(report.ablation["variant"])
+    meta = report.evaluation["metadata"]
+    assert meta["ablation_info"]["computed"] and meta["n_boot"] == 100
+    if report.chosen == "hgb":
+        assert meta["ablation_info"]["settings"] == ABLATION_BOOSTING
+        assert 1 <= meta["models"]["hgb"]["n_iter"] <= meta["models"]["hgb"]["max_iter"]
     assert set(report.fairness["factor"]) == {"urban_class", "sido", "household_type"}
     assert report.calibration[report.chosen]["method"] in {"sigmoid", "isotonic"}
     assert report.split["design"] == "stratified"
@@ -56,6 +62,7 @@ def test_train_models_reads_a_store(store: Any, as_of: dt.date, tmp_path: Path) 
     rep = train_models(store, as_of=as_of, seed=1, models_dir=tmp_path, n_boot=20, test_cycles=2,
                        kinds=("logit",), ablation=False, n_threads=1)  # fmt: skip
     assert rep.chosen == "logit" and (tmp_path / rep.version / "model.joblib").exists()
+    assert rep.ablation.empty and not rep.evaluation["metadata"]["ablation_info"]["computed"]
 
 
 def test_score_households_writes_risk_score(store: Any, report: Any, registry: Path, as_of: dt.date) -> None:
