@@ -159,12 +159,16 @@ AsOf = Annotated[str | None, typer.Option(help="Scoring date (YYYY-MM-DD); defau
 def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     as_of: AsOf = None,
+    test_cycles: Annotated[int, typer.Option(help="Latest discovery cycles held out for testing.")] = 2,
+    ablation: Annotated[bool, typer.Option(help="Also measure each feature family's contribution.")] = True,
 ) -> None:
     """Train the legacy rule, the scorecard and gradient boosting; register the chosen model."""
     from models.training import train_models
 
     store = _store()
-    report = train_models(store, as_of=_as_of(store, as_of), seed=seed)
+    report = train_models(
+        store, as_of=_as_of(store, as_of), seed=seed, test_cycles=test_cycles, ablation=ablation
+    )
     console.print(report.summary() if hasattr(report, "summary") else report)
 
 

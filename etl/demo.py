@@ -70,7 +70,9 @@ def ensure_demo_world(
     ensure_demo_users(store, jurisdictions=_demo_jurisdictions(world))
     step("train", 0.55)
     as_of = data_as_of(store)
-    report = train_models(store, as_of=as_of, seed=settings.demo_seed)
+    # Two test cycles: with one, the top 0.7% of a 200k world's audit-weighted test rows is too
+    # few to tell the model from the legacy rule (see docs/models.md).
+    report = train_models(store, as_of=as_of, seed=settings.demo_seed, test_cycles=2, ablation=True)
     step("score", 0.8)
     score_households(store, as_of=as_of)
     step("model card", 0.9)

@@ -62,7 +62,9 @@ print(source, {k: len(v) for k, v in world.items()})
 # %%
 registry = Path(tempfile.mkdtemp(prefix="atlas-models-"))
 with threadpool_limits(limits=1):
-    report = train_from_tables(world, as_of=AS_OF, seed=0, models_dir=registry, n_boot=200, test_cycles=2)
+    report = train_from_tables(
+        world, as_of=AS_OF, seed=0, models_dir=registry, n_boot=200, test_cycles=2, ablation=True
+    )
 print(report.version, report.split)
 report.summary()
 
