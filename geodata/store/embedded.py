@@ -37,9 +37,11 @@ from geodata.store.frames import (
     check_table,
     conform_frame,
     geometry_columns,
+    normalise_dates,
     primary_key,
     to_geoframe,
     validate_columns,
+    where_values,
 )
 
 log = logging.getLogger(__name__)
@@ -173,7 +175,7 @@ class EmbeddedStore(Store):
         cols = validate_columns(table, columns)
         data = self._filtered(table, where)
         frame = data.select(cols).to_pandas(date_as_object=False)
-        frame = _normalise_dates(frame, table)
+        frame = normalise_dates(frame, table)
         return to_geoframe(frame, table)
 
     def count(self, table: str, *, where: Where | None = None) -> int:
@@ -192,7 +194,7 @@ class EmbeddedStore(Store):
         validate_columns(name, list(where))
         mask = None
         for col, value in where.items():
-            values = _as_list(value)
+            values = where_values(value)
             column = data.column(col)
             cond = pc.is_in(column, value_set=pa.array(values, type=column.type))
             mask = cond if mask is None else pc.and_(mask, cond)
@@ -301,7 +303,7 @@ class EmbeddedStore(Store):
         if "geometry" not in cols:
             cols = [*cols, "geometry"]
         data = self._arrow(name).select(cols).take(pa.array(rows, type=pa.int64()))
-        frame = _normalise_dates(data.to_pandas(date_as_object=False), name)
+        frame = normalise_dates(data.to_pandas(date_as_object=False), name)
         return to_geoframe(frame, name)
 
     def _point_index(self, name: str) -> _PointIndex:
@@ -328,12 +330,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _as_list(value: object) -> list[object]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray | pd.Index):
-        return [value]
-    return list(value)
-
-
 def _lonlat(data: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     if data.num_rows == 0:
         return np.empty(0), np.empty(0)
@@ -346,19 +342,6 @@ def _with_display(frame: gpd.GeoDataFrame, display: bool) -> gpd.GeoDataFrame:
         return frame.drop(columns=["display_geometry"], errors="ignore")
     out = frame.drop(columns=["geometry"]).rename(columns={"display_geometry": "geometry"})
     return gpd.GeoDataFrame(out, geometry="geometry", crs=STORAGE_SRID)
-
-
-def _normalise_dates(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    from sqlalchemy import Date, DateTime
-
-    for col in table(name).columns:
-        if col.name not in frame.columns:
-            continue
-        if isinstance(col.type, DateTime):
-            frame[col.name] = pd.to_datetime(frame[col.name], utc=True)
-        elif isinstance(col.type, Date):
-            frame[col.name] = pd.to_datetime(frame[col.name]).astype("datetime64[ns]")
-    return frame
 
 
 def _empty_arrow(name: str) -> pa.Table:

@@ -135,3 +135,22 @@ def check_table(name: str, allowed: Sequence[str]) -> Table:
     if name not in allowed:
         raise StoreInputError(f"{name!r} is not a bulk table; expected one of {list(allowed)}")
     return table(name)
+
+
+def normalise_dates(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Give date columns datetime64[ns] and timestamp columns UTC datetimes (both stores agree)."""
+    for col in table(name).columns:
+        if col.name not in frame.columns:
+            continue
+        if isinstance(col.type, DateTime):
+            frame[col.name] = pd.to_datetime(frame[col.name], utc=True)
+        elif isinstance(col.type, Date):
+            frame[col.name] = pd.to_datetime(frame[col.name]).astype("datetime64[ns]")
+    return frame
+
+
+def where_values(value: object) -> list[object]:
+    """The values of one ``where`` entry as a list of plain Python scalars."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray | pd.Index):
+        return [value]
+    return [v.item() if isinstance(v, np.generic) else v for v in value]

@@ -33,9 +33,11 @@ from geodata.store.frames import (
     check_table,
     conform_frame,
     geometry_columns,
+    normalise_dates,
     primary_key,
     to_geoframe,
     validate_columns,
+    where_values,
 )
 
 log = logging.getLogger(__name__)
@@ -165,7 +167,7 @@ class PostgisStore(Store):
         tbl = table(name)
         validate_columns(name, list(where))
         for col, value in where.items():
-            values = _as_list(value)
+            values = where_values(value)
             stmt = stmt.where(tbl.c[col] == values[0]) if len(values) == 1 else stmt.where(tbl.c[col].in_(values))
         return stmt
 
@@ -178,7 +180,7 @@ class PostgisStore(Store):
         for col in geometry_columns(name):
             if col in frame.columns:
                 frame[col] = [bytes(v) if v is not None else None for v in frame[col]]
-        frame = _normalise(frame, name)
+        frame = normalise_dates(frame, name)
         return to_geoframe(frame, name)
 
     def count(self, table: str, *, where: Where | None = None) -> int:
@@ -318,28 +320,8 @@ def _secondary_indexes(cur, name: str) -> list[tuple[str, str]]:
     return [(row[0], row[1]) for row in cur.fetchall()]
 
 
-def _as_list(value: object) -> list[object]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray | pd.Index):
-        return [value]
-    return [v.item() if isinstance(v, np.generic) else v for v in value]
-
-
 def _with_geometry(cols: list[str]) -> list[str]:
     return cols if "geometry" in cols else [*cols, "geometry"]
-
-
-def _normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Give PostGIS results the same dtypes as the embedded store's."""
-    from sqlalchemy import Date, DateTime
-
-    for col in table(name).columns:
-        if col.name not in frame.columns:
-            continue
-        if isinstance(col.type, DateTime):
-            frame[col.name] = pd.to_datetime(frame[col.name], utc=True)
-        elif isinstance(col.type, Date):
-            frame[col.name] = pd.to_datetime(frame[col.name]).astype("datetime64[ns]")
-    return frame
 
 
 def ensure_postgis(engine: Engine) -> None:
