@@ -17,6 +17,7 @@ import flask
 from flask_compress import Compress
 
 from app import auth
+from app.jobs import job_manager
 from app.layout import shell
 from geodata.settings import Settings, get_settings
 from geodata.store.base import Store
@@ -77,6 +78,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None,
         "app", server=server, use_pages=True, pages_folder=str(PAGES_DIR),
         assets_folder=str(ASSETS_DIR), serve_locally=True, suppress_callback_exceptions=True,
         title="복지 아틀라스", update_title=None,
+        background_callback_manager=job_manager(settings),  # site solves run as background jobs
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell

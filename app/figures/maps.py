@@ -150,7 +150,7 @@ def _value_traces(fc: dict, regions: pd.DataFrame, *, count: bool, lang: str) ->
     zmax = float(z.max()) if len(z) else 1.0
     data = [_choropleth(
         geojson=_subset_geojson(fc, set(shown["code"])), locations=shown["code"].tolist(),
-        z=z.tolist(), colorscale=SHARE_SCALE, zmin=0, zmax=max(zmax, 1.0 if count else 20.0),
+        z=z.tolist(), colorscale=SHARE_SCALE, zmin=0, zmax=max(zmax, 1.0 if count else 0.5),
         name=t("map.share", lang), text=_hover(shown, lang),
         colorbar={"title": {"text": t("map.count" if count else "map.share", lang) +
                             ("" if count else " (%)"), "side": "right"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import dash
 import pytest
 from flask import g
 
@@ -66,16 +67,112 @@ def test_supply_export_is_a_csv_download(make_app) -> None:
     assert out["filename"].endswith(".csv") and out["base64"]
 
 
-def test_site_run_returns_sites_table_and_summary(make_app) -> None:
+def _site_inputs(sigungu: str = PLANNER_SIGUNGU, **change: object) -> dict[str, object]:
+    return {"sigungu": sigungu, "group": "elderly", "k": 3, "radius_m": 1500, "method": "mclp",
+            "lang": "ko"} | change
+
+
+def _site_token(app, viewer: Viewer, **change: object) -> str:
+    from app.pages import site_suitability as page
+
+    return _call(app, viewer, page.start_site_job, world_store(app), viewer, page.JOB.secret,
+                 **_site_inputs(**change))
+
+
+def _site_audit(app) -> list[tuple]:
+    from sqlalchemy import select
+
+    from geodata.schema import table
+
+    log = table("audit_log")
+    with world_store(app).session() as session:
+        rows = session.execute(select(log.c.username, log.c.allowed, log.c.object_id)
+                               .where(log.c.action == "plan_sites")).all()
+    return [tuple(r) for r in rows]
+
+
+def test_site_start_issues_token_and_job_solves_with_progress(make_app) -> None:
     app = make_app()
     from app.pages import site_suitability as page
 
-    fig, summary, table, error = _call(app, PLANNER, page.run, 1, PLANNER_SIGUNGU, "elderly", 3,
-                                       1500, "mclp")
-    assert error is None and summary and str(table).count("Tr(") == 4  # header + 3 sites
+    data, error = _call(app, PLANNER, page.start, 1, PLANNER_SIGUNGU, "elderly", 3, 1500, "mclp")
+    assert error is None and set(data) == {"token", "lang", "n"}
+    reports: list[tuple[float, str]] = []
+    before = len(_site_audit(app))
+    view = page.run_site_job(page.JOB, data["token"], progress=lambda f, m: reports.append((f, m)))
+    fig, summary, rows_table, error = page.view_outputs(view, "ko")
+    assert error is None and summary and str(rows_table).count("Tr(") == 4  # header + 3 sites
     assert {"신규 후보지", "기존 시설", "서비스 권역"} <= {tr.name for tr in fig.data}
-    _fig, _s, table, error = _call(app, PLANNER, page.run, 1, "30110", "elderly", 3, 1500, "mclp")
-    assert table is None and error is not None  # another 시군구: refused
+    assert reports and all(0 <= f <= 1 for f, _ in reports)
+    assert _site_audit(app)[before:] == [("planner", True, PLANNER_SIGUNGU)]
+    assert page.solve(lambda _v: None, data)[3] is None  # the background callback's body
+
+
+def test_site_token_tampered_expired_or_missing_is_refused(make_app, monkeypatch) -> None:
+    import itsdangerous
+
+    from app.jobs import JobTokenError
+
+    app = make_app()
+    from app.pages import site_suitability as page  # after make_app: this app's page module
+    token = _site_token(app, MINISTRY, sigungu="36110")
+    tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    other_key = page.JobConfig(secret="not-the-app-secret", open_store=page.JOB.open_store)
+    for config, bad in ((page.JOB, tampered), (page.JOB, ""), (page.JOB, None),
+                        (other_key, token)):
+        with pytest.raises(JobTokenError):
+            page.run_site_job(config, bad)
+    monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp",
+                        lambda _self: int(__import__("time").time()) - 3600)
+    old = _site_token(app, MINISTRY, sigungu="36110")
+    monkeypatch.undo()
+    with pytest.raises(JobTokenError, match="expired"):
+        page.run_site_job(page.JOB, old)
+    _fig, _s, table_out, error = page.solve(lambda _v: None, {"token": tampered, "lang": "ko"})
+    assert table_out is None and "not valid" in str(error)
+
+
+def test_site_refuses_wrong_role_and_planner_outside_own_sigungu(make_app) -> None:
+    from analytics.access_control import AccessDenied
+    from app.jobs import issue_job_token
+
+    app = make_app()
+    from app.pages import site_suitability as page
+    outreach = Viewer(1, "outreach", "outreach", OUTREACH_EMD)
+    for viewer, sigungu in ((outreach, PLANNER_SIGUNGU), (PLANNER, "30110")):
+        with pytest.raises(AccessDenied):
+            _site_token(app, viewer, sigungu=sigungu)
+        data, error = _call(app, viewer, page.start, 1, sigungu, "elderly", 3, 1500, "mclp")
+        assert data is dash.no_update and error is not None
+    # tokens signed with the app's secret but for a request the user may not make: refused in
+    # the worker too (the service layer checks again, and audits)
+    params = page.site_params(**_site_inputs())
+    with pytest.raises(AccessDenied):
+        page.run_site_job(page.JOB, issue_job_token(page.JOB.secret, outreach, params,
+                                                    purpose=page.SITE_JOB))
+    outside = issue_job_token(page.JOB.secret, PLANNER, params | {"sigungu": "30110"},
+                              purpose=page.SITE_JOB)
+    with pytest.raises(AccessDenied):
+        page.run_site_job(page.JOB, outside)
+    promoted = Viewer(1, "outreach", "ministry")  # claims a role the user does not have
+    with pytest.raises(page.JobTokenError, match="changed"):
+        page.run_site_job(page.JOB, issue_job_token(page.JOB.secret, promoted, params,
+                                                    purpose=page.SITE_JOB))
+    refused = [r for r in _site_audit(app) if not r[1]]
+    assert ("planner", False, "30110") in refused
+
+
+def test_site_params_reject_bad_inputs(make_app) -> None:
+    from analytics.site_service import SiteInputError
+
+    make_app()
+    from app.pages import site_suitability as page
+
+    assert page.site_params(**_site_inputs(k="4"))["k"] == 4
+    for change in ({"k": None}, {"k": 0}, {"radius_m": 123}, {"method": "x"},
+                   {"group": "nobody"}, {"sigungu": "3611"}):
+        with pytest.raises(SiteInputError):
+            page.site_params(**_site_inputs(**change))
 
 
 def test_nearby_place_and_search_functions(make_app) -> None:
@@ -148,6 +245,10 @@ def test_site_page_ministry_in_browser(dash_duo, make_app, artifacts: Path) -> N
     dash_duo.wait_for_text_to_equal("h1", "입지 분석: 신규 시설 최적 위치", timeout=15)
     dash_duo.select_dcc_dropdown("#site-region", value="세종특별자치시 (36110)")
     dash_duo.find_element("#site-run").click()
-    dash_duo.wait_for_contains_text("#site-summary", "새로 닿는 가구", timeout=30)
+    dash_duo.wait_for_element("#site-table table", timeout=60)  # the background job's result
+    dash_duo.wait_for_contains_text("#site-summary", "새로 닿는 가구", timeout=10)
     dash_duo.wait_for_contains_text("#site-map .legend", "신규 후보지", timeout=10)
+    assert dash_duo.find_element("#site-run").get_attribute("disabled") is None
+    assert dash_duo.find_element("#site-cancel").get_attribute("disabled") == "true"
+    assert dash_duo.get_logs() == []
     _shot(dash_duo, artifacts, "site_suitability")

@@ -1,0 +1,107 @@
+"""Background jobs of the dashboard: the job manager and signed, short-lived job tokens.
+
+A Dash background callback runs in a worker process without the Flask request, so it can read
+neither the session (who asks) nor ``current_app`` (which store). The page's ordinary callback
+therefore checks access when the user clicks and issues a *job token*: the user id, role,
+jurisdiction and the validated request parameters, signed with the app's secret
+(:class:`itsdangerous.URLSafeTimedSerializer`) and valid for :data:`JOB_MAX_AGE_S`. The worker
+verifies the token and opens the store itself from :class:`JobConfig`, which the page captures
+from the server-side configuration when it registers its callbacks (never from the client).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Final
+
+import dash
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from analytics.access_control import Viewer
+from app.auth import SETTINGS_KEY, STORE_KEY
+from geodata.settings import Settings
+from geodata.store import open_store
+from geodata.store.base import Store
+
+__all__ = ["JOB_MAX_AGE_S", "JobClaims", "JobConfig", "JobTokenError", "issue_job_token",
+           "job_config", "job_manager", "verify_job_token"]
+
+#: Seconds a job token stays valid (the click that issued it must be this recent).
+JOB_MAX_AGE_S: Final = 600
+JOBS_DIR: Final = "dash_jobs"
+
+
+class JobTokenError(Exception):
+    """A job token that is missing, tampered with, expired or for another purpose."""
+
+
+@dataclass(frozen=True)
+class JobClaims:
+    """What a verified job token says: who asked and with which parameters."""
+
+    viewer: Viewer
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """Server-side settings a worker needs: the signing secret and how to open the store."""
+
+    secret: str
+    open_store: Callable[[], Store]
+
+
+def issue_job_token(secret: str, viewer: Viewer, params: Mapping[str, Any], *,
+                    purpose: str) -> str:
+    """Sign the viewer and the (already validated) parameters of one job."""
+    claims = {"uid": viewer.user_id, "user": viewer.username, "role": viewer.role,
+              "jur": viewer.jurisdiction_code, "params": dict(params)}
+    return URLSafeTimedSerializer(secret, salt=purpose).dumps(claims)
+
+
+def verify_job_token(secret: str, token: object, *, purpose: str,
+                     max_age_s: int = JOB_MAX_AGE_S) -> JobClaims:
+    """The claims of a valid token; :class:`JobTokenError` if invalid, expired or mis-purposed."""
+    if not isinstance(token, str) or not token:
+        raise JobTokenError("no job token")
+    try:
+        claims = URLSafeTimedSerializer(secret, salt=purpose).loads(token, max_age=max_age_s)
+    except SignatureExpired:
+        raise JobTokenError("the job token has expired; run again") from None
+    except BadSignature:
+        raise JobTokenError("the job token is not valid") from None
+    viewer = Viewer(user_id=claims["uid"], username=claims["user"], role=claims["role"],
+                    jurisdiction_code=claims["jur"])
+    return JobClaims(viewer, dict(claims["params"]))
+
+
+def reopen_store(settings: Settings, embedded_root: str | None) -> Store:
+    """A fresh store in the worker (never the parent's connections, which fork shares)."""
+    if embedded_root is not None:
+        from geodata.store.embedded import EmbeddedStore
+
+        return EmbeddedStore(Path(embedded_root))
+    store = open_store(settings)
+    store.engine.dispose(close=False)  # after fork: new connections, leave the parent's alone
+    return store
+
+
+def job_config() -> JobConfig:
+    """The :class:`JobConfig` of the app being built (call at page import, from the server)."""
+    server = dash.get_app().server
+    store, settings = server.config[STORE_KEY], server.config[SETTINGS_KEY]
+    root = str(store.root) if store.kind == "embedded" else None
+    return JobConfig(secret=str(server.secret_key),
+                     open_store=partial(reopen_store, settings, root))
+
+
+def job_manager(settings: Settings) -> dash.DiskcacheManager:
+    """Dash's background callback manager, with its cache in ``<data_dir>/dash_jobs``."""
+    import diskcache
+
+    folder = Path(settings.data_dir) / JOBS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return dash.DiskcacheManager(diskcache.Cache(str(folder)))
