@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.access_control import AccessDenied, Viewer, audit, may_see_household
-from analytics.visit_list import HIGH_TIERS, current_scores
+from analytics.visit_list import HIGH_TIERS, current_scores, data_version, scored_households
 from geodata.schema import MEASURE_SRID
 from geodata.store.base import Store
 
@@ -50,8 +50,7 @@ def region_counts(store: Store, *, level: Level, parent_code: str | None = None)
     store, level, parent and data version (scores, overrides, households).
     """
     _check_level(level, parent_code)
-    cache_key = (id(store), "counts", level, parent_code, _data_version(store),
-                 store.count("household"))
+    cache_key = (id(store), "counts", level, parent_code, _data_version(store))
     with _HOTSPOT_LOCK:
         if cache_key in _COUNTS_CACHE:
             return _COUNTS_CACHE[cache_key].copy()
@@ -212,8 +211,7 @@ def household_points(store: Store, viewer: Viewer, emd_code: str) -> gpd.GeoData
         raise AccessDenied(f"household points of {emd_code} are not in your jurisdiction")
     hh = store.read_frame("household", columns=["household_id", "emd_code", "geometry"],
                           where={"emd_code": emd_code})
-    scores = current_scores(store, where={"household_id": hh["household_id"].tolist() or [-1]},
-                            columns=["household_id", "tier", "probability"])
+    scores = scored_households(store, emd_code)  # cached per 읍면동 and data version
     out = hh.merge(scores[["household_id", "tier", "probability"]], on="household_id", how="left")
     audit(store, viewer, action="view_points", object_type="emd", object_id=emd_code,
           purpose="risk map", detail=f"{len(out)} households")
@@ -221,11 +219,9 @@ def household_points(store: Store, viewer: Viewer, emd_code: str) -> gpd.GeoData
 
 
 def _data_version(store: Store) -> tuple[object, ...]:
-    from analytics.visit_list import active_overrides, latest_model_version
-
-    overrides = active_overrides(store)
-    return (latest_model_version(store), store.count("risk_score"), len(overrides),
-            int(overrides["override_id"].max()) if len(overrides) else 0)
+    """Scores, overrides and households version (:func:`analytics.visit_list.data_version`:
+    row counts are reused for 10 s on PostGIS, where ``count(*)`` of 1M rows is not free)."""
+    return data_version(store)
 
 
 def hotspots(

@@ -13,7 +13,9 @@ import datetime as dt
 import io
 import json
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
@@ -22,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely.geometry import Point
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from analytics.access_control import (
     AccessDenied,
@@ -80,7 +82,60 @@ class VisitFilters:
 
 # ------------------------------------------------------------------------------ shared helpers
 _VERSION_TTL_S: Final = 30.0
-_VERSION_CACHE: dict[tuple[int, int], tuple[float, str | None]] = {}
+_COUNT_TTL_S: Final = 10.0
+_CACHE_LOCK = threading.Lock()
+_VERSION_CACHE: dict[tuple[int, int], tuple[float, str | None, str | None]] = {}
+_COUNT_CACHE: dict[tuple[int, str], tuple[float, int]] = {}
+
+
+def row_count(store: Store, name: str) -> int:
+    """Rows of bulk table ``name``, as part of cache versions.
+
+    Exact on the embedded store (Arrow metadata of the cached file). On PostGIS a ``count(*)``
+    over a million rows costs tens of milliseconds, so the answer is reused for 10 s per store:
+    a bulk reload by another process shows in cached views within that time.
+    """
+    if store.kind == "embedded":
+        return store.count(name)
+    key = (id(store), name)
+    now = time.monotonic()
+    with _CACHE_LOCK:
+        hit = _COUNT_CACHE.get(key)
+    if hit is not None and now - hit[0] < _COUNT_TTL_S:
+        return hit[1]
+    count = store.count(name)
+    with _CACHE_LOCK:
+        if len(_COUNT_CACHE) > 256:
+            _COUNT_CACHE.clear()
+        _COUNT_CACHE[key] = (now, count)
+    return count
+
+
+def _model_version_info(store: Store) -> tuple[str | None, str | None]:
+    """``(latest model version, its latest scored_at)``, cached 30 s per store and row count."""
+    key = (id(store), row_count(store, "risk_score"))
+    now = time.monotonic()
+    with _CACHE_LOCK:
+        hit = _VERSION_CACHE.get(key)
+    if hit is not None and now - hit[0] < _VERSION_TTL_S:
+        return hit[1], hit[2]
+    if store.kind == "postgis":  # aggregate in the database instead of shipping every row
+        tbl = table("risk_score")
+        with store.session() as session:
+            rows = session.execute(select(tbl.c.model_version, func.max(tbl.c.scored_at))
+                                   .group_by(tbl.c.model_version)).all()
+        scores = pd.DataFrame(rows, columns=["model_version", "scored_at"])
+    else:
+        scores = store.read_frame("risk_score", columns=["model_version", "scored_at"])
+    version = stamp = None
+    if not scores.empty:
+        latest = scores.groupby("model_version")["scored_at"].max()
+        version, stamp = str(latest.idxmax()), str(latest.max())
+    with _CACHE_LOCK:
+        if len(_VERSION_CACHE) > 64:
+            _VERSION_CACHE.clear()
+        _VERSION_CACHE[key] = (now, version, stamp)
+    return version, stamp
 
 
 def latest_model_version(store: Store) -> str | None:
@@ -88,20 +143,23 @@ def latest_model_version(store: Store) -> str | None:
 
     Reading every score's ``scored_at`` is the costliest part of a view on PostGIS, and model
     versions change only when households are re-scored: the answer is cached for 30 s per store
-    and ``risk_score`` row count.
+    and ``risk_score`` row count (see :func:`row_count`).
     """
-    key = (id(store), store.count("risk_score"))
-    now = time.monotonic()
-    hit = _VERSION_CACHE.get(key)
-    if hit is not None and now - hit[0] < _VERSION_TTL_S:
-        return hit[1]
-    scores = store.read_frame("risk_score", columns=["model_version", "scored_at"])
-    version = None if scores.empty else str(
-        scores.groupby("model_version")["scored_at"].max().idxmax())
-    if len(_VERSION_CACHE) > 64:
-        _VERSION_CACHE.clear()
-    _VERSION_CACHE[key] = (now, version)
-    return version
+    return _model_version_info(store)[0]
+
+
+def data_version(store: Store) -> tuple[object, ...]:
+    """A cheap key that changes when scores, overrides or households change: the latest model
+    version and its ``scored_at``, the row counts of ``risk_score`` and ``household``
+    (:func:`row_count`) and the active overrides (read every time, a small table)."""
+    version, stamp = _model_version_info(store)
+    overrides = active_overrides(store)
+    digest = 0
+    if len(overrides):
+        digest = int(pd.util.hash_pandas_object(
+            overrides[["override_id", "household_id", "tier"]], index=False).sum())
+    return (version, stamp, row_count(store, "risk_score"), row_count(store, "household"),
+            len(overrides), digest)
 
 
 def active_overrides(store: Store, household_ids: Sequence[int] | None = None) -> pd.DataFrame:
@@ -254,10 +312,9 @@ def ranked_visits(
     filters = filters or VisitFilters()
     filters.check()
     require_household_role(store, viewer, action="view_list", purpose="visit list")
-    scores = current_scores(store, where=_scope(store, viewer),
-                            columns=["household_id", "probability", "tier", "rank",
-                                     "model_version"])
-    out = _decorate(store, scores, filters, today=today or dt.date.today(), lang=lang)
+    scope = viewer.jurisdiction_code if household_scope(viewer) else None
+    base = scored_households(store, scope)
+    out = _decorate(store, base, filters, today=today or dt.date.today(), lang=lang)
     if audit_view:
         audit(store, viewer, action="view_list", object_type="jurisdiction",
               object_id=viewer.jurisdiction_code or "national", purpose="visit list",
@@ -265,29 +322,57 @@ def ranked_visits(
     return out
 
 
-def _scope(store: Store, viewer: Viewer) -> dict[str, object] | None:
-    """``where`` on ``risk_score`` for the viewer's households (``None``: everything)."""
-    if not household_scope(viewer):
-        return None
-    own = store.read_frame("household", columns=["household_id"],
-                           where={"emd_code": viewer.jurisdiction_code})
-    return {"household_id": own["household_id"].tolist() or [-1]}
+_BASE_CACHE: OrderedDict[tuple[int, str | None], tuple[tuple[object, ...], pd.DataFrame]] = (
+    OrderedDict())
+_BASE_MAX_SCOPES: Final = 64
 
 
-def _decorate(store: Store, scores: pd.DataFrame, filters: VisitFilters, *, today: dt.date,
-              lang: str) -> pd.DataFrame:
-    """Filter, rank and present; the costly columns (reasons, names, last visits) are read for
-    the rows kept only."""
-    if scores.empty:
-        return pd.DataFrame(columns=list(LIST_COLUMNS))
-    if filters.tiers:
-        scores = scores[scores["tier"].isin(filters.tiers)]
-    if filters.overridden is not None:
-        scores = scores[scores["overridden"] == filters.overridden]
-    ids = scores["household_id"].tolist()
+def scored_households(store: Store, emd_code: str | None = None) -> pd.DataFrame:
+    """Scored households of a 읍면동 (``None``: the whole country) in visit-list order.
+
+    Service-internal (no access check: callers check the viewer first). Columns
+    ``household_id, probability, tier`` (effective), ``model_tier, rank, model_version,
+    overridden, emd_code, household_type``, sorted by tier, rank and falling probability.
+    Cached per store and scope, one entry per scope for the current :func:`data_version` (so a
+    national list reads and sorts the million scores once per data change, not per view); at
+    most 64 scopes. The frame is shared: do not modify it.
+    """
+    version = data_version(store)
+    key = (id(store), emd_code)
+    with _CACHE_LOCK:
+        hit = _BASE_CACHE.get(key)
+        if hit is not None and hit[0] == version:
+            _BASE_CACHE.move_to_end(key)
+            return hit[1]
+    where = None if emd_code is None else {"emd_code": emd_code}
     hh = store.read_frame("household", columns=["household_id", "emd_code", "household_type"],
-                          where=_ids_where(ids))
+                          where=where)
+    scores = current_scores(store, where=None if emd_code is None else
+                            {"household_id": hh["household_id"].tolist() or [-1]},
+                            columns=["household_id", "probability", "tier", "rank",
+                                     "model_version"])
     frame = scores.merge(hh, on="household_id", how="inner")
+    frame = frame.sort_values(["tier", "rank", "probability"], ascending=[True, True, False],
+                              kind="stable").reset_index(drop=True)
+    with _CACHE_LOCK:
+        _BASE_CACHE[key] = (version, frame)
+        _BASE_CACHE.move_to_end(key)
+        while len(_BASE_CACHE) > _BASE_MAX_SCOPES:
+            _BASE_CACHE.popitem(last=False)
+    return frame
+
+
+def _decorate(store: Store, base: pd.DataFrame, filters: VisitFilters, *, today: dt.date,
+              lang: str) -> pd.DataFrame:
+    """Filter the ranked households (:func:`scored_households`, already in list order) and
+    present; the costly columns (reasons, names, last visits) are read for the rows kept only."""
+    if base.empty:
+        return pd.DataFrame(columns=list(LIST_COLUMNS))
+    frame = base
+    if filters.tiers:
+        frame = frame[frame["tier"].isin(filters.tiers)]
+    if filters.overridden is not None:
+        frame = frame[frame["overridden"] == filters.overridden]
     if filters.household_types:
         frame = frame[frame["household_type"].isin(filters.household_types)]
     if filters.crisis_sources:
@@ -297,7 +382,6 @@ def _decorate(store: Store, scores: pd.DataFrame, filters: VisitFilters, *, toda
                             left_on="household_id", right_index=True, how="left")
         cutoff = pd.Timestamp(today - dt.timedelta(days=filters.not_visited_days))
         frame = frame[frame["last_visit"].isna() | (frame["last_visit"] < cutoff)]
-    frame = frame.sort_values(["tier", "rank", "probability"], ascending=[True, True, False])
     frame = frame.head(filters.limit).copy()
     if "last_visit" not in frame.columns:
         frame = frame.merge(last_visits(store, frame["household_id"].tolist()),
@@ -502,6 +586,7 @@ __all__ = [
     "active_overrides",
     "csv_bytes",
     "current_scores",
+    "data_version",
     "day_route",
     "export_table",
     "export_visits",
@@ -510,6 +595,8 @@ __all__ = [
     "mask_name",
     "office_point",
     "ranked_visits",
+    "row_count",
+    "scored_households",
     "top_reasons",
     "xlsx_bytes",
 ]
