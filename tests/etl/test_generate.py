@@ -117,3 +117,55 @@ def test_bad_parameters_are_refused(region_layers) -> None:
         generate_world(10, regions=region_layers)
     with pytest.raises(GenerationError, match="unknown sido codes"):
         generate_world(1000, sido_codes=["99"], regions=region_layers)
+
+
+_ID_COLUMNS = {
+    "household": "household_id", "person": "person_id", "safety_net_report": "report_id",
+    "benefit_history": "benefit_id", "discovery_history": "discovery_id",
+    "consultation": "consultation_id", "support": "support_id", "facility": "facility_id",
+}
+
+
+@pytest.fixture(scope="module")
+def serial_world(region_layers) -> dict[str, pd.DataFrame]:
+    return generate_world(N, seed=11, regions=region_layers, workers=1)
+
+
+@pytest.mark.parametrize("which", ["world", "serial_world"])  # N >= 50,000: "world" uses 2 processes
+def test_parallel_and_serial_worlds_calibrate_with_contiguous_ids(which, request) -> None:
+    w = request.getfixturevalue(which)
+    hh = w["household"]
+    assert len(hh) == N
+    for table, column in _ID_COLUMNS.items():
+        ids = w[table][column].to_numpy()
+        assert (ids == np.arange(1, len(ids) + 1)).all(), table
+    for table in ("person", "crisis_signal", "safety_net_report", "benefit_history",
+                  "discovery_history", "consultation", "support"):
+        assert w[table]["household_id"].between(1, N).all(), table
+    # household ids in other tables point at the household's own rows (same 시도 after merging)
+    p = w["person"].merge(hh[["household_id", "head_age"]], on="household_id")
+    assert (p.loc[p["relation"] == "head", "birth_year"] == AS_OF.year - p.loc[p["relation"] == "head", "head_age"]).mean() > 0.99
+    ref = sido_statistics().set_index("sido_code")
+    expected = ref["households_2023"] / ref["households_2023"].sum()
+    got = hh["sido_code"].value_counts(normalize=True).reindex(expected.index)
+    tol = _binomial_tolerance(expected, pd.Series(N, index=expected.index), floor=0.0)
+    assert ((got - expected).abs() <= tol).all(), (got - expected).round(4).to_dict()
+    region = w["region"]
+    for level in ("sido", "sigungu", "emd"):
+        assert region.loc[region["level"] == level, "households"].sum() == N, level
+    emd = region[region["level"] == "emd"].set_index("code")["households"]
+    counts = hh["emd_code"].value_counts()
+    assert (emd.reindex(counts.index) == counts).all()
+    assert set(w["facility"]["type_code"]) == set(facility_types()["type_code"])
+    assert (w["facility"]["sido_code"] == w["facility"]["emd_code"].str[:2]).all()
+
+
+def test_parallel_generation_is_deterministic(region_layers) -> None:
+    args = {"households": 50_000, "seed": 5, "sido_codes": ["11", "41", "50"], "regions": region_layers}
+    a = generate_world(**args, workers=2)
+    b = generate_world(**args, workers=2)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    assert not a["household"]["income_monthly_krw"].equals(
+        generate_world(**args, workers=1)["household"]["income_monthly_krw"]
+    )
