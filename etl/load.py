@@ -45,8 +45,8 @@ def load_world(
     if unknown:
         raise ValueError(f"not bulk tables: {unknown}; expected some of {list(BULK_TABLES)}")
     names = [t for t in BULK_TABLES if t in world]
-    # Largest tables first; on PostGIS two tables load at once (the server does most of the
-    # work, one backend per connection), the embedded store writes one file at a time.
+    # Largest tables first, two at a time: on PostGIS each table has its own connection and
+    # server backend; in the embedded store Arrow encodes and compresses outside the GIL.
     names.sort(key=lambda t: -len(world[t]))
     seconds: dict[str, float] = {}
     done = 0
@@ -57,8 +57,7 @@ def load_world(
         seconds[name] = time.perf_counter() - start
         log.info("loaded %s: %d rows in %.2f s", name, len(world[name]), seconds[name])
 
-    workers = 2 if store.kind == "postgis" else 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         for future in as_completed([pool.submit(load_one, name) for name in names]):
             future.result()
             done += 1

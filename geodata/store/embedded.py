@@ -101,7 +101,7 @@ class EmbeddedStore(Store):
     ) -> int:
         check_table(table, BULK_TABLES)
         new = conform_frame(table, frame)
-        with self._write_lock():
+        with self._write_lock(table):
             if mode == "replace":
                 combined = new
             elif mode in ("append", "upsert"):
@@ -155,8 +155,9 @@ class EmbeddedStore(Store):
             tmp.unlink(missing_ok=True)
 
     @contextmanager
-    def _write_lock(self) -> Iterator[None]:
-        with open(self.root / ".write.lock", "a+") as fh:
+    def _write_lock(self, name: str) -> Iterator[None]:
+        """Exclusive lock for writers of one table (across threads and processes)."""
+        with open(self.root / f".{name}.lock", "a+") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
