@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from geodata.vocabulary import HOUSEHOLD_TYPES, label
 from models.evaluation import capacity_selection
 from models.registry import load_model
 from models.training import LEGACY, REFERENCE_SYSTEMS, TrainingReport
@@ -109,8 +110,9 @@ def _plots(ev: Mapping[str, Any], out: Path, ko: bool) -> dict[str, str]:
             err = np.vstack([est - d["lo"].to_numpy(float), d["hi"].to_numpy(float) - est])
             ax.errorbar(xs + (k - 1.5) * 0.15, est, yerr=np.nan_to_num(np.abs(err)), fmt="o", capsize=2,
                         label=f"{name.get(model, model)} {metric.upper()}")  # fmt: skip
-        ax.set_xticks(xs, groups, rotation=45, ha="right", fontsize=8)
-        ax.set_title(factor)
+        ax.set_xticks(xs, [_group_label(factor, g, ko=ko) for g in groups], rotation=45,
+                      ha="right", fontsize=8)
+        ax.set_title(_FACTOR_TITLES.get(factor, factor) if ko else factor)
         ax.set_ylim(-0.02, 1.02)
     axes[0].legend(fontsize=7)
     _save(fig, out / "fairness.png")
@@ -278,3 +280,22 @@ months) and records older than {meta['feature_config']['lookback_months']} month
     path.write_text(doc, encoding="utf-8")
     log.info("model card written to %s", path)
     return path
+
+
+_FACTOR_TITLES = {"urban_class": "지역 유형", "sido": "시도", "household_type": "가구 유형"}
+_SIDO_SHORT = {
+    "11": "서울", "26": "부산", "27": "대구", "28": "인천", "29": "광주", "30": "대전", "31": "울산",
+    "36": "세종", "41": "경기", "42": "강원", "43": "충북", "44": "충남", "45": "전북", "46": "전남",
+    "47": "경북", "48": "경남", "50": "제주",
+}
+
+
+def _group_label(factor: str, group: str, *, ko: bool) -> str:
+    """Readable tick label of a fairness group (Korean names when a Korean font is available)."""
+    if not ko:
+        return str(group)
+    if factor == "sido":
+        return _SIDO_SHORT.get(str(group), str(group))
+    if factor == "household_type":
+        return label(HOUSEHOLD_TYPES, str(group))
+    return str(group)
