@@ -106,7 +106,14 @@ def _check_inputs(k: int, radius_m: float, method: str, sigungu_code: str) -> No
         raise SiteInputError("; ".join(problems))
 
 
-def _require_area(store: Store, viewer: Viewer, sigungu_code: str) -> None:
+def check_site_access(store: Store, viewer: Viewer, sigungu_code: str) -> None:
+    """Planners in their own 시군구, the ministry and admins anywhere; refusals are audited.
+
+    Raises
+    ------
+    AccessDenied
+        If the viewer may not plan sites in ``sigungu_code``.
+    """
     require_planning_role(store, viewer, action="plan_sites")
     if viewer.role == "planner" and not in_jurisdiction(viewer, sigungu_code):
         audit(store, viewer, action="plan_sites", allowed=False, object_type="sigungu",
@@ -164,7 +171,7 @@ def plan_sites(
         Roles other than planner/ministry/admin, or a planner outside their 시군구 (audited).
     """
     _check_inputs(k, radius_m, method, sigungu_code)
-    _require_area(store, viewer, sigungu_code)
+    check_site_access(store, viewer, sigungu_code)
     group = _target(target_group)
     regions = store.regions("emd", parent_code=sigungu_code, display=True)
     if regions.empty:

@@ -24,9 +24,16 @@ import dash
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
-from analytics.access_control import AccessDenied, Viewer, audit, in_jurisdiction, load_viewer
-from analytics.site_service import MAX_K, SITE_METHODS, SiteInputError, SitePlan, plan_sites
-from analytics.supply_service import PLANNING_ROLES, TARGET_GROUPS, require_planning_role
+from analytics.access_control import AccessDenied, Viewer, audit, load_viewer
+from analytics.site_service import (
+    MAX_K,
+    SITE_METHODS,
+    SiteInputError,
+    SitePlan,
+    check_site_access,
+    plan_sites,
+)
+from analytics.supply_service import PLANNING_ROLES, TARGET_GROUPS
 from app.auth import current_lang, current_viewer, get_store
 from app.components import table
 from app.figures.maps import GRAPH_CONFIG
@@ -125,16 +132,6 @@ def site_params(*, sigungu: object, group: object, k: object, radius_m: object,
                              f"radius {radius_m!r}, method {method!r}")
     return {"sigungu": sigungu, "group": group, "k": k_int, "radius_m": radius,
             "method": method, "lang": lang}
-
-
-def check_site_access(store: Store, viewer: Viewer, sigungu: str) -> None:
-    """Planners in their own 시군구, the ministry and admins anywhere (refusals audited)."""
-    require_planning_role(store, viewer, action="plan_sites")
-    if viewer.role == "planner" and not in_jurisdiction(viewer, sigungu):
-        audit(store, viewer, action="plan_sites", allowed=False, object_type="sigungu",
-              object_id=sigungu, detail="outside the planner's jurisdiction")
-        raise AccessDenied(f"planners may plan sites in their own 시군구 only "
-                           f"({viewer.jurisdiction_code}), not {sigungu}")
 
 
 def start_site_job(store: Store, viewer: Viewer, secret: str, **inputs: Any) -> str:

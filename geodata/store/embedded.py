@@ -28,7 +28,7 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, select
 
 from geodata.schema import BULK_TABLES, MEASURE_SRID, OPERATIONAL_TABLES, STORAGE_SRID, Base, table
 from geodata.schema import table as schema_table
@@ -181,8 +181,6 @@ class EmbeddedStore(Store):
 
     def count(self, table: str, *, where: Where | None = None) -> int:
         if table in OPERATIONAL_TABLES:
-            from sqlalchemy import func, select
-
             with self.session() as session:
                 return int(session.scalar(select(func.count()).select_from(schema_table(table))))
         check_table(table, BULK_TABLES)
