@@ -42,6 +42,18 @@ class Settings(BaseSettings):
         description="Comma-separated sido codes the demo world covers; empty means all of Korea.",
     )
     min_cell_count: int = Field(default=5, ge=1, description="Small-cell suppression threshold.")
+    referral_answer_working_days: int = Field(
+        default=3, ge=1, le=30, description="Working days a provider has to accept or reject a referral."
+    )
+    referral_start_working_days: int = Field(
+        default=5, ge=1, le=60, description="Working days from acceptance to the start of the service."
+    )
+    referral_complete_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Calendar days from acceptance to completion (통합사례관리: 접수 to plan in 30 days).",
+    )
     host: str = "127.0.0.1"
     port: int = 8050
     log_level: str = "INFO"

@@ -1,0 +1,1 @@
+"""Pure shared rules: no Store, no Viewer, no Dash."""
