@@ -1,4 +1,4 @@
-"""Readers for the file formats :func:`etl.ingest.ingest` accepts: CSV, Parquet and GeoPackage.
+"""The read step: readers for the file formats :func:`etl.ingest.ingest` accepts: CSV, Parquet and GeoPackage.
 
 Each reader returns a :class:`RawTable`: the file's own column names, every value as text (or
 ``None`` when empty) so the validator sees what the user typed, the original line (CSV) or row
@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from etl.ingest.errors import IngestFileError
+
 log = logging.getLogger(__name__)
 
 CSV_SUFFIXES: Final = (".csv",)
@@ -40,14 +42,6 @@ _SAMPLE_BYTES: Final = 1 << 20  # bytes used to detect the encoding
 _DELIMITERS: Final = (",", "\t", ";", "|")
 _HANGUL: Final = re.compile("[\uac00-\ud7a3]")
 _MAX_LISTED: Final = 10  # lines listed in one error message
-
-
-class IngestError(ValueError):
-    """Base class of ingest errors; ``str(error)`` is a complete message for the user."""
-
-
-class IngestFileError(IngestError):
-    """The file cannot be read as a table: format, encoding, header or structure is wrong."""
 
 
 @dataclass(frozen=True, slots=True)
