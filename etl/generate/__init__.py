@@ -1,0 +1,17 @@
+"""The synthetic world generator: a package of world-building steps (``steps.STEPS``) with
+:func:`generate_world` on top (``pipeline``)."""
+
+from etl.generate.pipeline import PARALLEL_MIN_HOUSEHOLDS, generate_world
+from etl.generate.world import (
+    AS_OF,
+    CYCLE_MONTHS,
+    FIRST_MONTH,
+    N_MONTHS,
+    GenerationError,
+    WorldSpec,
+)
+
+__all__ = [
+    "AS_OF", "CYCLE_MONTHS", "FIRST_MONTH", "N_MONTHS", "PARALLEL_MIN_HOUSEHOLDS",
+    "GenerationError", "WorldSpec", "generate_world",
+]

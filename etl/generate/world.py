@@ -1,0 +1,95 @@
+"""The parameters of a synthetic world and the state its building steps fill in.
+
+A world is built by a sequence of steps (``etl.generate.pipeline``); each step is a function
+that reads the arrays earlier steps left on a :class:`World` and adds its own. The latent need
+lives only here, in memory: no step writes it to a table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+
+if TYPE_CHECKING:
+    from etl.generate.parallel import GroupPlan
+
+AS_OF = dt.date(2026, 10, 31)
+N_MONTHS = 24  # 2024-11 .. 2026-10
+FIRST_MONTH = np.datetime64("2024-11", "M")
+CYCLE_MONTHS = np.arange(1, N_MONTHS, 2)  # bi-monthly cycles, index of the cycle month
+Progress = Callable[[str, float], None]
+NATIONAL_HOUSEHOLDS = 22_073_000  # facilities scale with the world's share of this
+
+
+@dataclass(frozen=True, slots=True)
+class WorldSpec:
+    """Parameters of a synthetic world.
+
+    Parameters
+    ----------
+    households
+        Number of households.
+    seed
+        Seed of the random generator; the same spec gives the same world.
+    sido_codes
+        Restrict the world to these 시도 (all of Korea when empty).
+    audit_rate
+        Share of all households drawn into the random audit sample at every cycle.
+    legacy_threshold
+        Number of distinct economic crisis sources in the three months before a cycle that makes
+        the legacy rule select a household.
+    """
+
+    households: int
+    seed: int = 0
+    sido_codes: tuple[str, ...] = ()
+    audit_rate: float = 0.01
+    legacy_threshold: int = 3
+
+
+class GenerationError(ValueError):
+    """The world cannot be generated with these parameters."""
+
+
+class World:
+    """The intermediate arrays of one generation run (one 시도 group of a parallel run, or all).
+
+    Parameters
+    ----------
+    spec
+        The world's parameters (validated here).
+    layers
+        Prepared region layers (:func:`etl.regions.build_region_layers`).
+    progress
+        Callback ``progress(step, fraction_done)``.
+    plan
+        This group's share of a parallel run, drawn by the parent; ``None`` for a whole world.
+    rng
+        Random generator; one seeded from ``spec.seed`` when omitted.
+    """
+
+    def __init__(
+        self,
+        spec: WorldSpec,
+        layers: gpd.GeoDataFrame,
+        progress: Progress,
+        plan: GroupPlan | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        if plan is None and spec.households < 100:
+            raise GenerationError(f"households must be at least 100, not {spec.households}")
+        if not 0 < spec.audit_rate < 0.5:
+            raise GenerationError(f"audit_rate must be in (0, 0.5), not {spec.audit_rate}")
+        self.spec = spec
+        self.layers = layers
+        self.progress = progress
+        self.plan = plan
+        self.rng = rng if rng is not None else np.random.default_rng(spec.seed)
+
+    def __getattr__(self, name: str) -> Any:  # arrays set by the steps; a clear error otherwise
+        raise AttributeError(f"the world has no {name!r} yet: the step that makes it has not run")
