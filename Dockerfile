@@ -24,4 +24,6 @@ USER atlas
 WORKDIR /home/atlas
 EXPOSE 8050
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8050/healthz')"
-CMD ["gunicorn", "--workers", "2", "--threads", "4", "--preload", "--bind", "0.0.0.0:8050", "app.main:server()"]
+COPY gunicorn.conf.py ./
+ENV ATLAS_HOST=0.0.0.0
+CMD ["gunicorn", "-c", "gunicorn.conf.py"]

@@ -1,5 +1,5 @@
 # Bokji Atlas — two commands do all set-up on a fresh machine:
-#   make run    create .venv, build the demo world on first run, serve http://127.0.0.1:8050
+#   make run    create .venv, build the demo world on first run, serve http://127.0.0.1:8050 (gunicorn)
 #   make test   install PostGIS + Chromium if missing, run every test on a throwaway cluster
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# gunicorn (gunicorn.conf.py: 2 workers x 4 threads, app preloaded and warmed once in the master).
+# Development server with reload-free Flask: $(PY) -m app
 run: $(STAMP)
 	$(VENV)/bin/atlas demo
-	$(PY) -m app
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 demo: $(STAMP)
 	$(VENV)/bin/atlas demo

@@ -1,6 +1,9 @@
 """Build the Dash app: Flask server, security, compression, pages and routes.
 
-Run ``python -m app`` (or ``gunicorn --preload 'app.main:server()'``) to serve it.
+Production: ``gunicorn -c gunicorn.conf.py`` (what ``make run`` does): the app is built once in
+the gunicorn master (``preload_app``), which compiles the numba kernels once and then rolls its
+workers so every worker is a fork of the warmed master. Development: ``python -m app`` (Flask's
+server, warm-up in a background thread).
 """
 
 from __future__ import annotations
@@ -93,12 +96,18 @@ def _warm_up() -> None:
     """Compile the numba kernels (hotspots, E2SFCA) in a background thread at start-up.
 
     The server answers at once; a hotspot or accessibility request that arrives before the
-    compilation has finished waits for it instead of compiling again.
+    compilation has finished waits for it instead of compiling again. Only for a server that
+    does not fork after start-up (``python -m app``, tests): gunicorn runs
+    :func:`compile_kernels` in its master instead (``gunicorn.conf.py``).
     """
-    threading.Thread(target=_compile_kernels, name="atlas-warm-up", daemon=True).start()
+    threading.Thread(target=compile_kernels, name="atlas-warm-up", daemon=True).start()
 
 
-def _compile_kernels() -> None:
+def compile_kernels() -> float:
+    """Compile the numba kernels (hotspots, E2SFCA) in this process; seconds taken.
+
+    Never raises: the map still works without hotspots, which then compile on first use.
+    """
     start = time.perf_counter()
     try:
         from analytics.accessibility import warm_up as warm_accessibility
@@ -109,6 +118,7 @@ def _compile_kernels() -> None:
         log.info("numba kernels compiled in %.1f s", time.perf_counter() - start)
     except Exception:  # the map still works without hotspots
         log.exception("warm-up failed; the kernels will compile on first use")
+    return time.perf_counter() - start
 
 
 def _register_file_routes(server: flask.Flask, settings: Settings) -> None:
@@ -126,9 +136,20 @@ def _register_file_routes(server: flask.Flask, settings: Settings) -> None:
         return flask.send_from_directory(card_dir, name, max_age=300)
 
 
-def server() -> flask.Flask:
-    """WSGI entry point for gunicorn: ``gunicorn --preload 'app.main:server()'``."""
-    return create_app().server
+def server(warm_up: bool = False) -> flask.Flask:
+    """WSGI entry point for gunicorn: ``gunicorn -c gunicorn.conf.py``.
+
+    Parameters
+    ----------
+    warm_up
+        Start the background warm-up thread here. Off by default: under gunicorn the master
+        warms up in ``gunicorn.conf.py`` (a thread running while the master forks would leave
+        the workers without the compiled kernels and with numba's compiler lock possibly held).
+    """
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return create_app(settings=settings, warm_up=warm_up).server
 
 
 def main() -> None:
@@ -136,5 +157,5 @@ def main() -> None:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings=settings)
+    app = create_app(settings=settings, warm_up=settings.warm_up)
     app.run(host=settings.host, port=settings.port, debug=False)

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8050
+    web_workers: int = Field(default=2, ge=1, description="gunicorn worker processes (one per core).")
+    web_threads: int = Field(default=4, ge=1, description="Threads per gunicorn worker.")
+    warm_up: bool = Field(default=True, description="Compile the numba kernels at server start.")
     log_level: str = "INFO"
 
     @property

@@ -1,0 +1,57 @@
+"""gunicorn settings for ``make run`` and the container: ``gunicorn -c gunicorn.conf.py``.
+
+Sized for a 2-core server: two worker processes (one per core, so CPU-bound callbacks run side
+by side) with four threads each (callbacks that wait on the store or on I/O overlap). The app is
+built once in the master (``preload_app``), so start-up costs one store open and page import,
+not one per worker.
+
+Warm-up happens once per server, in the master: after the workers are up (they answer at once),
+a master thread compiles the numba kernels (hotspots, E2SFCA; about 20 s on a first start) and
+then sends the master SIGHUP. With a preloaded app, gunicorn answers SIGHUP by forking fresh
+workers from the now-warm master and retiring the old ones gracefully, so every worker holds the
+compiled kernels without compiling them itself. Host and port come from ``ATLAS_HOST`` /
+``ATLAS_PORT``, the sizes from ``ATLAS_WEB_WORKERS`` / ``ATLAS_WEB_THREADS`` (``geodata.settings``);
+``ATLAS_WARM_UP=false`` skips the warm-up (tests).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Any
+
+from geodata.settings import get_settings
+
+_settings = get_settings()
+
+wsgi_app = "app.main:server()"
+bind = f"{_settings.host}:{_settings.port}"
+workers = _settings.web_workers
+threads = _settings.web_threads
+worker_class = "gthread"
+preload_app = True
+timeout = 120  # a national analysis callback may take tens of seconds on a cold cache
+graceful_timeout = 30
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+control_socket_disable = True  # a per-user socket path would clash between servers on one host
+
+_warmed = threading.Event()
+
+
+def when_ready(server: Any) -> None:
+    """Start the one-per-server warm-up once the master listens (not again on SIGHUP)."""
+    if _warmed.is_set() or not _settings.warm_up:
+        return
+    _warmed.set()
+    threading.Thread(target=_warm_up_then_roll_workers, args=(server,),
+                     name="atlas-warm-up", daemon=True).start()
+
+
+def _warm_up_then_roll_workers(server: Any) -> None:
+    from app.main import compile_kernels
+
+    seconds = compile_kernels()
+    server.log.info("kernels warm after %.1f s; forking warm workers", seconds)
+    os.kill(server.pid, signal.SIGHUP)
