@@ -277,8 +277,9 @@ class AppUser(Base):
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))  # outreach | planner | ministry | admin
+    role: Mapped[str] = mapped_column(String(16))  # outreach | planner | ministry | admin | provider
     jurisdiction_code: Mapped[str | None] = mapped_column(String(10))
+    facility_id: Mapped[int | None] = mapped_column(BigInteger)  # providers: the facility they answer for
     display_name: Mapped[str] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -337,7 +338,12 @@ class TierOverride(Base):
 
 
 class Referral(Base):
-    """A referral of a household to a facility or programme."""
+    """A referral (서비스 의뢰) of a household to a facility, and where it stands.
+
+    ``state`` follows :mod:`domain.referral`; ``version`` grows with every transition, so a
+    transition is a conditional update (``WHERE state = :expected AND version = :seen``) and two
+    workers acting at once cannot both win. ``due_date`` is when the next step is due.
+    """
 
     __tablename__ = "referral"
 
@@ -345,12 +351,91 @@ class Referral(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True
     )
     household_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    facility_id: Mapped[int | None] = mapped_column(BigInteger)
+    facility_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     programme: Mapped[str | None] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(16))
+    need_group: Mapped[str | None] = mapped_column(String(20))  # facility target group
+    need_function: Mapped[str | None] = mapped_column(String(20))  # facility function
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    consent_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_on: Mapped[dt.date | None] = mapped_column(Date)
+    sender_emd_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.user_id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    state_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # successful | not_successful
+    reason: Mapped[str | None] = mapped_column(String(40))  # reject / cancel / not-successful reason
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ReferralTransition(Base):
+    """One step in a referral's history: who moved it from which state to which, and when."""
+
+    __tablename__ = "referral_transition"
+
+    transition_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    referral_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("referral.referral_id", ondelete="CASCADE"),
+        index=True,
+    )
+    action: Mapped[str] = mapped_column(String(16))  # send | accept | reject | ...
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str | None] = mapped_column(String(40))
+    role: Mapped[str | None] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class UnmetNeed(Base):
+    """A need registered by the worker when no provider in reach has a place or none accepts.
+
+    ``status``: open → offered (a provider with free places of that kind appeared in reach) →
+    matched (a referral was sent) or closed.
+    """
+
+    __tablename__ = "unmet_need"
+
+    need_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    household_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    need_group: Mapped[str] = mapped_column(String(20))  # facility target group
+    need_function: Mapped[str] = mapped_column(String(20))  # facility function
+    urgency: Mapped[str] = mapped_column(String(8))  # urgent | high | normal
+    emd_code: Mapped[str] = mapped_column(String(10), index=True)
+    sigungu_code: Mapped[str] = mapped_column(String(5), index=True)
+    cause: Mapped[str] = mapped_column(String(24))  # none_in_reach | none_accepted | none_free
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    matched_facility_id: Mapped[int | None] = mapped_column(BigInteger)
+    referral_id: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.user_id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FacilityOccupancy(Base):
+    """Live 정원/현원 as providers and referrals change them, with who changed it last.
+
+    On PostGIS the ``facility`` row is updated in the same transaction; the embedded store keeps
+    ``facility`` in GeoParquet and lays these rows over it when it reads facilities.
+    """
+
+    __tablename__ = "facility_occupancy"
+
+    facility_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    capacity: Mapped[int] = mapped_column(Integer)
+    current_users: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(Integer)
 
 
 BULK_TABLES: Final[tuple[str, ...]] = (
@@ -373,6 +458,9 @@ OPERATIONAL_TABLES: Final[tuple[str, ...]] = (
     "visit_activity",
     "tier_override",
     "referral",
+    "referral_transition",
+    "unmet_need",
+    "facility_occupancy",
 )
 SPATIAL_TABLES: Final[dict[str, tuple[str, ...]]] = {
     "region": ("geometry", "display_geometry"),

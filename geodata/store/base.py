@@ -10,13 +10,16 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from geodata.store.referrals import ReferralRecords
 
 WhereValue = Any | Sequence[Any]
 Where = Mapping[str, WhereValue]
@@ -43,6 +46,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def init(self) -> None:
         """Create (or migrate) the schema. Safe to call again."""
+
+    @property
+    def referrals(self) -> ReferralRecords:
+        """Referrals, their history, unmet needs and live occupancy (``geodata.store.referrals``)."""
+        from geodata.store.referrals import ReferralRecords
+
+        return ReferralRecords(self.session)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -28,7 +28,8 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, event, func, inspect, select, text
+from sqlalchemy.exc import OperationalError
 
 from geodata.schema import BULK_TABLES, MEASURE_SRID, OPERATIONAL_TABLES, STORAGE_SRID, Base, table
 from geodata.schema import table as schema_table
@@ -43,6 +44,7 @@ from geodata.store.frames import (
     validate_columns,
     where_values,
 )
+from geodata.store.referrals import forget_occupancy, occupancy_overlay, occupancy_stamp
 
 log = logging.getLogger(__name__)
 _TO_5179 = Transformer.from_crs(STORAGE_SRID, MEASURE_SRID, always_xy=True)
@@ -88,7 +90,12 @@ class EmbeddedStore(Store):
 
     # ------------------------------------------------------------------ lifecycle
     def init(self) -> None:
-        """Create the SQLite operational tables (bulk tables appear when first written)."""
+        """Create the SQLite operational tables (bulk tables appear when first written).
+
+        A store made by an older version gains the columns added since (an empty ``referral``
+        table of the first schema is recreated; it was never written).
+        """
+        _upgrade_operational(self.engine)
         Base.metadata.create_all(self.engine, tables=[table(t) for t in OPERATIONAL_TABLES])
 
     # ------------------------------------------------------------------ bulk writes
@@ -109,6 +116,9 @@ class EmbeddedStore(Store):
             else:
                 raise StoreInputError(f"mode must be replace, append or upsert, not {mode!r}")
             self._write_parquet(table, combined)
+            if table == "facility":  # reloaded facilities bring their own 정원/현원
+                with self.session() as session:
+                    forget_occupancy(session, None if mode == "replace" else new["facility_id"].tolist())
         log.info("embedded: wrote %d rows to %s (%s)", len(new), table, mode)
         return len(new)
 
@@ -205,18 +215,48 @@ class EmbeddedStore(Store):
             stat = path.stat()
         except FileNotFoundError:
             return _empty_arrow(name)
-        version = (stat.st_mtime_ns, stat.st_size)
+        version: tuple[object, ...] = (stat.st_mtime_ns, stat.st_size)
+        if name == "facility":  # live 정원/현원 from referrals and providers (facility_occupancy)
+            version = (*version, self._occupancy_stamp())
         with self._lock:
             cached = self._cache.get(name)
             if cached and cached[0] == version:
                 return cached[1]
         data = pq.read_table(path)
+        if name == "facility":
+            data = self._with_occupancy(data)
         with self._lock:
             self._cache[name] = (version, data)
         return data
 
     def _path(self, name: str) -> Path:
         return self.root / f"{name}.parquet"
+
+    def _occupancy_stamp(self) -> object:
+        try:
+            with self.session() as session:
+                return occupancy_stamp(session)
+        except OperationalError:  # operational tables not created yet: nothing to lay over
+            return None
+
+    def _with_occupancy(self, data: pa.Table) -> pa.Table:
+        """The facility table with 정원/현원 replaced by the live ``facility_occupancy`` rows."""
+        if self._occupancy_stamp() is None:
+            return data
+        with self.session() as session:
+            overlay = occupancy_overlay(session)
+        if overlay.empty or data.num_rows == 0:
+            return data
+        ids = data.column("facility_id").to_numpy()
+        live = overlay.set_index("facility_id")
+        pos = live.index.get_indexer(ids)
+        hit = pos >= 0
+        for col in ("capacity", "current_users"):
+            values = data.column(col).to_numpy().copy()
+            values[hit] = live[col].to_numpy()[pos[hit]]
+            index = data.schema.get_field_index(col)
+            data = data.set_column(index, data.schema.field(col), pa.array(values, type=data.schema.field(col).type))
+        return data
 
     # ------------------------------------------------------------------ spatial queries
     def regions(
@@ -319,6 +359,30 @@ class EmbeddedStore(Store):
         with self._lock:
             self._index_cache[name] = (version, index)
         return index
+
+
+def _upgrade_operational(engine) -> None:
+    """Add columns a newer schema has to the SQLite tables of an older store."""
+    names = set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        for name in OPERATIONAL_TABLES:
+            if name not in names:
+                continue
+            have = {c["name"] for c in inspect(conn).get_columns(name)}
+            missing = [c for c in table(name).columns if c.name not in have]
+            if not missing:
+                continue
+            if name == "referral" and "status" in have:
+                if conn.execute(text("SELECT count(*) FROM referral")).scalar():
+                    raise StoreError("operational.sqlite has referrals of the first schema; migrate by hand")
+                conn.execute(text("DROP TABLE referral"))
+                continue
+            for column in missing:
+                if not column.nullable and column.server_default is None:
+                    raise StoreError(f"operational.sqlite: cannot add required column {name}.{column.name}")
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.execute(text(f'ALTER TABLE "{name}" ADD COLUMN "{column.name}" {kind}'))
+                log.info("embedded: added column %s.%s", name, column.name)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
