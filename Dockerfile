@@ -9,6 +9,7 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY analytics ./analytics
 COPY models ./models
+COPY spatial ./spatial
 COPY geodata ./geodata
 COPY etl ./etl
 RUN pip install --upgrade pip && pip install .

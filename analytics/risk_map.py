@@ -260,7 +260,7 @@ def hotspots(
 
 def _compute_hotspots(store: Store, *, level: Level, parent_code: str | None, permutations: int,
                       seed: int, alpha: float) -> pd.DataFrame:
-    from analytics import hotspots as hs
+    from spatial import hotspots as hs
 
     columns = ["rate", "gi_z", "p_sim", "hotspot_class", "moran_p", "quadrant"]
     counts = region_counts(store, level=level, parent_code=parent_code)
@@ -286,6 +286,6 @@ def _compute_hotspots(store: Store, *, level: Level, parent_code: str | None, pe
 
 def warm_up() -> float:
     """Compile the hotspot kernels (numba) once at start-up; seconds taken."""
-    from analytics import hotspots as hs
+    from spatial import hotspots as hs
 
     return hs.warm_up()

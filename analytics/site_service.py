@@ -30,7 +30,6 @@ from scipy.spatial import cKDTree
 
 from analytics.access_control import AccessDenied, Viewer, audit, in_jurisdiction
 from analytics.disclosure import suppress_small_cells
-from analytics.site_selection import candidate_sites, choose_sites
 from analytics.supply_service import (
     SupplyInputError,
     demand_points,
@@ -40,6 +39,7 @@ from analytics.supply_service import (
 )
 from geodata.schema import MEASURE_SRID, STORAGE_SRID
 from geodata.store.base import Store
+from spatial.locate import candidate_sites, choose_sites
 
 __all__ = ["SITE_METHODS", "SiteInputError", "SitePlan", "plan_sites"]
 

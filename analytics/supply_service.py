@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 
 from analytics.access_control import AccessDenied, Viewer, audit
-from analytics.accessibility import supply_demand_table, unmatched_needs
 from analytics.disclosure import MIN_CELL_COUNT, suppress_small_cells
 from analytics.visit_list import HIGH_TIERS, current_scores
 from geodata.schema import MEASURE_SRID
 from geodata.store.base import Store
+from spatial.accessibility import supply_demand_table, unmatched_needs
 
 __all__ = [
     "FACILITY_GROUP_LABELS",

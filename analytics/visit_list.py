@@ -572,7 +572,7 @@ def day_route(
 
 
 def _route(office: Point, visits: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    from analytics.routing import route_for_visits
+    from spatial.routing import route_for_visits
 
     return route_for_visits(office, visits.reset_index(drop=True)).reset_index(drop=True)
 

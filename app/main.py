@@ -110,8 +110,8 @@ def compile_kernels() -> float:
     """
     start = time.perf_counter()
     try:
-        from analytics.accessibility import warm_up as warm_accessibility
         from analytics.risk_map import warm_up as warm_hotspots
+        from spatial.accessibility import warm_up as warm_accessibility
 
         warm_hotspots()
         warm_accessibility()

@@ -60,7 +60,7 @@ from shapely import points
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics.accessibility import (
+from spatial.accessibility import (
     StepDecay,
     e2sfca_accessibility,
     e2sfca_scores,

@@ -23,12 +23,12 @@ from shapely import box
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics.hotspots import (
+from spatial.hotspots import (
     getis_ord_hotspots,
     local_moran_clusters,
     spatial_weights,
 )
-from analytics.routing import order_visits
+from spatial.routing import order_visits
 
 
 def _grid(rows: int, cols: int, cell: float = 1_000.0) -> gpd.GeoDataFrame:

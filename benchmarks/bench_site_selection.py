@@ -56,7 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_accessibility import clustered_points, machine
 
-from analytics.site_selection import choose_sites, solve_p_median
+from spatial.locate import choose_sites, solve_p_median
 
 BOX_M = 50_000.0
 

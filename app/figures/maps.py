@@ -17,9 +17,9 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
-from analytics.hotspots import HOTSPOT_CLASSES, HOTSPOT_LABELS_KO, MORAN_LABELS_KO, MORAN_QUADRANTS
 from app.i18n import t
 from geodata.vocabulary import TIERS, label
+from spatial.hotspots import HOTSPOT_CLASSES, HOTSPOT_LABELS_KO, MORAN_LABELS_KO, MORAN_QUADRANTS
 
 #: dcc.Graph config for every map: base-map topojson from our assets (offline), no logo.
 GRAPH_CONFIG: Final[dict[str, object]] = {"topojsonURL": "/assets/topojson/", "displaylogo": False,

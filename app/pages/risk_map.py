@@ -10,7 +10,6 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from analytics.access_control import Viewer
-from analytics.hotspots import HOTSPOT_LABELS_KO, MORAN_LABELS_KO
 from analytics.risk_map import hotspots, household_points, region_risk, region_shapes
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
@@ -18,6 +17,7 @@ from app.components import table
 from app.figures.maps import GRAPH_CONFIG, HOTSPOT_LABELS_EN, MORAN_LABELS_EN, risk_choropleth
 from app.i18n import t
 from geodata.store.base import Store
+from spatial.hotspots import HOTSPOT_LABELS_KO, MORAN_LABELS_KO
 
 log = logging.getLogger(__name__)
 

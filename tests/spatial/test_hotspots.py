@@ -1,4 +1,4 @@
-"""Gi* hotspots and local Moran clusters (analytics.hotspots) on a synthetic 10x10 lattice."""
+"""Gi* hotspots and local Moran clusters (spatial.hotspots) on a synthetic 10x10 lattice."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from shapely import Point, box
 
-from analytics import hotspots as hs
-from analytics.hotspots import (
+from spatial import hotspots as hs
+from spatial.hotspots import (
     HOTSPOT_CLASSES,
     HOTSPOT_LABELS_KO,
     MORAN_LABELS_KO,

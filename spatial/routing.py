@@ -214,7 +214,10 @@ def route_for_visits(
         route_crs=ROUTING_CRS,
     )
     logger.debug(
-        "route_for_visits: %d stops, %.0f m (NN %.0f m)", len(out), result.total_m, result.nn_total_m
+        "route_for_visits: %d stops, %.0f m (NN %.0f m)",
+        len(out),
+        result.total_m,
+        result.nn_total_m,
     )
     return out
 

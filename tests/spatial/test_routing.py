@@ -1,4 +1,4 @@
-"""Visit ordering (analytics.routing): nearest neighbour + 2-opt/Or-opt."""
+"""Visit ordering (spatial.routing): nearest neighbour + 2-opt/Or-opt."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from shapely import Point, box
 
-from analytics import routing
-from analytics.routing import RouteResult, RoutingInputError, order_visits, route_for_visits
+from spatial import routing
+from spatial.routing import RouteResult, RoutingInputError, order_visits, route_for_visits
 
 
 def _length(office: np.ndarray, stops: np.ndarray, order, *, closed: bool) -> float:
