@@ -438,6 +438,18 @@ class FacilityOccupancy(Base):
     user_id: Mapped[int | None] = mapped_column(Integer)
 
 
+# --------------------------------------------------------------------------- bookkeeping
+class TableVersion(Base):
+    """PostGIS only: a counter per bulk table, raised in the same transaction as every write, so
+    ``Store.data_version`` is exact and cheap (the embedded store uses its files' versions)."""
+
+    __tablename__ = "table_version"
+
+    table_name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 BULK_TABLES: Final[tuple[str, ...]] = (
     "region",
     "designation",
@@ -462,6 +474,8 @@ OPERATIONAL_TABLES: Final[tuple[str, ...]] = (
     "unmet_need",
     "facility_occupancy",
 )
+#: Store-internal tables (not data): PostGIS keeps its write counters here.
+BOOKKEEPING_TABLES: Final[tuple[str, ...]] = ("table_version",)
 SPATIAL_TABLES: Final[dict[str, tuple[str, ...]]] = {
     "region": ("geometry", "display_geometry"),
     "household": ("geometry",),

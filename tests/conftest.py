@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from geodata.schema import BULK_TABLES, OPERATIONAL_TABLES
+from geodata.schema import BOOKKEEPING_TABLES, BULK_TABLES, OPERATIONAL_TABLES
 from geodata.store.base import Store
 from geodata.store.embedded import EmbeddedStore
 
@@ -46,10 +46,11 @@ def _postgis_session_store() -> Iterator[Store]:
 
 @pytest.fixture
 def postgis_store(_postgis_session_store: Store) -> Store:
-    """The PostGIS store with every table emptied."""
-    names = ", ".join(f'"{t}"' for t in (*BULK_TABLES, *OPERATIONAL_TABLES))
+    """The PostGIS store with every table emptied (and its caches, which the TRUNCATE bypasses)."""
+    names = ", ".join(f'"{t}"' for t in (*BULK_TABLES, *OPERATIONAL_TABLES, *BOOKKEEPING_TABLES))
     with _postgis_session_store.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    _postgis_session_store.cache.clear()
     return _postgis_session_store
 
 

@@ -28,23 +28,32 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import create_engine, event, func, inspect, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import create_engine, event, inspect, text
 
 from geodata.schema import BULK_TABLES, MEASURE_SRID, OPERATIONAL_TABLES, STORAGE_SRID, Base, table
-from geodata.schema import table as schema_table
-from geodata.store.base import Store, StoreError, StoreInputError, Where
+from geodata.store.base import (
+    Store,
+    StoreError,
+    StoreInputError,
+    Where,
+    check_count_table,
+    order_model_versions,
+)
 from geodata.store.frames import (
     check_table,
+    check_where,
     conform_frame,
     geometry_columns,
+    in_key_order,
     normalise_dates,
     primary_key,
     to_geoframe,
     validate_columns,
     where_values,
 )
-from geodata.store.referrals import forget_occupancy, occupancy_overlay, occupancy_stamp
+from geodata.store.referrals import forget_occupancy, occupancy_overlay
+from geodata.store.spec import StoreSpec
+from geodata.store.sql import count_statement
 
 log = logging.getLogger(__name__)
 _TO_5179 = Transformer.from_crs(STORAGE_SRID, MEASURE_SRID, always_xy=True)
@@ -95,8 +104,16 @@ class EmbeddedStore(Store):
         A store made by an older version gains the columns added since (an empty ``referral``
         table of the first schema is recreated; it was never written).
         """
-        _upgrade_operational(self.engine)
-        Base.metadata.create_all(self.engine, tables=[table(t) for t in OPERATIONAL_TABLES])
+        with self._translate("create operational tables"):
+            _upgrade_operational(self.engine)
+            Base.metadata.create_all(self.engine, tables=[table(t) for t in OPERATIONAL_TABLES])
+
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
+    def reopen_spec(self) -> StoreSpec:
+        return StoreSpec("embedded", str(self.root))
 
     # ------------------------------------------------------------------ bulk writes
     def write_frame(
@@ -107,7 +124,7 @@ class EmbeddedStore(Store):
         mode: Literal["replace", "append", "upsert"] = "replace",
     ) -> int:
         check_table(table, BULK_TABLES)
-        new = conform_frame(table, frame)
+        new = in_key_order(conform_frame(table, frame), table)  # files are kept in key order
         with self._write_lock(table):
             if mode == "replace":
                 combined = new
@@ -135,7 +152,7 @@ class EmbeddedStore(Store):
         elif old_keys.isin(new_keys).any():
             n = int(old_keys.isin(new_keys).sum())
             raise StoreInputError(f"table {name!r}: {n} rows to append already exist (keys {pk})")
-        return pd.concat([old, new], ignore_index=True)
+        return in_key_order(pd.concat([old, new], ignore_index=True), name)
 
     def _read_all(self, name: str) -> pd.DataFrame:
         frame = self._arrow(name).to_pandas(date_as_object=False)
@@ -186,26 +203,57 @@ class EmbeddedStore(Store):
         cols = validate_columns(table, columns)
         data = self._filtered(table, where)
         frame = data.select(cols).to_pandas(date_as_object=False)
-        frame = normalise_dates(frame, table)
+        frame = in_key_order(normalise_dates(frame, table), table)
         return to_geoframe(frame, table)
 
     def count(self, table: str, *, where: Where | None = None) -> int:
+        check_count_table(table)
         if table in OPERATIONAL_TABLES:
-            with self.session() as session:
-                return int(session.scalar(select(func.count()).select_from(schema_table(table))))
-        check_table(table, BULK_TABLES)
+            stmt = count_statement(table, where)
+            with self._translate(f"count {table}"), self.engine.connect() as conn:
+                return int(conn.scalar(stmt))
         return self._filtered(table, where).num_rows
+
+    def data_version(self, *tables: str) -> tuple[object, ...]:
+        """``(table, mtime_ns, size)`` of each table's file (``(table, 0, 0)`` before it exists);
+        ``facility`` adds the live occupancy's stamp."""
+        out: list[object] = []
+        for name in tables:
+            check_table(name, BULK_TABLES)
+            try:
+                stat = self._path(name).stat()
+            except FileNotFoundError:
+                out.append((name, 0, 0))
+            else:
+                out.append((name, stat.st_mtime_ns, stat.st_size))
+            if name == "facility":  # live 정원/현원 are laid over the file
+                out.append(("facility_occupancy", self._occupancy_stamp()))
+        return tuple(out)
+
+    def model_versions(self) -> pd.DataFrame:
+        data = self._arrow("risk_score").select(["model_version", "scored_at", "household_id"])
+        grouped = data.group_by("model_version").aggregate(
+            [("scored_at", "max"), ("household_id", "count")])
+        frame = grouped.to_pandas().rename(columns={"scored_at_max": "scored_at",
+                                                    "household_id_count": "households"})
+        return order_model_versions(frame)
 
     def _filtered(self, name: str, where: Where | None) -> pa.Table:
         data = self._arrow(name)
         if not where:
             return data
-        validate_columns(name, list(where))
+        check_where(name, where)
         mask = None
         for col, value in where.items():
             values = where_values(value)
             column = data.column(col)
-            cond = pc.is_in(column, value_set=pa.array(values, type=column.type))
+            try:
+                value_set = pa.array(values, type=column.type)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+                raise StoreInputError(
+                    f"table {name!r}: where {col!r} needs {column.type} values, not {values[:5]!r}"
+                ) from exc
+            cond = pc.is_in(column, value_set=value_set)
             mask = cond if mask is None else pc.and_(mask, cond)
         return data.filter(mask)
 
@@ -222,7 +270,10 @@ class EmbeddedStore(Store):
             cached = self._cache.get(name)
             if cached and cached[0] == version:
                 return cached[1]
-        data = pq.read_table(path)
+        try:
+            data = pq.read_table(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"could not read {name} from {path}: {exc}") from exc
         if name == "facility":
             data = self._with_occupancy(data)
         with self._lock:
@@ -231,13 +282,6 @@ class EmbeddedStore(Store):
 
     def _path(self, name: str) -> Path:
         return self.root / f"{name}.parquet"
-
-    def _occupancy_stamp(self) -> object:
-        try:
-            with self.session() as session:
-                return occupancy_stamp(session)
-        except OperationalError:  # operational tables not created yet: nothing to lay over
-            return None
 
     def _with_occupancy(self, data: pa.Table) -> pa.Table:
         """The facility table with 정원/현원 replaced by the live ``facility_occupancy`` rows."""
@@ -276,7 +320,7 @@ class EmbeddedStore(Store):
         minx, miny, maxx, maxy = area.bounds
         candidates = np.flatnonzero((lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy))
         inside = candidates[shapely.contains_xy(area, lon[candidates], lat[candidates])]
-        return self._take("household", inside, columns)
+        return in_key_order(self._take("household", inside, columns), "household")
 
     def households_near(
         self, point: BaseGeometry, *, radius_m: float, columns: Sequence[str] | None = None
@@ -286,6 +330,7 @@ class EmbeddedStore(Store):
         rows = np.array(sorted(index.tree.query_ball_point(centre, r=radius_m)), dtype=np.int64)
         frame = self._take("household", rows, columns)
         frame["distance_m"] = np.hypot(*(index.xy[rows] - centre).T) if len(rows) else []
+        # rows are in file position order, which is key order: ties stay by household_id
         return frame.sort_values("distance_m", kind="stable").reset_index(drop=True)
 
     def facilities_nearest(
@@ -309,7 +354,7 @@ class EmbeddedStore(Store):
         frame = self._take("facility", rows, None)
         frame["distance_m"] = np.hypot(*(index.xy[rows] - centre).T) if len(rows) else []
         frame["free_places"] = (frame["capacity"] - frame["current_users"]).clip(lower=0)
-        return frame.sort_values("distance_m", kind="stable").reset_index(drop=True)
+        return frame.sort_values(["distance_m", "facility_id"], kind="stable").reset_index(drop=True)
 
     def _facility_subset(self, type_codes: tuple[str, ...], free_only: bool) -> _Subset:
         """KD-tree over the facilities of some types (and/or with free places), cached per version."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -12,7 +14,11 @@ from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Table
 from sqlalchemy.sql.sqltypes import BigInteger, SmallInteger, String, Text
 
 from geodata.schema import SPATIAL_TABLES, STORAGE_SRID, table
-from geodata.store.base import StoreInputError
+from geodata.store.errors import StoreInputError
+
+WhereValue = Any | Sequence[Any]
+#: ``{column: value or values}``: rows whose column equals the value (or is one of the values).
+Where = Mapping[str, WhereValue]
 
 
 def table_columns(name: str) -> list[str]:
@@ -149,8 +155,80 @@ def normalise_dates(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return frame
 
 
+def check_where(name: str, where: Where | None) -> None:
+    """Raise :class:`StoreInputError` for ``where`` columns that ``name`` lacks or values of the
+    wrong kind (text for a number column, ...), all problems in one message -- before any query,
+    so both stores refuse the same requests the same way."""
+    if not where:
+        return
+    validate_columns(name, list(where))
+    columns = table(name).columns
+    problems = []
+    for col, value in where.items():
+        expected = next((kinds for typ, kinds in _WHERE_KINDS.items()
+                         if isinstance(columns[col].type, typ)), None)
+        if expected is None:
+            continue
+        bad = [v for v in where_values(value)
+               if v is not None and v is not pd.NA and v is not pd.NaT and not _is_kind(v, expected)]
+        if bad:
+            problems.append(f"{col!r} needs {expected[0].__name__} values, not {bad[:5]!r}")
+    if problems:
+        raise StoreInputError(f"table {name!r}: bad where values: " + "; ".join(problems))
+
+
+def _is_kind(value: object, kinds: tuple[type, ...]) -> bool:
+    if isinstance(value, bool | np.bool_) and bool not in kinds:
+        return False
+    return isinstance(value, kinds)
+
+
+_WHERE_KINDS: dict[type, tuple[type, ...]] = {
+    Boolean: (bool, np.bool_),
+    BigInteger: (int, np.integer),
+    SmallInteger: (int, np.integer),
+    Integer: (int, np.integer),
+    Float: (float, int, np.floating, np.integer),
+    DateTime: (dt.datetime, pd.Timestamp, np.datetime64),
+    Date: (dt.date, pd.Timestamp, np.datetime64),
+    String: (str,),
+    Text: (str,),
+}
+
+
 def where_values(value: object) -> list[object]:
     """The values of one ``where`` entry as a list of plain Python scalars."""
     if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray | pd.Index):
         return [value]
     return [v.item() if isinstance(v, np.generic) else v for v in value]
+
+
+def in_key_order(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``frame`` sorted by the primary key of ``name`` (no copy when it already is).
+
+    Both stores return bulk rows in primary-key order. Rows usually arrive sorted (the embedded
+    store writes files in key order, PostGIS returns a freshly loaded table in load order), so
+    checking first makes the common case cost one pass.
+    """
+    pk = [c for c in primary_key(name) if c in frame.columns]
+    if len(frame) < 2 or not pk:
+        return frame
+    if _is_sorted(frame, pk):
+        return frame
+    return frame.sort_values(pk, kind="stable").reset_index(drop=True)
+
+
+def _is_sorted(frame: pd.DataFrame, keys: list[str]) -> bool:
+    """Whether rows are in ascending (lexicographic) order of ``keys``, in one vectorised pass."""
+    if len(keys) == 1:
+        return bool(frame[keys[0]].is_monotonic_increasing)
+    ok: np.ndarray | None = None
+    for col in reversed(keys):  # row i <= row i+1: less on this key, or equal and ok on the rest
+        values = frame[col].to_numpy()
+        before, after = values[:-1], values[1:]
+        less = np.asarray(before < after, dtype=bool)
+        if ok is None:
+            ok = less | np.asarray(before == after, dtype=bool)
+        else:
+            ok = less | (np.asarray(before == after, dtype=bool) & ok)
+    return bool(ok.all()) if ok is not None else True

@@ -22,23 +22,30 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Connection, create_engine, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from geodata.schema import BULK_TABLES, MEASURE_SRID, OPERATIONAL_TABLES, STORAGE_SRID, table
-from geodata.schema import table as schema_table
-from geodata.store.base import Store, StoreError, StoreInputError, Where
+from geodata.schema import BULK_TABLES, MEASURE_SRID, STORAGE_SRID, table
+from geodata.store.base import (
+    Store,
+    StoreInputError,
+    Where,
+    _check_household_table,
+    check_count_table,
+    order_model_versions,
+)
 from geodata.store.frames import (
     check_table,
     conform_frame,
     geometry_columns,
+    in_key_order,
     normalise_dates,
     primary_key,
     to_geoframe,
     validate_columns,
-    where_values,
 )
+from geodata.store.spec import StoreSpec
+from geodata.store.sql import apply_where, count_statement
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -61,7 +68,17 @@ class PostgisStore(Store):
         return cls(engine)
 
     def __repr__(self) -> str:
-        return f"PostgisStore({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"PostgisStore({self.location!r})"
+
+    @property
+    def location(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def reopen_spec(self) -> StoreSpec:
+        return StoreSpec("postgis", self.engine.url.render_as_string(hide_password=False))
+
+    def _secret(self) -> str | None:
+        return self.engine.url.password
 
     # ------------------------------------------------------------------ lifecycle
     def init(self) -> None:
@@ -86,7 +103,7 @@ class PostgisStore(Store):
         check_table(table, BULK_TABLES)
         if mode not in ("replace", "append", "upsert"):
             raise StoreInputError(f"mode must be replace, append or upsert, not {mode!r}")
-        data = conform_frame(table, frame)
+        data = in_key_order(conform_frame(table, frame), table)  # reads then come sorted
         cols = list(data.columns)
         with self._translate(f"write {table}"), self.engine.begin() as conn:
             raw = conn.connection.driver_connection
@@ -117,6 +134,7 @@ class PostgisStore(Store):
                         f'INSERT INTO "{table}" ({col_list}) SELECT {col_list} FROM "{staging}" '
                         f"ON CONFLICT ({pk}) DO UPDATE SET {updates}"
                     )
+                cur.execute(_BUMP_VERSION, (table,))  # same transaction: exact data_version
         log.info("postgis: wrote %d rows to %s (%s)", len(data), table, mode)
         return len(data)
 
@@ -149,9 +167,8 @@ class PostgisStore(Store):
     ) -> pd.DataFrame:
         check_table(table, BULK_TABLES)
         cols = validate_columns(table, columns)
-        stmt = self._select(table, cols)
-        stmt = self._apply_where(stmt, table, where)
-        return self._run_select(stmt, table, cols)
+        stmt = apply_where(self._select(table, cols), table, where)
+        return in_key_order(self._run_select(stmt, table, cols), table)
 
     def _select(self, name: str, cols: Sequence[str]):
         tbl = table(name)
@@ -161,19 +178,14 @@ class PostgisStore(Store):
         ]
         return select(*exprs)
 
-    def _apply_where(self, stmt, name: str, where: Where | None):
-        if not where:
-            return stmt
-        tbl = table(name)
-        validate_columns(name, list(where))
-        for col, value in where.items():
-            values = where_values(value)
-            stmt = stmt.where(tbl.c[col] == values[0]) if len(values) == 1 else stmt.where(tbl.c[col].in_(values))
-        return stmt
-
-    def _run_select(self, stmt, name: str, cols: Sequence[str]) -> pd.DataFrame:
-        with self._translate(f"read {name}"), self.engine.connect() as conn:
-            rows = conn.execute(stmt).fetchall()
+    def _run_select(self, stmt, name: str, cols: Sequence[str], *,
+                    conn: Connection | None = None) -> pd.DataFrame:
+        if conn is not None:
+            with self._translate(f"read {name}"):
+                rows = conn.execute(stmt).fetchall()
+        else:
+            with self._translate(f"read {name}"), self.engine.connect() as own:
+                rows = own.execute(stmt).fetchall()
         # column-wise construction: handing pandas a list of Row objects is several times slower
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in cols]
         frame = pd.DataFrame({c: list(v) for c, v in zip(cols, columns, strict=True)})
@@ -184,12 +196,52 @@ class PostgisStore(Store):
         return to_geoframe(frame, name)
 
     def count(self, table: str, *, where: Where | None = None) -> int:
-        if table not in (*BULK_TABLES, *OPERATIONAL_TABLES):
-            raise StoreInputError(f"unknown table {table!r}")
-        stmt = select(func.count()).select_from(schema_table(table))
-        stmt = self._apply_where(stmt, table, where)
+        check_count_table(table)
+        stmt = count_statement(table, where)
         with self._translate(f"count {table}"), self.engine.connect() as conn:
             return int(conn.scalar(stmt))
+
+    def data_version(self, *tables: str) -> tuple[object, ...]:
+        """``(table, write counter)`` per table, from ``table_version`` (one tiny query);
+        ``facility`` adds the live occupancy's stamp."""
+        for name in tables:
+            check_table(name, BULK_TABLES)
+        if not tables:
+            return ()
+        versions = table("table_version")
+        stmt = select(versions.c.table_name, versions.c.version).where(
+            versions.c.table_name.in_(list(tables)))
+        with self._translate("read data version"), self.engine.connect() as conn:
+            found = dict(conn.execute(stmt).all())
+        out: list[object] = [(name, int(found.get(name, 0))) for name in tables]
+        if "facility" in tables:  # referrals change 현원 row by row, recorded in facility_occupancy
+            out.append(("facility_occupancy", self._occupancy_stamp()))
+        return tuple(out)
+
+    def household_records(self, household_id: int, tables: Sequence[str]
+                          ) -> dict[str, pd.DataFrame]:
+        """Each table's rows of one household, read in one REPEATABLE READ, read-only snapshot."""
+        for name in tables:
+            _check_household_table(name)
+        out: dict[str, pd.DataFrame] = {}
+        with self._translate("read household records"), self.engine.connect().execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True) as conn, conn.begin():
+            for name in tables:
+                cols = validate_columns(name, None)
+                stmt = apply_where(self._select(name, cols), name,
+                                   {"household_id": int(household_id)})
+                out[name] = in_key_order(self._run_select(stmt, name, cols, conn=conn), name)
+        return out
+
+    def model_versions(self) -> pd.DataFrame:
+        tbl = table("risk_score")
+        stmt = (select(tbl.c.model_version, func.max(tbl.c.scored_at).label("scored_at"),
+                       func.count().label("households"))
+                .group_by(tbl.c.model_version))
+        with self._translate("read model versions"), self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return order_model_versions(pd.DataFrame(rows, columns=["model_version", "scored_at",
+                                                                "households"]))
 
     # ------------------------------------------------------------------ spatial queries
     def regions(
@@ -252,28 +304,14 @@ class PostgisStore(Store):
         stmt = stmt.order_by(there.op("<->")(here)).limit(k)  # KNN on the expression index
         frame = self._run_select(stmt, "facility", [*cols, "distance_m"])
         frame["free_places"] = (frame["capacity"] - frame["current_users"]).clip(lower=0)
-        return frame.sort_values("distance_m", kind="stable").reset_index(drop=True)
-
-    # ------------------------------------------------------------------ errors
-    def _translate(self, what: str):
-        return _ErrorTranslator(what, self.engine)
+        return frame.sort_values(["distance_m", "facility_id"], kind="stable").reset_index(drop=True)
 
 
-class _ErrorTranslator:
-    """Re-raise driver errors as :class:`StoreError` without the password."""
-
-    def __init__(self, what: str, engine: Engine) -> None:
-        self.what, self.engine = what, engine
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc is None or not isinstance(exc, DBAPIError | OperationalError):
-            return False
-        url = self.engine.url.render_as_string(hide_password=True)
-        detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise StoreError(f"PostGIS {self.what} failed on {url}: {detail}") from exc
+_BUMP_VERSION = (
+    "INSERT INTO table_version (table_name, version, changed_at) VALUES (%s, 1, now()) "
+    "ON CONFLICT (table_name) DO UPDATE "
+    "SET version = table_version.version + 1, changed_at = now()"
+)
 
 
 def _arrow_for_copy(chunk: pd.DataFrame, geoms: set[str]) -> pa.Table:
@@ -322,9 +360,3 @@ def _secondary_indexes(cur, name: str) -> list[tuple[str, str]]:
 
 def _with_geometry(cols: list[str]) -> list[str]:
     return cols if "geometry" in cols else [*cols, "geometry"]
-
-
-def ensure_postgis(engine: Engine) -> None:
-    """Create the PostGIS extension if the database lacks it (needs the right privileges)."""
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
