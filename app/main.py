@@ -85,11 +85,26 @@ def create_app(store: Store | None = None, settings: Settings | None = None,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell
+    _finish_dash_setup(server)
     if warm_up:
         _warm_up()
     log.info("Bokji Atlas ready on a %s store with pages %s", store.kind,
              [p["path"] for p in dash.page_registry.values()])
     return app
+
+
+def _finish_dash_setup(server: flask.Flask) -> None:
+    """Run Dash's first-request set-up now, in this (the master) process, with one request.
+
+    Dash finishes its set-up (script registry, page router, callback map) in a
+    ``before_request`` hook that marks itself done *before* it has finished. With threaded
+    workers, the browser's parallel first requests then race: a bundle request that arrives
+    while the first is still registering scripts fails with "dash is not a registered library"
+    (seen under gunicorn with 4 threads per worker). One request here does the set-up once,
+    before any worker is forked or any thread serves.
+    """
+    with server.test_client() as client:
+        client.get("/healthz")
 
 
 def _warm_up() -> None:
