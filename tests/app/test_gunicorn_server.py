@@ -52,13 +52,20 @@ def test_gunicorn_serves_preloaded_app(world: World, tmp_path: Path) -> None:
         assert (status, body) == (200, "ok")
         status, page = _get(f"http://127.0.0.1:{port}/")
         assert status == 200 and "복지 아틀라스" in page
-        log.seek(0)
-        text = log.read()
+        text = ""
+        while time.monotonic() < deadline and text.count("Booting worker") < 2:
+            log.seek(0)
+            text = log.read()
+            time.sleep(0.2)
         assert text.count("Booting worker") == 2, text
         # Preloaded: the app (and its store) was built once, in the master, not per worker.
         assert text.count("Bokji Atlas ready") == 1, text
         assert "gthread" in text
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         log.close()
