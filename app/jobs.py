@@ -21,7 +21,7 @@ import dash
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from analytics.access_control import Viewer
-from app.auth import SETTINGS_KEY, STORE_KEY
+from app.auth import STORE_KEY
 from geodata.settings import Settings
 from geodata.store import open_store
 from geodata.store.base import Store
@@ -78,24 +78,17 @@ def verify_job_token(secret: str, token: object, *, purpose: str,
     return JobClaims(viewer, dict(claims["params"]))
 
 
-def reopen_store(settings: Settings, embedded_root: str | None) -> Store:
-    """A fresh store in the worker (never the parent's connections, which fork shares)."""
-    if embedded_root is not None:
-        from geodata.store.embedded import EmbeddedStore
-
-        return EmbeddedStore(Path(embedded_root))
-    store = open_store(settings)
-    store.engine.dispose(close=False)  # after fork: new connections, leave the parent's alone
-    return store
-
-
 def job_config() -> JobConfig:
-    """The :class:`JobConfig` of the app being built (call at page import, from the server)."""
+    """The :class:`JobConfig` of the app being built (call at page import, from the server).
+
+    The worker opens a new store from the serving store's :meth:`~geodata.store.base.Store.reopen_spec`
+    (its own connections and caches, never the parent's, which fork shares) without knowing
+    which kind of store it is.
+    """
     server = dash.get_app().server
-    store, settings = server.config[STORE_KEY], server.config[SETTINGS_KEY]
-    root = str(store.root) if store.kind == "embedded" else None
+    store = server.config[STORE_KEY]
     return JobConfig(secret=str(server.secret_key),
-                     open_store=partial(reopen_store, settings, root))
+                     open_store=partial(open_store, store.reopen_spec()))
 
 
 def job_manager(settings: Settings) -> dash.DiskcacheManager:

@@ -88,7 +88,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None,
     _finish_dash_setup(server)
     if warm_up:
         _warm_up()
-    log.info("Bokji Atlas ready on a %s store with pages %s", store.kind,
+    log.info("Bokji Atlas ready on %r with pages %s", store,
              [p["path"] for p in dash.page_registry.values()])
     return app
 

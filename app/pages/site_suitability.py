@@ -159,7 +159,7 @@ def run_site_job(config: JobConfig, token: object, *, progress: Progress | None 
               detail=f"{p['method']} k={p['k']} radius={p['radius_m']:.0f} m group={p['group']}")
         return view
     finally:
-        store.engine.dispose()
+        store.close()
 
 
 def error_outputs(exc: Exception, lang: str) -> tuple:
