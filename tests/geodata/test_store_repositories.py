@@ -34,11 +34,13 @@ def test_users_add_get_update_and_list(store: Store) -> None:
     changed = store.users.get(kim)
     assert changed is not None and not changed.active and changed.password_hash == "scrypt$y"
     assert [u.username for u in store.users.list_all()] == ["kim", "lee"]
+    provider = _user(store, "provider", role="provider", jurisdiction_code="", facility_id=17)
+    assert store.users.get(provider).facility_id == 17 and got.facility_id is None
     with pytest.raises(StoreInputError, match="taken"):
         _user(store, "kim")
     with pytest.raises(StoreInputError, match="at least one column"):
         store.users.update(kim)
-    assert store.count("app_user") == 2
+    assert store.count("app_user") == 3
 
 
 def test_audit_append_cuts_long_texts_and_reads_oldest_first(store: Store) -> None:

@@ -15,7 +15,7 @@ from geodata.store.repositories.transactions import Transactions, utc
 
 #: Columns :func:`update_user` may change (``user_id``, ``username``, ``created_at`` never change).
 UPDATABLE: Final[frozenset[str]] = frozenset(
-    {"password_hash", "role", "jurisdiction_code", "display_name", "active"})
+    {"password_hash", "role", "jurisdiction_code", "facility_id", "display_name", "active"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,7 @@ class UserRecord:
     display_name: str
     active: bool
     created_at: dt.datetime
+    facility_id: int | None = None  # providers: the facility they answer for
 
 
 def _record(row) -> UserRecord | None:
@@ -39,7 +40,8 @@ def _record(row) -> UserRecord | None:
                       password_hash=row["password_hash"], role=row["role"],
                       jurisdiction_code=row["jurisdiction_code"],
                       display_name=row["display_name"], active=bool(row["active"]),
-                      created_at=utc(row["created_at"]))
+                      created_at=utc(row["created_at"]),
+                      facility_id=None if row["facility_id"] is None else int(row["facility_id"]))
 
 
 def user_by_id(session: Session, user_id: int) -> UserRecord | None:
@@ -58,7 +60,7 @@ def user_by_username(session: Session, username: str) -> UserRecord | None:
 
 def add_user(session: Session, *, username: str, password_hash: str, role: str,
              jurisdiction_code: str | None, display_name: str, active: bool = True,
-             created_at: dt.datetime | None = None) -> int:
+             created_at: dt.datetime | None = None, facility_id: int | None = None) -> int:
     """Insert a user and return its ``user_id``.
 
     Raises
@@ -71,7 +73,8 @@ def add_user(session: Session, *, username: str, password_hash: str, role: str,
     result = session.execute(insert(table("app_user")).values(
         username=username, password_hash=password_hash, role=role,
         jurisdiction_code=jurisdiction_code or None, display_name=display_name,
-        active=bool(active), created_at=utc(created_at)))
+        active=bool(active), created_at=utc(created_at),
+        facility_id=None if facility_id is None else int(facility_id)))
     return int(result.inserted_primary_key[0])
 
 
@@ -117,13 +120,13 @@ class UserRecords:
 
     def add(self, *, username: str, password_hash: str, role: str,
             jurisdiction_code: str | None = None, display_name: str = "", active: bool = True,
-            created_at: dt.datetime | None = None) -> int:
+            created_at: dt.datetime | None = None, facility_id: int | None = None) -> int:
         """Create a user (see :func:`add_user`); return its ``user_id``."""
         with self._transaction("add user") as session:
             return add_user(session, username=username, password_hash=password_hash, role=role,
                             jurisdiction_code=jurisdiction_code,
                             display_name=display_name or username, active=active,
-                            created_at=created_at)
+                            created_at=created_at, facility_id=facility_id)
 
     def update(self, user_id: int, **values: object) -> bool:
         """Change some columns of a user (see :func:`update_user`)."""
