@@ -36,14 +36,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from geodata.schema import BULK_TABLES, OPERATIONAL_TABLES
 from geodata.store.cache import StoreCache
 from geodata.store.errors import StoreError, StoreInputError, translated_errors
-from geodata.store.frames import Where, WhereValue, check_table
+from geodata.store.frames import FrameWrite, Where, WhereValue, check_table
 from geodata.store.repositories import ActivityRecords, AuditRecords, OverrideRecords, UserRecords
 from geodata.store.spec import StoreSpec
 
 if TYPE_CHECKING:
     from geodata.store.referrals import ReferralRecords
 
-__all__ = ["Store", "StoreError", "StoreInputError", "Where", "WhereValue"]
+__all__ = ["FrameWrite", "Store", "StoreError", "StoreInputError", "Where", "WhereValue"]
 
 #: Columns of :meth:`Store.model_versions`.
 MODEL_VERSION_COLUMNS = ("model_version", "scored_at", "households")
@@ -122,7 +122,6 @@ class Store(abc.ABC):
         return self._transaction("transaction")
 
     # ------------------------------------------------------------------ bulk tables
-    @abc.abstractmethod
     def write_frame(
         self,
         table: str,
@@ -135,8 +134,31 @@ class Store(abc.ABC):
         ``replace`` swaps the whole table in one step (readers see the old or the new table, never
         a mix); ``append`` adds rows (:class:`StoreInputError` if a key exists); ``upsert``
         replaces rows whose primary key exists and adds the others, in one transaction (so
-        loading the same rows twice changes nothing). Columns must match the schema; missing
-        nullable columns are filled with nulls. Spatial tables need a GeoDataFrame in EPSG:4326.
+        loading the same rows twice changes nothing). Columns must match the schema (lengths and
+        integer ranges included); missing nullable columns are filled with nulls. Spatial tables
+        need a GeoDataFrame in EPSG:4326.
+        """
+        if mode not in ("replace", "append", "upsert"):
+            raise StoreInputError(f"mode must be replace, append or upsert, not {mode!r}")
+        return self.write_frames([FrameWrite(table, frame, mode)])[0]
+
+    @abc.abstractmethod
+    def write_frames(self, writes: Sequence[FrameWrite]) -> list[int]:
+        """Apply several bulk-table writes as one unit: all of them or none.
+
+        On PostGIS the writes run in one transaction; on the embedded store every new table file
+        is written completely before the first is switched in. Each table may appear once.
+
+        Returns
+        -------
+        list[int]
+            Rows written (or deleted) per write, in order.
+
+        Raises
+        ------
+        StoreInputError
+            Unknown table or mode, a table given twice, or rows that do not fit the schema;
+            nothing is written.
         """
 
     @abc.abstractmethod

@@ -13,10 +13,9 @@ import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -40,9 +39,12 @@ from geodata.store.base import (
     order_model_versions,
 )
 from geodata.store.frames import (
+    FrameWrite,
     check_table,
     check_where,
+    check_writes,
     conform_frame,
+    conform_keys,
     geometry_columns,
     in_key_order,
     normalise_dates,
@@ -116,43 +118,56 @@ class EmbeddedStore(Store):
         return StoreSpec("embedded", str(self.root))
 
     # ------------------------------------------------------------------ bulk writes
-    def write_frame(
-        self,
-        table: str,
-        frame: pd.DataFrame,
-        *,
-        mode: Literal["replace", "append", "upsert"] = "replace",
-    ) -> int:
-        check_table(table, BULK_TABLES)
-        new = in_key_order(conform_frame(table, frame), table)  # files are kept in key order
-        with self._write_lock(table):
-            if mode == "replace":
-                combined = new
-            elif mode in ("append", "upsert"):
-                combined = self._merge(table, new, upsert=(mode == "upsert"))
-            else:
-                raise StoreInputError(f"mode must be replace, append or upsert, not {mode!r}")
-            self._write_parquet(table, combined)
-            if table == "facility":  # reloaded facilities bring their own 정원/현원
-                with self.session() as session:
-                    forget_occupancy(session, None if mode == "replace" else new["facility_id"].tolist())
-        log.info("embedded: wrote %d rows to %s (%s)", len(new), table, mode)
-        return len(new)
+    def write_frames(self, writes: Sequence[FrameWrite]) -> list[int]:
+        check_writes(writes, BULK_TABLES)
+        parts = [
+            (w, conform_keys(w.table, w.frame) if w.mode == "delete"
+             else in_key_order(conform_frame(w.table, w.frame), w.table))  # files in key order
+            for w in writes
+        ]
+        with ExitStack() as locks:
+            for name in sorted({w.table for w in writes}):
+                locks.enter_context(self._write_lock(name))
+            staged: list[tuple[Path, Path]] = []
+            try:
+                for w, new in parts:
+                    combined = self._combine(w.table, new, w.mode)
+                    staged.append((self._write_tmp(w.table, combined), self._path(w.table)))
+                # Every new file is complete on disk before the first one is switched in.
+                for tmp, target in staged:
+                    os.replace(tmp, target)
+            finally:
+                for tmp, _ in staged:
+                    tmp.unlink(missing_ok=True)
+            for w, new in parts:
+                if w.table == "facility":  # reloaded facilities bring their own 정원/현원
+                    with self.session() as session:
+                        forget_occupancy(
+                            session, None if w.mode == "replace" else new["facility_id"].tolist()
+                        )
+        for w, new in parts:
+            log.info("embedded: wrote %d rows to %s (%s)", len(new), w.table, w.mode)
+        return [len(new) for _, new in parts]
 
-    def _merge(self, name: str, new: pd.DataFrame, *, upsert: bool) -> pd.DataFrame:
+    def _combine(self, name: str, new: pd.DataFrame, mode: str) -> pd.DataFrame:
+        """The table's full new content after a write of ``new`` in ``mode``."""
+        if mode == "replace":
+            return new
         path = self._path(name)
         if not path.exists():
-            return new
+            return new.iloc[0:0] if mode == "delete" else new
         old = self._read_all(name)
         pk = primary_key(name)
         old_keys = pd.MultiIndex.from_frame(old[pk])
         new_keys = pd.MultiIndex.from_frame(new[pk])
-        if upsert:
-            old = old[~old_keys.isin(new_keys)]
-        elif old_keys.isin(new_keys).any():
-            n = int(old_keys.isin(new_keys).sum())
-            raise StoreInputError(f"table {name!r}: {n} rows to append already exist (keys {pk})")
-        return in_key_order(pd.concat([old, new], ignore_index=True), name)
+        hit = old_keys.isin(new_keys)
+        if mode == "delete":
+            return old[~hit].reset_index(drop=True)
+        if mode == "append" and hit.any():
+            raise StoreInputError(
+                f"table {name!r}: {int(hit.sum())} rows to append already exist (keys {pk})"
+            )
+        return in_key_order(pd.concat([old[~hit], new], ignore_index=True), name)
 
     def _read_all(self, name: str) -> pd.DataFrame:
         frame = self._arrow(name).to_pandas(date_as_object=False)
@@ -160,7 +175,8 @@ class EmbeddedStore(Store):
             frame[col] = shapely.from_wkb(frame[col].to_numpy())
         return conform_frame(name, frame)
 
-    def _write_parquet(self, name: str, frame: pd.DataFrame) -> None:
+    def _write_tmp(self, name: str, frame: pd.DataFrame) -> Path:
+        """Write ``frame`` as the table's next file beside it (fsynced); return its path."""
         path = self._path(name)
         tmp = path.with_suffix(f".parquet.tmp-{os.getpid()}")
         geoms = geometry_columns(name)
@@ -174,12 +190,10 @@ class EmbeddedStore(Store):
                 frame.to_parquet(tmp, index=False, compression="lz4", row_group_size=262_144)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
-            os.replace(tmp, path)
         except Exception as exc:
             tmp.unlink(missing_ok=True)
             raise StoreError(f"could not write {name} to {path}: {exc}") from exc
-        finally:
-            tmp.unlink(missing_ok=True)
+        return tmp
 
     @contextmanager
     def _write_lock(self, name: str) -> Iterator[None]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Table
 from sqlalchemy.sql.sqltypes import BigInteger, SmallInteger, String, Text
@@ -19,6 +22,29 @@ from geodata.store.errors import StoreInputError
 WhereValue = Any | Sequence[Any]
 #: ``{column: value or values}``: rows whose column equals the value (or is one of the values).
 Where = Mapping[str, WhereValue]
+WriteMode = Literal["replace", "append", "upsert", "delete"]
+WRITE_MODES: tuple[str, ...] = ("replace", "append", "upsert", "delete")
+#: Largest value of each integer column type (the smallest is its negative minus one).
+INTEGER_MAX: dict[type, int] = {SmallInteger: 2**15 - 1, Integer: 2**31 - 1, BigInteger: 2**63 - 1}
+
+
+@dataclass(frozen=True, slots=True)
+class FrameWrite:
+    """One table's part of an atomic multi-table write (:meth:`Store.write_frames`).
+
+    Attributes
+    ----------
+    table
+        A bulk table.
+    frame
+        The rows; for ``mode="delete"`` only the primary-key columns are read.
+    mode
+        ``replace`` (the whole table), ``append``, ``upsert`` or ``delete`` (rows with these keys).
+    """
+
+    table: str
+    frame: pd.DataFrame
+    mode: WriteMode = "replace"
 
 
 def table_columns(name: str) -> list[str]:
@@ -64,6 +90,7 @@ def conform_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         if not col.nullable and out[col.name].isna().any():
             n = int(out[col.name].isna().sum())
             problems.append(f"{n} null values in required column {col.name!r}")
+    problems.extend(limit_problems(name, out))
     pk = primary_key(name)
     if len(out) and out.duplicated(pk).any():
         problems.append(f"{int(out.duplicated(pk).sum())} duplicate primary keys {pk}")
@@ -75,6 +102,79 @@ def conform_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     if problems:
         raise StoreInputError(f"table {name!r}: " + "; ".join(problems))
     return out
+
+
+def column_limits(name: str) -> dict[str, tuple[str, int]]:
+    """Schema limits of table ``name``: ``{column: ("length", n)}`` or ``("integer", max)``."""
+    out: dict[str, tuple[str, int]] = {}
+    for col in table(name).columns:
+        typ = col.type
+        if isinstance(typ, String) and not isinstance(typ, Text) and typ.length:
+            out[col.name] = ("length", int(typ.length))
+        else:
+            for kind, top in INTEGER_MAX.items():
+                if type(typ) is kind:
+                    out[col.name] = ("integer", top)
+    return out
+
+
+def limit_violations(name: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per limited column of ``frame``, a boolean mask of the rows breaking the schema limit."""
+    out: dict[str, np.ndarray] = {}
+    for col, (kind, bound) in column_limits(name).items():
+        if col not in frame.columns or not len(frame):
+            continue
+        values = frame[col]
+        if kind == "length":
+            lengths = pc.utf8_length(
+                pa.array(values.astype(object), type=pa.string(), from_pandas=True)
+            )
+            bad = np.asarray(pc.fill_null(pc.greater(lengths, bound), False), dtype=bool)
+        else:
+            num = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+            bad = np.isfinite(num) & ((num > bound) | (num < -bound - 1))
+        if bad.any():
+            out[col] = bad
+    return out
+
+
+def limit_problems(name: str, frame: pd.DataFrame) -> list[str]:
+    """Messages for the values of ``frame`` that do not fit table ``name``'s column limits."""
+    limits = column_limits(name)
+    problems = []
+    for col, bad in limit_violations(name, frame).items():
+        kind, bound = limits[col]
+        what = (
+            f"longer than {bound} characters"
+            if kind == "length"
+            else f"outside the {table(name).columns[col].type} range"
+        )
+        problems.append(f"{int(bad.sum())} values of column {col!r} are {what}")
+    return problems
+
+
+def conform_keys(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The primary-key columns of ``frame`` with schema types (the rows of a ``delete`` write)."""
+    pk = primary_key(name)
+    missing = [c for c in pk if c not in frame.columns]
+    if missing:
+        raise StoreInputError(f"table {name!r}: delete needs the primary-key columns {missing}")
+    cols = table(name).columns
+    return pd.DataFrame(
+        {c: _coerce(frame[c].reset_index(drop=True), cols[c], name) for c in pk}
+    ).drop_duplicates(ignore_index=True)
+
+
+def check_writes(writes: Sequence[FrameWrite], allowed: Sequence[str]) -> None:
+    """Refuse unknown tables or modes and a table written twice in one unit."""
+    seen: set[str] = set()
+    for w in writes:
+        check_table(w.table, allowed)
+        if w.mode not in WRITE_MODES:
+            raise StoreInputError(f"mode must be one of {list(WRITE_MODES)}, not {w.mode!r}")
+        if w.table in seen:
+            raise StoreInputError(f"table {w.table!r} appears twice in one write")
+        seen.add(w.table)
 
 
 def _null_dtype(col) -> str:

@@ -13,7 +13,6 @@ import io
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -35,8 +34,11 @@ from geodata.store.base import (
     order_model_versions,
 )
 from geodata.store.frames import (
+    FrameWrite,
     check_table,
+    check_writes,
     conform_frame,
+    conform_keys,
     geometry_columns,
     in_key_order,
     normalise_dates,
@@ -93,50 +95,61 @@ class PostgisStore(Store):
             command.upgrade(cfg, "head")
 
     # ------------------------------------------------------------------ bulk writes
-    def write_frame(
-        self,
-        table: str,
-        frame: pd.DataFrame,
-        *,
-        mode: Literal["replace", "append", "upsert"] = "replace",
-    ) -> int:
-        check_table(table, BULK_TABLES)
-        if mode not in ("replace", "append", "upsert"):
-            raise StoreInputError(f"mode must be replace, append or upsert, not {mode!r}")
-        data = in_key_order(conform_frame(table, frame), table)  # reads then come sorted
-        cols = list(data.columns)
-        with self._translate(f"write {table}"), self.engine.begin() as conn:
+    def write_frames(self, writes: Sequence[FrameWrite]) -> list[int]:
+        check_writes(writes, BULK_TABLES)
+        parts = [
+            (w, conform_keys(w.table, w.frame) if w.mode == "delete"
+             else in_key_order(conform_frame(w.table, w.frame), w.table))  # reads come sorted
+            for w in writes
+        ]
+        what = "write " + ", ".join(w.table for w in writes)
+        with self._translate(what), self.engine.begin() as conn:
             raw = conn.connection.driver_connection
             with raw.cursor() as cur:
-                if mode == "replace":
-                    cur.execute(f'TRUNCATE "{table}"')
-                    # Building indexes once after the load beats maintaining them row by row.
-                    indexes = _secondary_indexes(cur, table) if len(data) >= _REINDEX_ROWS else []
-                    for index_name, _ in indexes:
-                        cur.execute(f'DROP INDEX "{index_name}"')
-                    self._copy(cur, table, cols, data, freeze=True)
-                    for _, definition in indexes:
-                        cur.execute(definition)
-                elif mode == "append":
-                    self._copy(cur, table, cols, data)
-                else:
-                    staging = f"_stage_{table}"
-                    cur.execute(
-                        f'CREATE TEMP TABLE "{staging}" (LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP'
-                    )
-                    self._copy(cur, staging, cols, data)
-                    pk = ", ".join(f'"{c}"' for c in primary_key(table))
-                    updates = ", ".join(
-                        f'"{c}" = EXCLUDED."{c}"' for c in cols if c not in primary_key(table)
-                    )
-                    col_list = ", ".join(f'"{c}"' for c in cols)
-                    cur.execute(
-                        f'INSERT INTO "{table}" ({col_list}) SELECT {col_list} FROM "{staging}" '
-                        f"ON CONFLICT ({pk}) DO UPDATE SET {updates}"
-                    )
-                cur.execute(_BUMP_VERSION, (table,))  # same transaction: exact data_version
-        log.info("postgis: wrote %d rows to %s (%s)", len(data), table, mode)
-        return len(data)
+                for w, data in parts:
+                    self._write_in(cur, w.table, data, w.mode)
+                    cur.execute(_BUMP_VERSION, (w.table,))  # same transaction: exact data_version
+        for w, data in parts:
+            log.info("postgis: wrote %d rows to %s (%s)", len(data), w.table, w.mode)
+        return [len(data) for _, data in parts]
+
+    def _write_in(self, cur, table: str, data: pd.DataFrame, mode: str) -> None:
+        """One table's write inside the caller's transaction."""
+        cols = list(data.columns)
+        pk = primary_key(table)
+        pk_list = ", ".join(f'"{c}"' for c in pk)
+        if mode == "replace":
+            cur.execute(f'TRUNCATE "{table}"')
+            # Building indexes once after the load beats maintaining them row by row.
+            indexes = _secondary_indexes(cur, table) if len(data) >= _REINDEX_ROWS else []
+            for index_name, _ in indexes:
+                cur.execute(f'DROP INDEX "{index_name}"')
+            self._copy(cur, table, cols, data, freeze=True)
+            for _, definition in indexes:
+                cur.execute(definition)
+        elif mode == "append":
+            self._copy(cur, table, cols, data)
+        elif mode == "delete":
+            staging = f"_stage_del_{table}"
+            cur.execute(
+                f'CREATE TEMP TABLE "{staging}" ON COMMIT DROP AS '
+                f'SELECT {pk_list} FROM "{table}" WITH NO DATA'
+            )
+            self._copy(cur, staging, cols, data)
+            match = " AND ".join(f't."{c}" = s."{c}"' for c in pk)
+            cur.execute(f'DELETE FROM "{table}" t USING "{staging}" s WHERE {match}')
+        else:
+            staging = f"_stage_{table}"
+            cur.execute(
+                f'CREATE TEMP TABLE "{staging}" (LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP'
+            )
+            self._copy(cur, staging, cols, data)
+            updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols if c not in pk)
+            col_list = ", ".join(f'"{c}"' for c in cols)
+            cur.execute(
+                f'INSERT INTO "{table}" ({col_list}) SELECT {col_list} FROM "{staging}" '
+                f"ON CONFLICT ({pk_list}) DO UPDATE SET {updates}"
+            )
 
     def _copy(
         self, cur, name: str, cols: list[str], data: pd.DataFrame, *, freeze: bool = False
@@ -146,7 +159,7 @@ class PostgisStore(Store):
         ``freeze`` (only right after a TRUNCATE in the same transaction) writes the rows frozen,
         and with ``wal_level=minimal`` PostgreSQL then skips WAL for the load.
         """
-        geoms = set(geometry_columns(name.removeprefix("_stage_")))
+        geoms = set(geometry_columns(name.removeprefix("_stage_del_").removeprefix("_stage_")))
         col_list = ", ".join(f'"{c}"' for c in cols)
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
         freezing = ", FREEZE" if freeze else ""
