@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -112,21 +113,34 @@ def ingest(
     file: Annotated[Path, typer.Argument(exists=False, help="CSV, Parquet or GeoPackage file.")],
     crs: Annotated[int | None, typer.Option(help="EPSG code of the coordinates (4326, 5179, 5186, 5174).")] = None,
     max_reject_share: Annotated[float, typer.Option(help="Write nothing above this rejected share.")] = 0.05,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace stored rows the file changes (and their dependent rows).")] = False,
 ) -> None:
-    """Validate and load a real file; rejected rows go to a quarantine file."""
+    """Validate and load a real file; rejected rows go to a quarantine file.
+
+    Exit code 0: loaded (rejected rows, if any, are in the quarantine file); 2: nothing written.
+    """
     from etl.ingest import ingest as run_ingest
 
     store = _store()
     try:
         with _progress(f"ingest {kind}") as update:
             report = run_ingest(
-                store, kind, file, crs=crs, max_reject_share=max_reject_share,
+                store, kind, file, crs=crs, max_reject_share=max_reject_share, replace=replace,
                 progress=lambda step, frac: update(step, frac),
             )
-    except ValueError as exc:  # IngestFileError, IngestRejectedError and bad arguments
-        console.print(f"[red]error:[/] {exc}")
+    except (ValueError, StoreError) as exc:  # IngestFileError, IngestRejectedError, bad arguments
+        console.print("[red]error:[/] " + escape(str(exc)))
         raise typer.Exit(2) from exc
-    console.print(report)
+    new = report.rows_loaded - report.rows_unchanged - report.rows_replaced
+    dependents = "".join(f", {n} {what}" for what, n in report.dependents.items())
+    console.print(
+        f"loaded {report.rows_loaded} of {report.rows_read} rows into {kind} ({new} new, "
+        f"{report.rows_replaced} replaced{dependents}, {report.rows_unchanged} unchanged); "
+        f"rejected {report.rows_rejected}"
+        + (escape(f" -> {report.quarantine_path}") if report.quarantine_path else "")
+    )
+    for reason, n in report.reasons_count.items():
+        console.print(escape(f"  rejected: {reason}: {n}"))
 
 
 @app.command()

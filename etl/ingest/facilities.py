@@ -141,6 +141,17 @@ def validate_facilities(
     type_code = _match_types(cols, type_code_col, type_cols, matcher, checks, n)
     capacity = parse_count(cols.values(cap_col), field_label(cap_col, "capacity"), checks)
     users = parse_count(cols.values(users_col), field_label(users_col, "current_users"), checks)
+    checks.add(
+        (users > capacity).to_numpy(),
+        "more users than capacity",
+        field_label(users_col, "current_users")
+        + " "
+        + cols.values(users_col).astype(object).astype(str)
+        + " exceeds "
+        + field_label(cap_col, "capacity")
+        + " "
+        + cols.values(cap_col).astype(object).astype(str),
+    )
     address_cols = cols.find_all(*_FACILITY_ADDRESS)
     address = pd.Series([None] * n, dtype=object)
     for c in address_cols:

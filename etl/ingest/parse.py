@@ -6,6 +6,8 @@ the parsed values (missing where the cell is missing or bad).
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from typing import Final
@@ -18,6 +20,12 @@ from geodata import vocabulary as voc
 
 _TRUE: Final = frozenset({"true", "t", "1", "y", "yes", "예", "o", "여"})
 _FALSE: Final = frozenset({"false", "f", "0", "n", "no", "아니오", "아니요", "x", "부"})
+#: Commas are read as thousands separators only in this shape (1,200 or 1,234,567.5).
+_THOUSANDS: Final = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+#: Largest identifier kept exactly (ids travel as float64 while being validated).
+MAX_IDENTIFIER: Final = 2**53 - 1
+#: Months before this are not plausible for administrative crisis data.
+EARLIEST_MONTH: Final = dt.date(2000, 1, 1)
 
 
 def quoted(values: pd.Series) -> pd.Series:
@@ -31,18 +39,36 @@ def require(raw: pd.Series, label: str, checks: Checks) -> np.ndarray:
 
 
 def parse_number(raw: pd.Series, label: str, checks: Checks, *, integer: bool) -> pd.Series:
-    """Numbers with optional thousands separators; records bad ones; NaN where missing/bad."""
+    """Numbers with optional thousands separators; records bad ones; NaN where missing/bad.
+
+    A comma that is not a thousands separator (``1,5``, ``12,50``) is refused as a probable
+    decimal comma rather than read as ``15`` or ``1250``.
+    """
     text = raw.astype(object).where(raw.notna(), None)
-    cleaned = text.str.replace(",", "", regex=False).str.replace(r"\s+", "", regex=True)
+    squeezed = text.str.replace(r"\s+", "", regex=True)
+    has_comma = squeezed.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+    thousands = squeezed.str.match(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+    comma = has_comma & ~thousands
+    cleaned = squeezed.str.replace(",", "", regex=False)
     num = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-    bad = raw.notna().to_numpy() & ~np.isfinite(num.to_numpy())
+    num = num.where(~comma)
+    what = "bad integer" if integer else "bad number"
+    checks.add(
+        comma,
+        what,
+        what
+        + " "
+        + quoted(raw)
+        + " in "
+        + label
+        + ": a comma is read only as a thousands separator (1,200); write decimals with a dot",
+    )
+    bad = raw.notna().to_numpy() & ~np.isfinite(num.to_numpy()) & ~comma
     if integer:
         frac = np.isfinite(num.to_numpy()) & (np.mod(np.nan_to_num(num.to_numpy()), 1) != 0)
         checks.add(frac, "bad integer", "bad integer " + quoted(raw) + " in " + label)
         num = num.where(~frac)
-        checks.add(bad, "bad integer", "bad integer " + quoted(raw) + " in " + label)
-    else:
-        checks.add(bad, "bad number", "bad number " + quoted(raw) + " in " + label)
+    checks.add(bad, what, what + " " + quoted(raw) + " in " + label)
     return num.where(~bad)
 
 
@@ -82,7 +108,17 @@ def parse_identifier(raw: pd.Series, label: str, checks: Checks) -> pd.Series:
         "bad identifier",
         "negative identifier " + raw.astype(object).astype(str) + " in " + label,
     )
-    return num
+    huge = (num > MAX_IDENTIFIER).to_numpy()
+    checks.add(
+        huge,
+        "bad identifier",
+        "identifier "
+        + raw.astype(object).astype(str)
+        + " in "
+        + label
+        + f" is too large (at most {MAX_IDENTIFIER:,})",
+    )
+    return num.where(~huge)
 
 
 def parse_vocabulary(
@@ -135,18 +171,62 @@ def parse_boolean(raw: pd.Series, label: str, checks: Checks) -> pd.Series:
 _MONTH_RE: Final = re.compile(r"^(\d{4})[-./]?(\d{1,2})(?:[-./]?(\d{1,2}))?(?:[ T].*)?$")
 
 
-def parse_month(raw: pd.Series, label: str, checks: Checks) -> pd.Series:
-    """YYYY-MM or YYYY-MM-DD (also YYYYMM, YYYY.MM, ...) as the first day of the month."""
+def parse_month(raw: pd.Series, label: str, checks: Checks, *, load_date: dt.date) -> pd.Series:
+    """YYYY-MM or YYYY-MM-DD (also YYYYMM, YYYY.MM, ...) as the first day of the month.
+
+    Dates after ``load_date`` (``future date``) or before :data:`EARLIEST_MONTH`
+    (``implausible date``) are rejected with the reason; they never reach the store, so they
+    cannot move the data's as-of date.
+    """
     require(raw, label, checks)
     parts = raw.astype(object).str.strip().str.extract(_MONTH_RE)
-    year = pd.to_numeric(parts[0], errors="coerce")
-    month = pd.to_numeric(parts[1], errors="coerce")
-    day = pd.to_numeric(parts[2], errors="coerce").fillna(1)
-    full = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce")
-    bad = (raw.notna() & full.isna()).to_numpy()
+    year = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float)
+    month = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float)
+    day_given = pd.to_numeric(parts[2], errors="coerce").to_numpy(dtype=float)
+    day = np.where(np.isfinite(day_given), day_given, 1.0)
+    dates = [_calendar_date(y, m, d) for y, m, d in zip(year, month, day, strict=True)]
+    given = raw.notna().to_numpy()
+    bad = given & np.array([d is None for d in dates], dtype=bool)
     checks.add(bad, "bad date", "bad date " + quoted(raw) + " in " + label)
-    first = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}), errors="coerce")
-    return first.where(~bad).astype("datetime64[ns]")
+    future = np.array([d is not None and d > load_date for d in dates], dtype=bool)
+    placeholder = np.array([d is not None and d.year >= 9000 for d in dates], dtype=bool)
+    hint = pd.Series(
+        np.where(placeholder, "; 9999-style dates are 'no end' placeholders, not months", ""),
+        index=raw.index,
+    )
+    checks.add(
+        future,
+        "future date",
+        "future date "
+        + quoted(raw)
+        + " in "
+        + label
+        + f" (after the load date {load_date}"
+        + hint
+        + ")",
+    )
+    early = np.array([d is not None and d < EARLIEST_MONTH for d in dates], dtype=bool)
+    checks.add(
+        early,
+        "implausible date",
+        "implausible date " + quoted(raw) + " in " + label + f" (before {EARLIEST_MONTH:%Y-%m})",
+    )
+    keep = ~(bad | future | early) & given
+    first = [
+        pd.Timestamp(d.year, d.month, 1) if ok and d is not None else pd.NaT
+        for d, ok in zip(dates, keep, strict=True)
+    ]
+    return pd.Series(pd.to_datetime(first), index=raw.index).astype("datetime64[ns]")
+
+
+def _calendar_date(year: float, month: float, day: float) -> dt.date | None:
+    """The date, or ``None`` when the parts are missing or not a real calendar day."""
+    if not (np.isfinite(year) and np.isfinite(month)):
+        return None
+    y, m, d = int(year), int(month), int(day)
+    if not (1 <= y <= 9999 and 1 <= m <= 12) or not 1 <= d <= calendar.monthrange(y, m)[1]:
+        return None
+    return dt.date(y, m, d)
 
 
 def reject_duplicates(

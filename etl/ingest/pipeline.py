@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
@@ -16,11 +17,14 @@ from etl.ingest.crs import SUPPORTED_EPSG
 from etl.ingest.errors import IngestError, IngestRejectedError
 from etl.ingest.facilities import validate_facilities
 from etl.ingest.households import validate_households
+from etl.ingest.limits import check_schema_limits
+from etl.ingest.parse import mask_at
 from etl.ingest.quarantine import write_quarantine
 from etl.ingest.read import RawTable, read_table
 from etl.ingest.signals import validate_signals
-from etl.ingest.write import count_unchanged, to_schema
-from geodata.store.base import Store
+from etl.ingest.write import StoredComparison, compare_with_stored, dependent_writes, to_schema
+from geodata.store.base import FrameWrite, Store
+from geodata.store.frames import primary_key
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,8 @@ class IngestReport:
         Rows written to the quarantine file.
     rows_unchanged
         Loaded rows identical to the row already stored under the same key.
+    rows_replaced
+        Loaded rows that replaced a stored row with other values (only with ``replace=True``).
     quarantine_path
         The quarantine CSV, or ``None`` when no row was rejected.
     reasons_count
@@ -62,6 +68,9 @@ class IngestReport:
         Text encoding of a CSV (``None`` for Parquet and GeoPackage).
     source_epsg
         The CRS the input coordinates were read in (``None`` for signals).
+    dependents
+        Dependent rows changed with the replaced ones, e.g. ``{"person removed": 3,
+        "risk_score moved": 1}``.
     """
 
     kind: str
@@ -76,6 +85,8 @@ class IngestReport:
     warnings_count: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
     source_epsg: int | None = None
+    rows_replaced: int = 0
+    dependents: dict[str, int] = field(default_factory=dict)
 
 
 def ingest(
@@ -87,6 +98,8 @@ def ingest(
     max_reject_share: float = 0.05,
     quarantine_dir: Path | None = None,
     layer: str | None = None,
+    replace: bool = False,
+    load_date: dt.date | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Validate a file of households, facilities or crisis signals and upsert it into ``store``.
@@ -111,6 +124,12 @@ def ingest(
         Folder of the quarantine CSV; ``<settings.data_dir>/quarantine`` by default.
     layer
         GeoPackage layer, when the file has more than one.
+    replace
+        Replace stored rows whose key is in the file with other values (``atlas ingest
+        --replace``), together with their dependent rows. Without it such rows are rejected
+        (``already stored``), so a load never changes a stored record silently.
+    load_date
+        Dates after it are rejected as ``future date``; today by default.
     progress
         Called as ``progress(step, fraction)`` at each step.
 
@@ -143,6 +162,7 @@ def ingest(
     started = time.perf_counter()
     _check_arguments(kind, crs, max_reject_share)
     path = Path(path)
+    load_date = load_date or dt.date.today()
     step = _stepper(progress)
 
     step("read", 0.0)
@@ -153,7 +173,16 @@ def ingest(
 
     step("validate", 0.3)
     checks = Checks(len(raw.frame), raw)
-    frame, source_epsg = _validate(kind, raw, checks, store, crs, path, step)
+    table = TABLE_OF_KIND[kind]
+    frame, source_epsg = _validate(kind, raw, checks, store, crs, path, step, load_date)
+    check_schema_limits(table, frame, checks)
+
+    step("compare", 0.7)
+    candidates = np.flatnonzero(checks.current())
+    rows = to_schema(table, frame.iloc[candidates])
+    stored = compare_with_stored(store, table, rows)
+    if not replace:
+        _refuse_changed(table, rows, stored, candidates, checks)
     rejected = checks.rejected_mask()
 
     quarantine_path = None
@@ -169,14 +198,15 @@ def ingest(
         )
     _refuse_above_share(path, checks, rejected, max_reject_share, quarantine_path)
 
-    good = frame.loc[~rejected].reset_index(drop=True)
-    table = TABLE_OF_KIND[kind]
-    rows_unchanged = 0
+    keep = ~rejected[candidates]
+    good = rows.loc[keep].reset_index(drop=True)
+    replaced = stored.changed[keep]
+    dependents = dependent_writes(store, table, good.loc[replaced], stored.old) if replace else {}
+    dependent_counts: dict[str, int] = {}
     if len(good):
         step("write", 0.9)
-        good = to_schema(table, good)
-        rows_unchanged = count_unchanged(store, table, good)
-        store.write_frame(table, good, mode="upsert")
+        written = store.write_frames([FrameWrite(table, good, "upsert"), *dependents.values()])
+        dependent_counts = dict(zip(dependents, written[1:], strict=True))
 
     report = IngestReport(
         kind=kind,
@@ -184,25 +214,61 @@ def ingest(
         rows_read=len(rejected),
         rows_loaded=len(good),
         rows_rejected=int(rejected.sum()),
-        rows_unchanged=rows_unchanged,
+        rows_unchanged=int(stored.unchanged[keep].sum()),
         quarantine_path=quarantine_path,
         reasons_count=checks.counts(),
         seconds=time.perf_counter() - started,
         warnings_count=checks.warning_counts(~rejected),
         encoding=raw.encoding,
         source_epsg=source_epsg,
+        rows_replaced=int(replaced.sum()),
+        dependents=dependent_counts,
     )
     log.info(
-        "%s: loaded %d rows into %s (%d unchanged), rejected %d, in %.2f s",
+        "%s: loaded %d rows into %s (%d unchanged, %d replaced %s), rejected %d, in %.2f s",
         path.name,
         report.rows_loaded,
         table,
-        rows_unchanged,
+        report.rows_unchanged,
+        report.rows_replaced,
+        dependent_counts,
         report.rows_rejected,
         report.seconds,
     )
     step("done", 1.0)
     return report
+
+
+def _refuse_changed(
+    table: str,
+    rows: pd.DataFrame,
+    stored: StoredComparison,
+    candidates: np.ndarray,
+    checks: Checks,
+) -> None:
+    """Reject rows whose key is stored with other values (no ``replace``): no silent change."""
+    if not stored.changed.any():
+        return
+    pk = primary_key(table)
+    at = np.flatnonzero(stored.changed)
+    messages = [
+        f"{_key_text(rows, pk, i)} is already stored with other values "
+        f"({', '.join(stored.changed_columns[i])}); pass --replace to replace the stored row"
+        for i in at
+    ]
+    checks.add(
+        mask_at(checks.n, candidates[at]), "already stored", pd.Series(messages, dtype=object)
+    )
+
+
+def _key_text(rows: pd.DataFrame, pk: list[str], i: int) -> str:
+    parts = []
+    for col in pk:
+        value = rows[col].iloc[i]
+        if isinstance(value, pd.Timestamp):
+            value = f"{value:%Y-%m-%d}"
+        parts.append(f"{col} {value}")
+    return ", ".join(parts)
 
 
 def _validate(
@@ -213,13 +279,14 @@ def _validate(
     crs: int | None,
     path: Path,
     step: Progress,
+    load_date: dt.date,
 ) -> tuple[pd.DataFrame, int | None]:
     """The kind's validation step: the parsed frame (all rows) and the source EPSG."""
     if kind == "households":
         return validate_households(raw, checks, store, crs, path, step)
     if kind == "facilities":
         return validate_facilities(raw, checks, store, crs, path, step)
-    return validate_signals(raw, checks, store, path), None
+    return validate_signals(raw, checks, store, path, load_date=load_date), None
 
 
 def _refuse_above_share(

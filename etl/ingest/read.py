@@ -42,6 +42,20 @@ _SAMPLE_BYTES: Final = 1 << 20  # bytes used to detect the encoding
 _DELIMITERS: Final = (",", "\t", ";", "|")
 _HANGUL: Final = re.compile("[\uac00-\ud7a3]")
 _MAX_LISTED: Final = 10  # lines listed in one error message
+#: Longest CSV field read; longer values are rejected row by row by the schema limits step.
+MAX_FIELD_CHARS: Final = 1 << 20
+#: Encodings that decode as CP949 by accident, with what they are.
+_NOT_KOREAN: Final = {
+    "cp932": "Japanese Shift-JIS",
+    "shift_jis": "Japanese Shift-JIS",
+    "shift_jis_2004": "Japanese Shift-JIS",
+    "euc_jp": "Japanese EUC-JP",
+    "gb2312": "Simplified Chinese GB2312",
+    "gbk": "Simplified Chinese GBK",
+    "gb18030": "Simplified Chinese GB18030",
+    "big5": "Traditional Chinese Big5",
+    "cp950": "Traditional Chinese Big5",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +163,19 @@ def detect_encoding(sample: bytes, *, path: Path | str = "file") -> str:
     if _decodes(sample, "cp949") and _HANGUL.search(
         codecs.getincrementaldecoder("cp949")().decode(sample, final=False)
     ):
-        return "cp949"
+        # Shift-JIS (and other CJK encodings) often decode as CP949 too, into nonsense Hangul
+        # from CP949's extension area; plain EUC-KR text does not need that area.
+        if _decodes(sample, "euc-kr"):
+            return "cp949"
+        detected = _guess_encoding(sample)
+        if detected.replace("-", "_").lower() not in _NOT_KOREAN:
+            return "cp949"
+        raise IngestFileError(
+            f"{path}: the file looks like {detected} ({_NOT_KOREAN[detected.replace('-', '_').lower()]}), "
+            f"not Korean CP949/EUC-KR: decoded as Korean it gives meaningless Hangul; convert it "
+            f"to UTF-8, e.g. `iconv -f {detected.upper()} -t UTF-8 in.csv > out.csv`, or save it "
+            "from Excel as 'CSV UTF-8'"
+        )
     detected = _guess_encoding(sample)
     raise IngestFileError(
         f"{path}: the file is neither UTF-8 nor CP949/EUC-KR (detected encoding: {detected}); "
@@ -210,6 +236,8 @@ def _parse_csv(
             else f"{path}: line 1 is blank; the first line must be the header with the column names"
         )
     delimiter = max(_DELIMITERS, key=first.count)
+    if csv.field_size_limit() < MAX_FIELD_CHARS:
+        csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(_chain(first, fh), delimiter=delimiter, strict=True)
     problems: list[str] = []
     records: list[list[str]] = []
@@ -235,7 +263,13 @@ def _parse_csv(
             lines.append(start)
     except csv.Error as exc:
         line = prev_end + 1
-        if "end of data" in str(exc) or "field larger than field limit" in str(exc):
+        if "field larger than field limit" in str(exc):
+            raise IngestFileError(
+                f"{path}: a field starting on or after line {line} is longer than "
+                f"{MAX_FIELD_CHARS:,} characters; no column holds that much text, so a quote is "
+                "probably never closed (or the file is not a CSV)"
+            ) from None
+        if "end of data" in str(exc):
             raise IngestFileError(
                 f"{path}: truncated or malformed CSV: a quoted field opened on or after line "
                 f"{line} is never closed (the file may have been cut off; check the last line)"

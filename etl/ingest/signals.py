@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,10 @@ from geodata import vocabulary as voc
 from geodata.store.base import Store
 
 
-def validate_signals(raw: RawTable, checks: Checks, store: Store, path: Path) -> pd.DataFrame:
+def validate_signals(
+    raw: RawTable, checks: Checks, store: Store, path: Path, *, load_date: dt.date
+) -> pd.DataFrame:
+    """Parse and check crisis signals; months after ``load_date`` are rejected."""
     cols = Columns(raw)
     spec = {
         "household_id": ("household_id",),
@@ -41,7 +45,9 @@ def validate_signals(raw: RawTable, checks: Checks, store: Store, path: Path) ->
     source = parse_vocabulary(
         cols.values(c_src), field_label(c_src, "source"), "source", voc.CRISIS_SOURCES, checks
     )
-    month = parse_month(cols.values(c_month), field_label(c_month, "month"), checks)
+    month = parse_month(
+        cols.values(c_month), field_label(c_month, "month"), checks, load_date=load_date
+    )
     require(cols.values(c_val), field_label(c_val, "value"), checks)
     value = parse_number(cols.values(c_val), field_label(c_val, "value"), checks, integer=False)
     checks.add(

@@ -181,3 +181,26 @@ def load_households(
 ) -> IngestReport:
     path = write_csv(tmp_path / name, good_households())
     return ingest(store, "households", path, quarantine_dir=qdir)
+
+
+def region_frame():
+    """The three 읍면동 boxes of :data:`EMD` as ``region`` rows."""
+    import geopandas as gpd
+    from shapely.geometry import MultiPolygon, box
+
+    rows = [
+        {
+            "code": code,
+            "level": "emd",
+            "name": f"동{code[-3:]}",
+            "full_name": f"서울특별시 동{code}",
+            "parent_code": code[:5],
+            "sido_code": code[:2],
+            "sigungu_code": code[:5],
+            "urban_class": "대도시",
+            "area_km2": 4.0,
+            "geometry": MultiPolygon([box(*bounds)]),
+        }
+        for code, bounds in EMD.items()
+    ]
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)

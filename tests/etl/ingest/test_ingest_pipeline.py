@@ -112,13 +112,13 @@ def test_too_many_rejects_write_nothing_and_keep_old_rows(store, tmp_path, qdir)
     load_households(store, tmp_path, qdir)
     before = store.read_frame("household").sort_values("household_id").reset_index(drop=True)
     rows = [
-        household(1, income_monthly_krw=999),  # a change that must not be written
+        household(1, income_monthly_krw=999),  # a replacement that must not be written
         household(40, emd_code="1111099999"),
         household(41, 135.2, 33.1),
     ]
     path = write_csv(tmp_path / "hh_mostly_bad.csv", rows, [*HH_COLUMNS, "emd_code"])
     with pytest.raises(IngestRejectedError) as info:
-        ingest(store, "households", path, quarantine_dir=qdir, max_reject_share=0.05)
+        ingest(store, "households", path, quarantine_dir=qdir, max_reject_share=0.05, replace=True)
     err = info.value
     assert err.share == pytest.approx(2 / 3)
     assert "2 of 3 rows rejected (66.7%)" in str(err)
