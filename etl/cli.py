@@ -190,13 +190,33 @@ def train(
 def score(
     model_version: Annotated[str | None, typer.Option(help="Model version; the latest when omitted.")] = None,
     as_of: AsOf = None,
+    engine: Annotated[str, typer.Option(help="'memory' (one process) or 'dask' (partitioned by 시도).")] = "memory",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address; a LocalCluster when omitted.")] = None,
+    workers: Annotated[int, typer.Option(help="LocalCluster workers (engine dask).", min=1)] = 2,
+    memory_limit: Annotated[str, typer.Option(help="Memory limit per LocalCluster worker.")] = "2GiB",
 ) -> None:
     """Score every household and write the risk_score table."""
-    from models.scoring import score_households
-
     store = _store()
-    scores = score_households(store, as_of=_as_of(store, as_of), model_version=model_version)
-    console.print(f"{len(scores):,} households scored")
+    day = _as_of(store, as_of)
+    if engine == "memory":
+        from models.scoring import score_households
+
+        scores = score_households(store, as_of=day, model_version=model_version)
+        console.print(f"{len(scores):,} households scored")
+        return
+    if engine != "dask":
+        console.print(f"[red]error:[/] --engine must be 'memory' or 'dask', not {engine!r}")
+        raise typer.Exit(2)
+    from models.batch import BatchScoringError, score_households_dask
+
+    try:
+        result = score_households_dask(store, as_of=day, model_version=model_version,
+                                       address=scheduler, n_workers=workers, memory_limit=memory_limit)
+    except BatchScoringError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"{len(result.scores):,} households scored on Dask ({result.tasks} tasks, "
+                  f"{result.workers} workers, {result.total_s:.1f} s)")
 
 
 @app.command("model-card")

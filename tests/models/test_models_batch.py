@@ -1,0 +1,131 @@
+"""Dask scoring (``models.batch``): same scores as in memory, staged swap on both stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from geodata.store.base import Store
+from models import batch
+from models.features import load_tables
+from models.registry import load_model
+from models.scoring import RISK_SCORE_COLUMNS, score_tables
+
+SIDO = ("29", "30", "36")  # 광주, 대전, 세종: three 시도, small
+SCORED_AT = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def batch_world(region_layers: gpd.GeoDataFrame) -> dict[str, pd.DataFrame]:
+    from etl.generate import generate_world
+
+    return generate_world(3_000, seed=11, sido_codes=SIDO, regions=region_layers, workers=1)
+
+
+@pytest.fixture(scope="module")
+def as_of(batch_world: dict[str, pd.DataFrame]) -> dt.date:
+    from etl.generate import AS_OF
+
+    return AS_OF
+
+
+@pytest.fixture(scope="module")
+def models_dir(batch_world: dict[str, pd.DataFrame], as_of: dt.date,
+               tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from models.training import train_from_tables
+
+    root = tmp_path_factory.mktemp("batch-models")
+    tables = {t: batch_world[t] for t in batch.FEATURE_TABLES}
+    train_from_tables(tables, as_of=as_of, seed=0, models_dir=root, n_boot=50,
+                      kinds=("logit",), trained_at=SCORED_AT)
+    return root
+
+
+@pytest.fixture(params=["embedded", "postgis"])
+def target_store(request: pytest.FixtureRequest) -> Store:
+    """Both stores (this folder's ``store`` fixture is an in-memory fake)."""
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+def _loaded(store: Store, world: dict[str, pd.DataFrame]) -> Store:
+    from etl.load import load_world
+
+    load_world(store, world)
+    return store
+
+
+def test_dask_scores_equal_in_memory_scores(target_store: Store, batch_world, as_of, models_dir,
+                                            tmp_path: Path) -> None:
+    store = _loaded(target_store, batch_world)
+    work = tmp_path / "work"
+    work.mkdir()
+    artifact = load_model(models_dir=models_dir)
+    expected = score_tables(load_tables(store), artifact, as_of=as_of, scored_at=SCORED_AT)
+    result = batch.score_households_dask(store, as_of=as_of, models_dir=models_dir,
+                                         n_workers=2, processes=False, scored_at=SCORED_AT,
+                                         max_households_per_task=400, work_dir=work)
+    assert result.tasks > len(SIDO)  # 시도 split into several tasks of whole 시군구
+    got, want = result.scores.reset_index(drop=True), expected.reset_index(drop=True)
+    exact = [c for c in RISK_SCORE_COLUMNS if c != "probability"]
+    pd.testing.assert_frame_equal(got[exact], want[exact], check_exact=True)
+    # BLAS blocks a matrix product by its row count, so a household scored in a 400-row task
+    # may differ from the 3,000-row product in the last bit (seen: 1 row, 2.8e-17).
+    np.testing.assert_allclose(got["probability"], want["probability"], rtol=1e-12, atol=0)
+    stored = store.read_frame("risk_score").sort_values("household_id").reset_index(drop=True)
+    assert len(stored) == len(batch_world["household"])
+    np.testing.assert_allclose(stored["probability"], want["probability"], rtol=1e-12, atol=0)
+    assert stored["tier"].tolist() == expected.sort_values("household_id")["tier"].astype(int).tolist()
+    assert not list(work.iterdir()), "partition and staging folders are removed"
+
+
+def test_failed_partition_leaves_previous_scores(target_store: Store, batch_world, as_of, models_dir,
+                                                 tmp_path: Path, monkeypatch) -> None:
+    store = _loaded(target_store, batch_world)
+    work = tmp_path / "work"
+    work.mkdir()
+    artifact = load_model(models_dir=models_dir)
+    previous = score_tables(load_tables(store), artifact, as_of=as_of, scored_at=SCORED_AT)
+    previous = previous.assign(model_version="previous-run")
+    store.write_frame("risk_score", previous[list(RISK_SCORE_COLUMNS)], mode="replace")
+    before = store.read_frame("risk_score").sort_values("household_id").reset_index(drop=True)
+
+    real_read = batch.read_task_tables
+
+    def dies_on_the_third_task(world, task):
+        if task.index == 2:
+            raise MemoryError("worker killed (simulated)")
+        return real_read(world, task)
+
+    monkeypatch.setattr(batch, "read_task_tables", dies_on_the_third_task)
+    with pytest.raises(batch.BatchScoringError, match="previous scores kept"):
+        batch.score_households_dask(store, as_of=as_of, models_dir=models_dir, n_workers=2,
+                                    processes=False, max_households_per_task=400,
+                                    work_dir=work)
+    after = store.read_frame("risk_score").sort_values("household_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(after, before)
+    assert set(after["model_version"]) == {"previous-run"}
+    assert not list(work.iterdir()), "staged parts of the dead run are removed"
+
+
+def test_partition_files_by_sido(batch_world, tmp_path: Path) -> None:
+    class Frames:
+        def read_frame(self, table, columns=None, where=None):
+            return batch_world[table][columns] if columns else batch_world[table]
+
+        def write_frame(self, table, frame, *, mode="replace"):
+            raise AssertionError("partitioning writes nothing to the store")
+
+    world = batch.partition_world(Frames(), tmp_path, max_households_per_task=500)
+    files = sorted(p.name for p in (tmp_path / "household").iterdir())
+    assert files == [f"sido={c}.parquet" for c in SIDO]
+    assert sum(t.households for t in world.tasks) == len(batch_world["household"])
+    assert all(t.households <= 500 or len(t.sigungu_codes) == 1 for t in world.tasks)
+    task_tables = [batch.read_task_tables(world, t) for t in world.tasks]
+    assert sum(len(t["crisis_signal"]) for t in task_tables) == len(batch_world["crisis_signal"])
+    with pytest.raises(ValueError, match="at least 1"):
+        batch.partition_world(Frames(), tmp_path, max_households_per_task=0)
