@@ -37,7 +37,7 @@ Detroit. *Health & Place* 16(5), 1038–1052.
 from spatial.accessibility.classes import SUPPLY_CLASSES, classify_supply, supply_demand_table
 from spatial.accessibility.decay import DistanceDecay, GaussianDecay, StepDecay
 from spatial.accessibility.e2sfca import e2sfca_accessibility, e2sfca_scores, warm_up
-from spatial.accessibility.kernels import neighbour_pairs
+from spatial.accessibility.kernels import neighbour_pairs, within_radius
 from spatial.accessibility.unmatched import unmatched_needs
 from spatial.checks import AnalyticsInputError, check_layers, point_coordinates
 
@@ -56,4 +56,5 @@ __all__ = [
     "supply_demand_table",
     "unmatched_needs",
     "warm_up",
+    "within_radius",
 ]

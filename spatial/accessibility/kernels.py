@@ -1,4 +1,4 @@
-"""Grid neighbour search and the compiled E2SFCA steps (numba).
+"""Neighbour searches (grid pairs, any-within-radius) and the compiled E2SFCA steps (numba).
 
 All numba-compiled functions live in this one module on purpose: numba's on-disk cache
 (``cache=True``) is invalidated by changes to the file of the cached function only, so a
@@ -15,8 +15,9 @@ from typing import TypeVar
 
 import numba
 import numpy as np
+from scipy.spatial import cKDTree
 
-__all__ = ["neighbour_pairs"]
+__all__ = ["neighbour_pairs", "within_radius"]
 
 logger = logging.getLogger(__name__)
 
@@ -307,3 +308,25 @@ def neighbour_pairs(
         return parts[0]
     i, j, d = zip(*parts, strict=True)
     return np.concatenate(i), np.concatenate(j), np.concatenate(d)
+
+
+def within_radius(a_xy: np.ndarray, b_xy: np.ndarray, *, radius_m: float) -> np.ndarray:
+    """For each point of ``a_xy``: is any point of ``b_xy`` within ``radius_m`` (inclusive)?
+
+    Parameters
+    ----------
+    a_xy, b_xy : ndarray of shape (n, 2) and (m, 2)
+        Finite coordinates in metres.
+    radius_m : float
+        Search radius in metres.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+        All False when either set is empty.
+    """
+    a_xy, b_xy = _as_xy(a_xy), _as_xy(b_xy)
+    if len(a_xy) == 0 or len(b_xy) == 0:
+        return np.zeros(len(a_xy), dtype=bool)
+    counts = cKDTree(b_xy).query_ball_point(a_xy, radius_m, return_length=True)
+    return np.asarray(counts) > 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
+from spatial.accessibility.kernels import within_radius
 from spatial.checks import AnalyticsInputError, check_layers, point_coordinates
 
 __all__ = ["unmatched_needs"]
@@ -47,9 +47,5 @@ def unmatched_needs(
         allow_non_points=use_representative_points,
     )
     open_xy = point_coordinates(facilities)[facilities[free_places_col].to_numpy() > 0]
-    if len(need_points) == 0 or len(open_xy) == 0:
-        return pd.Series(True, index=need_points.index, name="unmatched", dtype=bool)
-    counts = cKDTree(open_xy).query_ball_point(
-        point_coordinates(need_points), radius_m, return_length=True
-    )
-    return pd.Series(np.asarray(counts) == 0, index=need_points.index, name="unmatched")
+    in_reach = within_radius(point_coordinates(need_points), open_xy, radius_m=radius_m)
+    return pd.Series(~in_reach, index=need_points.index, name="unmatched")

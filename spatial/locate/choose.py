@@ -8,9 +8,8 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
-from spatial.accessibility.kernels import neighbour_pairs
+from spatial.accessibility.kernels import neighbour_pairs, within_radius
 from spatial.checks import AnalyticsInputError, check_layers, point_coordinates
 from spatial.locate.base import Progress, SiteSelectionResult, SiteSolution
 from spatial.locate.candidates import coverage_matrix
@@ -84,7 +83,7 @@ def choose_sites(
     demand_xy, cand_xy = point_coordinates(demand), point_coordinates(candidates)
     weights = demand[weight_col].to_numpy(dtype=float)
     existing_xy = point_coordinates(existing) if existing is not None else np.empty((0, 2))
-    already = _within(demand_xy, existing_xy, radius_m)
+    already = within_radius(demand_xy, existing_xy, radius_m=radius_m)
     _notify(progress, 0.2, "최적화 모형 풀이 중")
     if method == "mclp":
         cov = coverage_matrix(demand_xy, cand_xy, radius_m=radius_m)
@@ -109,13 +108,6 @@ def choose_sites(
     )
     _notify(progress, 1.0, f"완료: {solution.status}, 갭 {solution.mip_gap:.2%}")
     return result
-
-
-def _within(a_xy: np.ndarray, b_xy: np.ndarray, radius_m: float) -> np.ndarray:
-    """For each point of ``a_xy``: is any point of ``b_xy`` within ``radius_m``?"""
-    if len(b_xy) == 0 or len(a_xy) == 0:
-        return np.zeros(len(a_xy), dtype=bool)
-    return np.asarray(cKDTree(b_xy).query_ball_point(a_xy, radius_m, return_length=True)) > 0
 
 
 def _p_median_with_existing(

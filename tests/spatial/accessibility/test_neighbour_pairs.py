@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spatial.accessibility.kernels import neighbour_pairs
+from spatial.accessibility.kernels import neighbour_pairs, within_radius
 
 CATCHMENT = 3000.0
 
@@ -33,3 +33,16 @@ def test_threaded_neighbour_search_finds_the_same_pairs(random_instance, workers
 
     for a, b in zip(key(single), key(threaded), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_within_radius_is_inclusive_and_handles_empty_sets(random_instance):
+    a = np.array([[0.0, 0.0], [10.0, 0.0], [20.0, 0.0]])
+    b = np.array([[13.0, 4.0]])  # 5 m from a[1] exactly, sqrt(65) from a[2]
+    assert within_radius(a, b, radius_m=5.0).tolist() == [False, True, False]
+    assert within_radius(a, np.empty((0, 2)), radius_m=5.0).tolist() == [False] * 3
+    assert within_radius(np.empty((0, 2)), b, radius_m=5.0).shape == (0,)
+    demand_xy, _, supply_xy, _ = random_instance
+    i, _, _ = neighbour_pairs(demand_xy, supply_xy, radius_m=CATCHMENT)
+    expected = np.zeros(len(demand_xy), dtype=bool)
+    expected[i] = True
+    np.testing.assert_array_equal(within_radius(demand_xy, supply_xy, radius_m=CATCHMENT), expected)
