@@ -24,10 +24,11 @@ from urllib.parse import urlsplit
 import flask
 from flask import Blueprint, current_app, g, redirect, request, session
 
-from analytics.access_control import PUBLIC_VIEWER, Viewer, authenticate, load_viewer
 from app.i18n import DEFAULT_LANG, LANG_COOKIE, normalise_lang, t
+from domain.access import PUBLIC_VIEWER, Viewer
 from geodata.settings import Settings
 from geodata.store.base import Store
+from services.users import authenticate, load_viewer
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import Any, Final
 import dash
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from analytics.access_control import Viewer
 from app.auth import STORE_KEY
+from domain.access import Viewer
 from geodata.settings import Settings
 from geodata.store import open_store
 from geodata.store.base import Store

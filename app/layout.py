@@ -22,10 +22,10 @@ from typing import Any
 import dash
 from dash import dcc, html
 
-from analytics.access_control import Viewer
 from app import ids
 from app.auth import current_lang, current_viewer
 from app.i18n import t
+from domain.access import Viewer
 from geodata.vocabulary import ROLES, label
 
 

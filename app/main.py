@@ -125,7 +125,7 @@ def compile_kernels() -> float:
     """
     start = time.perf_counter()
     try:
-        from analytics.risk_map import warm_up as warm_hotspots
+        from services.risk_map import warm_up as warm_hotspots
         from spatial.accessibility import warm_up as warm_accessibility
 
         warm_hotspots()

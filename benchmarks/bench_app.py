@@ -65,9 +65,9 @@ def synthetic_scores(households: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
 def build_store(world: dict, *, train: bool, root: Path, url: str | None) -> tuple:
     """A store (embedded under ``root``, or PostGIS at ``url``) holding ``world``, scores and
     the demo users."""
-    from analytics.access_control import ensure_demo_users
     from etl.load import load_world
     from geodata.store.embedded import EmbeddedStore
+    from services.users import ensure_demo_users
 
     if url:
         from geodata.store.postgis import PostgisStore

@@ -1,6 +1,6 @@
 """Benchmark: the public nearby-facility finder at 100,000 facilities, on both stores.
 
-``analytics.nearby_service.nearby_facilities`` end to end (input validation, the store's
+``services.nearby.nearby_facilities`` end to end (input validation, the store's
 nearest-neighbour query, public-column whitelist) from random points in populated Korea:
 
 * **embedded**: ``EmbeddedStore`` (GeoParquet + cached cKDTree over EPSG:5179 coordinates);
@@ -33,8 +33,8 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics.nearby_service import nearby_facilities
 from geodata.store.base import Store
+from services.nearby import nearby_facilities
 
 log = logging.getLogger("bench_nearby")
 

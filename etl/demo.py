@@ -47,13 +47,13 @@ def ensure_demo_world(
     bool
         True when a world was built, False when one was already present.
     """
-    from analytics.access_control import ensure_demo_users
     from etl.generate import generate_world
     from etl.load import data_as_of, load_world
     from etl.regions import cached_region_layers
     from models.card import write_model_card
     from models.scoring import score_households
     from models.training import train_models
+    from services.users import ensure_demo_users
 
     settings = settings or get_settings()
     step = progress or (lambda _s, _f: None)

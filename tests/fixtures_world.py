@@ -187,7 +187,7 @@ def _facilities(regions: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoD
 
 def build_world(root: Path, *, seed: int = 7) -> World:
     """Write the test world into ``EmbeddedStore(root)`` and create the users."""
-    from analytics.access_control import create_user, ensure_demo_users
+    from services.users import create_user, ensure_demo_users
 
     rng = np.random.default_rng(seed)
     store = EmbeddedStore(Path(root))

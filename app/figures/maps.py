@@ -116,13 +116,13 @@ def risk_choropleth(
     Parameters
     ----------
     regions
-        From :func:`analytics.risk_map.region_risk` (suppressed cells have ``suppressed``).
+        From :func:`services.risk_map.region_risk` (suppressed cells have ``suppressed``).
     shapes
         GeoJSON FeatureCollection of the regions (``id`` = code), see :func:`geojson`.
     colour_by
         ``'share'``, ``'count'``, ``'hotspot'`` (Gi*) or ``'moran'`` (local Moran).
     hotspots
-        From :func:`analytics.risk_map.hotspots`, indexed by code (for the last two).
+        From :func:`services.risk_map.hotspots`, indexed by code (for the last two).
     points
         Household points with ``tier`` and ``household_id`` (only for permitted viewers).
     labels

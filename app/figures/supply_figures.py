@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.supply_service import SUPPLY_CLASS_LABELS
 from app.figures.maps import LINE_COLOUR, geojson
+from services.supply import SUPPLY_CLASS_LABELS
 
 CLASS_ORDER: Final[tuple[str, ...]] = ("under", "none", "balanced", "over", "no_demand",
                                        "suppressed")
@@ -52,7 +52,7 @@ def supply_class_map(regions: gpd.GeoDataFrame, *, lang: str = "ko",
     Parameters
     ----------
     regions
-        From :func:`analytics.supply_service.supply_demand`: display polygons with ``code``,
+        From :func:`services.supply.supply_demand`: display polygons with ``code``,
         ``full_name``, ``supply_class``, ``accessibility`` and ``demand_supply_ratio``.
     lang
         ``'ko'`` or ``'en'``.

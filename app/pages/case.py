@@ -9,8 +9,14 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from analytics.access_control import AccessDenied
-from analytics.casework import (
+from app import ids
+from app.auth import current_lang, current_viewer, get_store
+from app.components import frame_table
+from app.i18n import label_columns, label_values, t
+from app.layout import access_notice, notice
+from domain.errors import AccessDenied
+from geodata.vocabulary import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, OVERRIDE_REASONS, TIERS
+from services.casework import (
     ActivityInputError,
     CaseDetail,
     add_activity,
@@ -19,12 +25,6 @@ from analytics.casework import (
     list_activities,
     override_tier,
 )
-from app import ids
-from app.auth import current_lang, current_viewer, get_store
-from app.components import frame_table
-from app.i18n import label_columns, label_values, t
-from app.layout import access_notice, notice
-from geodata.vocabulary import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, OVERRIDE_REASONS, TIERS
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,6 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from analytics.nearby_service import (
-    NearbyInputError,
-    NearbyResult,
-    facility_catalogue,
-    nearby_facilities,
-)
-from analytics.supply_service import FACILITY_GROUP_LABELS
 from app.auth import current_lang, get_store
 from app.components import table
 from app.figures.supply_figures import nearby_map, padded_extent
@@ -28,6 +21,8 @@ from app.layout import notice
 from app.pages import _supply_ids as ids
 from app.pages._supply_i18n import tr
 from geodata.store.base import Store
+from services.nearby import NearbyInputError, NearbyResult, facility_catalogue, nearby_facilities
+from services.supply import FACILITY_GROUP_LABELS
 
 log = logging.getLogger(__name__)
 

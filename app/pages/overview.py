@@ -7,13 +7,13 @@ import logging
 import dash
 from dash import dcc, html
 
-from analytics.overview import discovery_trend, kpis
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
 from app.figures.charts import discovery_trend_figure, tier_bar_figure
 from app.i18n import t
 from app.layout import kpi_card, notice
 from geodata.vocabulary import TIERS, label
+from services.overview import discovery_trend, kpis
 
 log = logging.getLogger(__name__)
 

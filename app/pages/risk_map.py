@@ -9,14 +9,14 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from analytics.access_control import Viewer
-from analytics.risk_map import hotspots, household_points, region_risk, region_shapes
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
 from app.components import table
 from app.figures.maps import GRAPH_CONFIG, HOTSPOT_LABELS_EN, MORAN_LABELS_EN, risk_choropleth
 from app.i18n import t
+from domain.access import Viewer
 from geodata.store.base import Store
+from services.risk_map import hotspots, household_points, region_risk, region_shapes
 from spatial.hotspots import HOTSPOT_LABELS_KO, MORAN_LABELS_KO
 
 log = logging.getLogger(__name__)

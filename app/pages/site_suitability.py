@@ -24,16 +24,6 @@ import dash
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
-from analytics.access_control import AccessDenied, Viewer, audit, load_viewer
-from analytics.site_service import (
-    MAX_K,
-    SITE_METHODS,
-    SiteInputError,
-    SitePlan,
-    check_site_access,
-    plan_sites,
-)
-from analytics.supply_service import PLANNING_ROLES, TARGET_GROUPS
 from app.auth import current_lang, current_viewer, get_store
 from app.components import table
 from app.figures.maps import GRAPH_CONFIG
@@ -49,7 +39,20 @@ from app.jobs import (
 from app.layout import access_notice, notice
 from app.pages import _supply_ids as ids
 from app.pages._supply_i18n import tr
+from domain.access import Viewer
+from domain.errors import AccessDenied
 from geodata.store.base import Store
+from services.audit import audit
+from services.sites import (
+    MAX_K,
+    SITE_METHODS,
+    SiteInputError,
+    SitePlan,
+    check_site_access,
+    plan_sites,
+)
+from services.supply import PLANNING_ROLES, TARGET_GROUPS
+from services.users import load_viewer
 
 log = logging.getLogger(__name__)
 

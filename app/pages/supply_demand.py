@@ -10,8 +10,17 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from analytics.access_control import AccessDenied, Viewer
-from analytics.supply_service import (
+from app.auth import current_lang, current_viewer, get_store
+from app.components import table
+from app.figures.maps import GRAPH_CONFIG
+from app.figures.supply_figures import class_label, supply_class_map
+from app.layout import access_notice, notice
+from app.pages import _supply_ids as ids
+from app.pages._supply_i18n import tr
+from domain.access import Viewer
+from domain.errors import AccessDenied
+from geodata.store.base import Store
+from services.supply import (
     DEFAULT_UNMATCHED_RADIUS_M,
     FUNCTION_LABELS,
     PLANNING_ROLES,
@@ -22,14 +31,6 @@ from analytics.supply_service import (
     supply_demand,
     unmatched_needs_table,
 )
-from app.auth import current_lang, current_viewer, get_store
-from app.components import table
-from app.figures.maps import GRAPH_CONFIG
-from app.figures.supply_figures import class_label, supply_class_map
-from app.layout import access_notice, notice
-from app.pages import _supply_ids as ids
-from app.pages._supply_i18n import tr
-from geodata.store.base import Store
 
 log = logging.getLogger(__name__)
 

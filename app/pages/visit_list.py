@@ -8,21 +8,21 @@ import dash
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from analytics.access_control import AccessDenied
-from analytics.visit_list import (
-    VisitFilters,
-    VisitListInputError,
-    day_route,
-    export_visits,
-    ranked_visits,
-)
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
 from app.components import table
 from app.figures.maps import GRAPH_CONFIG, route_figure
 from app.i18n import t
 from app.layout import access_notice, notice
+from domain.errors import AccessDenied
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS
+from services.visit_list import (
+    VisitFilters,
+    VisitListInputError,
+    day_route,
+    export_visits,
+    ranked_visits,
+)
 
 log = logging.getLogger(__name__)
 

@@ -26,11 +26,11 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def national_store(tmp_path_factory: pytest.TempPathFactory):
     generate = pytest.importorskip("etl.generate")
-    from analytics.access_control import ensure_demo_users
     from benchmarks.bench_app import synthetic_scores
     from etl.load import load_world
     from etl.regions import cached_region_layers
     from geodata.store.embedded import EmbeddedStore
+    from services.users import ensure_demo_users
 
     world = generate.generate_world(6000, 7, None, regions=cached_region_layers())
     store = EmbeddedStore(tmp_path_factory.mktemp("national") / "store")

@@ -8,9 +8,9 @@ import dash
 import pandas as pd
 import pytest
 
-from analytics.access_control import PUBLIC_VIEWER, Viewer
 from app.components import table
 from app.i18n import STRINGS, t
+from domain.access import PUBLIC_VIEWER, Viewer
 from tests.fixtures_world import World
 
 

@@ -9,7 +9,7 @@ import dash
 import pytest
 from flask import g
 
-from analytics.access_control import PUBLIC_VIEWER, Viewer
+from domain.access import PUBLIC_VIEWER, Viewer
 from tests.fixtures_world import OUTREACH_EMD, PASSWORDS, PLANNER_SIGUNGU, SMALL_EMD
 
 MINISTRY = Viewer(3, "ministry", "ministry")
@@ -133,8 +133,8 @@ def test_site_token_tampered_expired_or_missing_is_refused(make_app, monkeypatch
 
 
 def test_site_refuses_wrong_role_and_planner_outside_own_sigungu(make_app) -> None:
-    from analytics.access_control import AccessDenied
     from app.jobs import issue_job_token
+    from domain.errors import AccessDenied
 
     app = make_app()
     from app.pages import site_suitability as page
@@ -163,7 +163,7 @@ def test_site_refuses_wrong_role_and_planner_outside_own_sigungu(make_app) -> No
 
 
 def test_site_params_reject_bad_inputs(make_app) -> None:
-    from analytics.site_service import SiteInputError
+    from services.sites import SiteInputError
 
     make_app()
     from app.pages import site_suitability as page

@@ -8,16 +8,16 @@ service call these functions.
   the current risk tiers 1–2 (when risk scores exist).
 * **Supply** is facility capacity (정원) of the facility target groups serving that demand;
   free places are ``capacity - current_users``.
-* **Accessibility** is E2SFCA (:func:`analytics.accessibility.supply_demand_table`) computed on
+* **Accessibility** is E2SFCA (:func:`spatial.accessibility.supply_demand_table`) computed on
   every household nationally, then summarised per 읍면동 or 시군구, so the under / balanced /
   over classes are tested against the *national* median even when one 시군구 is shown.
 * **Mismatch** compares, per region × target group × function, places per 100 people in need
   with the national rate.
 * **Unmatched needs** are households in need with no suitable facility with free places within
-  the radius (:func:`analytics.accessibility.unmatched_needs`).
+  the radius (:func:`spatial.accessibility.unmatched_needs`).
 
 Every table leaving this module is an aggregate with small cells (fewer than 5 households)
-suppressed by :func:`analytics.disclosure.suppress_small_cells`. Only planners, the ministry and
+suppressed by :func:`domain.disclosure.suppress_small_cells`. Only planners, the ministry and
 administrators may call these services; refusals and CSV exports go to ``audit_log``.
 """
 
@@ -33,11 +33,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analytics.access_control import AccessDenied, Viewer, audit
-from analytics.disclosure import MIN_CELL_COUNT, suppress_small_cells
-from analytics.visit_list import HIGH_TIERS, current_scores
+from domain.access import Viewer
+from domain.disclosure import MIN_CELL_COUNT, suppress_small_cells
+from domain.errors import AccessDenied
 from geodata.schema import MEASURE_SRID
 from geodata.store.base import Store
+from services.audit import audit
+from services.scores import HIGH_TIERS, current_scores
 from spatial.accessibility import supply_demand_table, unmatched_needs
 
 __all__ = [

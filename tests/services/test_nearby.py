@@ -9,14 +9,14 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
-from analytics.nearby_service import (
+from geodata.store.base import Store
+from services.nearby import (
     PUBLIC_COLUMNS,
     NearbyInputError,
     nearby_facilities,
     parse_coordinates,
     validate_point,
 )
-from geodata.store.base import Store
 
 CENTRE = Point(126.9780, 37.5665)  # 서울시청
 

@@ -6,10 +6,10 @@ service radius and method — into a solved location model:
 1. demand points: households of the target group in the 시군구 (EPSG:5179), weighted by the
    number of people of the group (or 1 per household in need);
 2. candidate sites: 읍면동 representative points plus a populated grid
-   (:func:`analytics.site_selection.candidate_sites`);
+   (:func:`spatial.locate.candidate_sites`);
 3. existing facilities of the group (with places) within reach of the 시군구 count as already
    covering (MCLP) or fixed open (p-median);
-4. :func:`analytics.site_selection.choose_sites` (HiGHS; greedy fallback inside).
+4. :func:`spatial.locate.choose_sites` (HiGHS; greedy fallback inside).
 
 The result holds aggregates only: per chosen site the people and households newly in reach,
 with counts of 1–4 suppressed. Planners may plan in their own 시군구; the ministry and
@@ -28,17 +28,19 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from analytics.access_control import AccessDenied, Viewer, audit, in_jurisdiction
-from analytics.disclosure import suppress_small_cells
-from analytics.supply_service import (
+from domain.access import Viewer, in_jurisdiction
+from domain.disclosure import suppress_small_cells
+from domain.errors import AccessDenied
+from geodata.schema import MEASURE_SRID, STORAGE_SRID
+from geodata.store.base import Store
+from services.audit import audit
+from services.supply import (
     SupplyInputError,
     demand_points,
     require_planning_role,
     supply_points,
     target_group,
 )
-from geodata.schema import MEASURE_SRID, STORAGE_SRID
-from geodata.store.base import Store
 from spatial.locate import candidate_sites, choose_sites
 
 __all__ = ["SITE_METHODS", "SiteInputError", "SitePlan", "plan_sites"]
@@ -144,7 +146,7 @@ def plan_sites(
     sigungu_code
         The 5-digit 시군구 code.
     target_group
-        A code of :data:`analytics.supply_service.TARGET_GROUPS`.
+        A code of :data:`services.supply.TARGET_GROUPS`.
     k
         Number of new facilities (1 to :data:`MAX_K`).
     radius_m

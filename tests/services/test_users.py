@@ -7,21 +7,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from analytics.access_control import (
-    PUBLIC_VIEWER,
-    AccessDenied,
+from domain.access import PUBLIC_VIEWER, Viewer, in_jurisdiction, may_see_household
+from domain.errors import AccessDenied
+from geodata.schema import table
+from services.audit import require_household_access
+from services.users import (
     UserInputError,
-    Viewer,
     authenticate,
     create_user,
     ensure_demo_users,
     hash_password,
-    in_jurisdiction,
-    may_see_household,
-    require_household_access,
     verify_password,
 )
-from geodata.schema import table
 from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, PASSWORDS, World, build_world
 
 
@@ -122,6 +119,6 @@ def test_unknown_household_refused_like_foreign(world: World) -> None:
 
 def test_secrets_not_in_source() -> None:
     root = Path(__file__).resolve().parents[2]
-    for path in [*root.glob("app/**/*.py"), root / "analytics" / "access_control.py"]:
+    for path in [*root.glob("app/**/*.py"), root / "services" / "users.py", root / "services" / "audit.py"]:
         text = path.read_text(encoding="utf-8")
         assert "SECRET_KEY =" not in text and "secret_key = \"" not in text, path

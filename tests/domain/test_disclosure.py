@@ -1,4 +1,4 @@
-"""Small-cell suppression (analytics.disclosure)."""
+"""Small-cell suppression (domain.disclosure)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import disclosure
-from analytics.disclosure import (
-    MIN_CELL_COUNT,
-    DisclosureInputError,
-    suppress_small_cells,
-)
+from domain import disclosure
+from domain.disclosure import MIN_CELL_COUNT, DisclosureInputError, suppress_small_cells
 
 
 def _emd_table() -> pd.DataFrame:
@@ -121,7 +117,7 @@ def test_pre_existing_nan_counts_as_hidden_not_suppressed():
 
 def test_single_row_group_is_logged(caplog):
     table = pd.DataFrame({"g": ["x", "y", "y"], "n": [2, 10, 20]})
-    with caplog.at_level(logging.WARNING, logger="analytics.disclosure"):
+    with caplog.at_level(logging.WARNING, logger="domain.disclosure"):
         out = suppress_small_cells(table, count_cols=["n"], group_col="g")
     assert out["n"].isna().tolist() == [True, False, False]
     assert "single row" in caplog.text

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytics.access_control import AccessDenied, Viewer
-from analytics.site_service import SiteInputError, plan_sites
+from domain.access import Viewer
+from domain.errors import AccessDenied
+from services.sites import SiteInputError, plan_sites
 from tests.fixtures_world import OUTREACH_EMD, PLANNER_SIGUNGU, World, build_world
 
 MINISTRY = Viewer(3, "ministry", "ministry")

@@ -1,6 +1,6 @@
 """Case detail: one household's record, histories, visit log, tier override and facilities.
 
-Every function takes the acting :class:`~analytics.access_control.Viewer`; households outside
+Every function takes the acting :class:`~domain.access.Viewer`; households outside
 the viewer's role or jurisdiction are refused (:class:`AccessDenied`, audited). Every view of a
 record and every change is written to ``audit_log``.
 
@@ -20,8 +20,9 @@ from typing import Final
 import pandas as pd
 from sqlalchemy import insert, select, update
 
-from analytics.access_control import AccessDenied, Viewer, audit, require_household_access
-from analytics.visit_list import active_overrides, current_scores, mask_name
+from domain.access import Viewer
+from domain.errors import AccessDenied
+from domain.masking import mask_name
 from geodata.schema import table
 from geodata.store.base import Store
 from geodata.vocabulary import (
@@ -35,6 +36,8 @@ from geodata.vocabulary import (
     codes,
     label,
 )
+from services.audit import audit, require_household_access
+from services.scores import active_overrides, current_scores
 
 log = logging.getLogger(__name__)
 

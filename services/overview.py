@@ -15,10 +15,10 @@ from typing import Final
 import pandas as pd
 from sqlalchemy import select
 
-from analytics.access_control import Viewer
-from analytics.visit_list import current_scores
+from domain.access import Viewer
 from geodata.schema import table
 from geodata.store.base import Store
+from services.scores import current_scores
 
 log = logging.getLogger(__name__)
 

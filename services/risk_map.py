@@ -4,7 +4,7 @@ Aggregates are safe for every role once small cells are suppressed: a region wit
 ``min_count`` households, or with 1 to ``min_count - 1`` high-tier households, shows no count
 and no share (``suppressed=True``). Administrators, and outreach workers for their own 읍면동,
 see unsuppressed cells. Household points are household-level data and need
-:func:`analytics.access_control.may_see_household` for the 읍면동 asked for.
+:func:`domain.access.may_see_household` for the 읍면동 asked for.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analytics.access_control import AccessDenied, Viewer, audit, may_see_household
-from analytics.visit_list import HIGH_TIERS, current_scores, data_version, scored_households
+from domain.access import Viewer, may_see_household
+from domain.errors import AccessDenied
 from geodata.schema import MEASURE_SRID
 from geodata.store.base import Store
+from services.audit import audit
+from services.scores import HIGH_TIERS, current_scores, data_version, scored_households
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +221,7 @@ def household_points(store: Store, viewer: Viewer, emd_code: str) -> gpd.GeoData
 
 
 def _data_version(store: Store) -> tuple[object, ...]:
-    """Scores, overrides and households version (:func:`analytics.visit_list.data_version`:
+    """Scores, overrides and households version (:func:`services.scores.data_version`:
     row counts are reused for 10 s on PostGIS, where ``count(*)`` of 1M rows is not free)."""
     return data_version(store)
 

@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from analytics.access_control import PUBLIC_VIEWER, AccessDenied, Viewer
-from analytics.supply_service import (
+from domain.access import PUBLIC_VIEWER, Viewer
+from domain.errors import AccessDenied
+from geodata.schema import table
+from services.supply import (
     TARGET_GROUPS,
     SupplyInputError,
     demand_points,
@@ -17,7 +19,6 @@ from analytics.supply_service import (
     target_group,
     unmatched_needs_table,
 )
-from geodata.schema import table
 from tests.fixtures_world import OUTREACH_EMD, PLANNER_SIGUNGU, SMALL_EMD, World, build_world
 
 MINISTRY = Viewer(3, "ministry", "ministry")

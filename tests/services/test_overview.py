@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from analytics.access_control import PUBLIC_VIEWER, Viewer
-from analytics.casework import add_activity
-from analytics.overview import discovery_trend, kpis
+from domain.access import PUBLIC_VIEWER, Viewer
+from services.casework import add_activity
+from services.overview import discovery_trend, kpis
 from tests.fixtures_world import OUTREACH_EMD, World, build_world
 
 OUTREACH = Viewer(1, "outreach", "outreach", OUTREACH_EMD)

@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from analytics.access_control import PUBLIC_VIEWER, AccessDenied, Viewer
-from analytics.risk_map import (
+from domain.access import PUBLIC_VIEWER, Viewer
+from domain.errors import AccessDenied
+from geodata.schema import table
+from services.risk_map import (
     RiskMapInputError,
     hotspots,
     household_points,
@@ -16,7 +18,6 @@ from analytics.risk_map import (
     region_shapes,
     suppress,
 )
-from geodata.schema import table
 from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, SMALL_EMD, World, build_world
 
 OUTREACH = Viewer(1, "outreach", "outreach", OUTREACH_EMD)

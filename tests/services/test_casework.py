@@ -8,8 +8,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from analytics.access_control import AccessDenied, Viewer
-from analytics.casework import (
+from domain.access import Viewer
+from domain.errors import AccessDenied
+from geodata.schema import table
+from services.casework import (
     ActivityInputError,
     add_activity,
     case_detail,
@@ -18,8 +20,7 @@ from analytics.casework import (
     override_tier,
     suitable_target_groups,
 )
-from analytics.visit_list import active_overrides
-from geodata.schema import table
+from services.scores import active_overrides
 from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, World, build_world
 
 OUTREACH = Viewer(1, "outreach", "outreach", OUTREACH_EMD, "김담당")

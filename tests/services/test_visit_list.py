@@ -10,18 +10,19 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from analytics.access_control import PUBLIC_VIEWER, AccessDenied, Viewer
-from analytics.casework import add_activity, override_tier
-from analytics.visit_list import (
+from domain.access import PUBLIC_VIEWER, Viewer
+from domain.errors import AccessDenied
+from domain.masking import mask_name
+from geodata.schema import table
+from services.casework import add_activity, override_tier
+from services.scores import top_reasons
+from services.visit_list import (
     VisitFilters,
     VisitListInputError,
     day_route,
     export_visits,
-    mask_name,
     ranked_visits,
-    top_reasons,
 )
-from geodata.schema import table
 from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, World, build_world
 
 OUTREACH = Viewer(1, "outreach", "outreach", OUTREACH_EMD, "김담당")
