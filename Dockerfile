@@ -7,9 +7,10 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 COPY pyproject.toml README.md ./
 COPY app ./app
-COPY analytics ./analytics
+COPY services ./services
 COPY models ./models
 COPY spatial ./spatial
+COPY domain ./domain
 COPY geodata ./geodata
 COPY etl ./etl
 RUN pip install --upgrade pip && pip install .
