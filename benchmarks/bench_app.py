@@ -66,6 +66,7 @@ def build_store(world: dict, *, train: bool, root: Path, url: str | None) -> tup
     """A store (embedded under ``root``, or PostGIS at ``url``) holding ``world``, scores and
     the demo users."""
     from etl.load import load_world
+    from geodata.regions import sigungu_of
     from geodata.store.embedded import EmbeddedStore
     from services.users import ensure_demo_users
 
@@ -91,7 +92,7 @@ def build_store(world: dict, *, train: bool, root: Path, url: str | None) -> tup
     else:
         store.write_frame("risk_score", synthetic_scores(world["household"]))
     top_emd = world["household"]["emd_code"].value_counts().index[0]
-    ensure_demo_users(store, jurisdictions={"outreach": top_emd, "planner": top_emd[:5]})
+    ensure_demo_users(store, jurisdictions={"outreach": top_emd, "planner": sigungu_of(top_emd)})
     return store, top_emd
 
 
@@ -180,6 +181,7 @@ def run_one(world: dict, args: argparse.Namespace, *, root: Path, url: str | Non
             ) -> tuple[str, dict]:
     """Time every case on one store; print a table and return the results."""
     from app.main import create_app
+    from geodata.regions import sigungu_of
     from geodata.settings import Settings
 
     store, emd = build_store(world, train=args.train, root=root, url=url)
@@ -190,10 +192,10 @@ def run_one(world: dict, args: argparse.Namespace, *, root: Path, url: str | Non
     login(admin, "admin", "admin-demo")
     cases = {
         "map national 시군구 (planner)": (planner, map_payload("sigungu", None, "share", [])),
-        "map 읍면동 drill (planner)": (planner, map_payload("emd", emd[:5], "share", ["labels"])),
-        "map 읍면동 + points (outreach)": (outreach, map_payload("emd", emd[:5], "share",
+        "map 읍면동 drill (planner)": (planner, map_payload("emd", sigungu_of(emd), "share", ["labels"])),
+        "map 읍면동 + points (outreach)": (outreach, map_payload("emd", sigungu_of(emd), "share",
                                                                  ["points"])),
-        "map 읍면동 Gi* hotspots (planner)": (planner, map_payload("emd", emd[:5], "hotspot", [])),
+        "map 읍면동 Gi* hotspots (planner)": (planner, map_payload("emd", sigungu_of(emd), "hotspot", [])),
         "map national Gi* hotspots (planner)": (planner, map_payload("sigungu", None,
                                                                      "hotspot", [])),
         "visit list 50 (outreach)": (outreach, list_payload(50, [])),

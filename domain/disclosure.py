@@ -3,8 +3,8 @@
 Rule (DESIGN.md: "aggregates ... suppress cells of fewer than 5 households")
 -------------------------------------------------------------------------------
 Primary suppression
-    A count cell with ``0 < count < min_count`` (1-4 with the default
-    :data:`MIN_CELL_COUNT` = 5) is replaced by NaN. Zeros are shown by default: a zero
+    A count cell with ``0 < count < min_count`` (1-4 with the default threshold 5, the
+    setting ``ATLAS_MIN_CELL_COUNT`` read by :func:`min_cell_count`) is replaced by NaN. Zeros are shown by default: a zero
     discloses no individual, and hiding them makes maps needlessly grey. Pass
     ``suppress_zero=True`` where "nobody here has X" would itself be sensitive.
 Derived suppression
@@ -28,6 +28,15 @@ Secondary (complementary) suppression
     protected this way (its cell equals the group total): that is logged at WARNING level
     and the publisher of the group total must suppress it.
 
+Whole rows and exempt rows
+    ``whole_row=True`` blanks every count of a row once one of them is suppressed (a map
+    region either shows its numbers or none). Rows whose index label is in ``exempt`` are
+    shown unsuppressed: the viewer may see them anyway (administrators; an outreach worker's
+    own 읍면동). Services decide who is exempt (:func:`domain.access.sees_unsuppressed`).
+
+Every aggregate the services publish goes through this module: tables through
+:func:`suppress_small_cells`, single numbers through :func:`is_small`.
+
 Counts that are already NaN in the input count as hidden for the secondary rule but are not
 flagged as suppressed. The table itself must not contain total rows or total columns; pass
 the parts and let the caller publish (suppressed) totals.
@@ -40,34 +49,70 @@ tables linked in ways not described by ``group_col``/``row_total`` are not prote
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
-__all__ = ["MIN_CELL_COUNT", "SUPPRESSED_COL", "DisclosureInputError", "suppress_small_cells"]
+from domain.errors import InputError
+from geodata.settings import get_settings
+
+__all__ = [
+    "SUPPRESSED_COL",
+    "DisclosureInputError",
+    "is_small",
+    "min_cell_count",
+    "suppress_small_cells",
+]
 
 logger = logging.getLogger(__name__)
 
-#: Smallest count that may be shown (cells 1-4 are suppressed).
-MIN_CELL_COUNT = 5
 #: Name of the boolean column added to the output.
 SUPPRESSED_COL = "suppressed"
 
 
-class DisclosureInputError(ValueError):
+class DisclosureInputError(InputError):
     """Raised when a table cannot be checked for disclosure."""
+
+
+def min_cell_count() -> int:
+    """The smallest count that may be shown: ``Settings.min_cell_count`` (``ATLAS_MIN_CELL_COUNT``,
+    default 5, so cells of 1-4 are suppressed)."""
+    return int(get_settings().min_cell_count)
+
+
+def is_small(count: ArrayLike, *, min_count: int | None = None,
+             suppress_zero: bool = False) -> np.ndarray | bool:
+    """Whether a count (or each count of an array) must be suppressed: ``0 < count < min_count``
+    (``0 <= count`` with ``suppress_zero``). NaN is never small.
+
+    Parameters
+    ----------
+    count : number or array-like
+        Non-negative counts.
+    min_count : int, optional
+        Threshold; default :func:`min_cell_count`.
+    suppress_zero : bool, default False
+        Also treat zero as small.
+    """
+    threshold = min_cell_count() if min_count is None else min_count
+    values = np.asarray(count, dtype=float)
+    small = (values < threshold) & ((values >= 0) if suppress_zero else (values > 0))
+    return bool(small) if small.ndim == 0 else small
 
 
 def suppress_small_cells(
     table: pd.DataFrame,
     *,
     count_cols: Sequence[str],
-    min_count: int = MIN_CELL_COUNT,
+    min_count: int | None = None,
     derived_cols: Sequence[str] | Mapping[str, Sequence[str]] = (),
     group_col: str | None = None,
     row_total: bool = False,
-    suppress_zero: bool = False,
+    suppress_zero: bool | Sequence[str] = False,
+    whole_row: bool = False,
+    exempt: Collection[Hashable] = (),
 ) -> pd.DataFrame:
     """Hide small counts, the rates derived from them, and complementary cells.
 
@@ -77,8 +122,8 @@ def suppress_small_cells(
         One row per cell group (e.g. per 읍면동); not modified.
     count_cols : sequence of str
         Columns holding non-negative counts of households or persons.
-    min_count : int, default MIN_CELL_COUNT (5)
-        Counts ``0 < count < min_count`` are suppressed.
+    min_count : int, optional
+        Counts ``0 < count < min_count`` are suppressed; default :func:`min_cell_count` (5).
     derived_cols : sequence of str or mapping of str to sequence of str, default ()
         Columns computed from counts. A sequence means "depends on every count column"; a
         mapping ``{derived: [count, ...]}`` names the counts each one depends on.
@@ -88,8 +133,12 @@ def suppress_small_cells(
     row_total : bool, default False
         The count columns of a row add up to a published row total; enables secondary
         suppression within each row.
-    suppress_zero : bool, default False
-        Also suppress zero counts.
+    suppress_zero : bool or sequence of str, default False
+        Also suppress zero counts (of every count column, or of the columns named).
+    whole_row : bool, default False
+        Suppress every count of a row in which any count is suppressed.
+    exempt : collection of index labels, default ()
+        Rows shown unsuppressed (the viewer may see them).
 
     Returns
     -------
@@ -111,6 +160,7 @@ def suppress_small_cells(
     >>> suppress_small_cells(t, count_cols=["n"], group_col="sgg")["n"].tolist()
     [nan, nan, 20.0]
     """
+    min_count = min_cell_count() if min_count is None else min_count
     deps = _check_inputs(
         table,
         count_cols=count_cols,
@@ -121,15 +171,19 @@ def suppress_small_cells(
     cols = list(count_cols)
     counts = table[cols].to_numpy(dtype=float, na_value=np.nan)
     missing = np.isnan(counts)
-    small = counts < min_count
-    if not suppress_zero:
-        small &= counts > 0
-    ours = small & ~missing
+    zero_cols = cols if suppress_zero is True else list(suppress_zero or ())
+    small = np.column_stack([is_small(counts[:, k], min_count=min_count,
+                                      suppress_zero=col in zero_cols)
+                             for k, col in enumerate(cols)])
+    shown = table.index.isin(list(exempt))[:, None] if len(exempt) else False
+    ours = small & ~missing & ~shown
 
     codes = None
     if group_col is not None:
         codes = pd.factorize(table[group_col], use_na_sentinel=False)[0]
-    ours = _secondary(counts, ours, missing, codes=codes, row_total=row_total)
+    ours = _secondary(counts, ours, missing, codes=codes, row_total=row_total) & ~shown
+    if whole_row:
+        ours = np.repeat(ours.any(axis=1, keepdims=True), len(cols), axis=1)
 
     out = table.copy()
     for k, col in enumerate(cols):
@@ -140,7 +194,7 @@ def suppress_small_cells(
         if hide.any():
             out[dcol] = out[dcol].mask(pd.Series(hide, index=out.index))
     out[SUPPRESSED_COL] = ours.any(axis=1)
-    n_primary = int((small & ~missing).sum())
+    n_primary = int((small & ~missing & ~shown).sum())
     logger.debug(
         "suppress_small_cells: %d primary, %d secondary cell(s) suppressed",
         n_primary,

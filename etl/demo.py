@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from geodata.regions import sigungu_of
 from geodata.settings import Settings, get_settings
 from geodata.store import Store
 
@@ -85,5 +86,5 @@ def _demo_jurisdictions(world: dict) -> dict[str, str]:
     """The 시군구 and 읍면동 with the most households: home of the demo outreach worker/planner."""
     households = world["household"]
     emd = households["emd_code"].value_counts().index[0]
-    sigungu = emd[:5]
+    sigungu = sigungu_of(emd)
     return {"outreach": emd, "planner": sigungu}

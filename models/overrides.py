@@ -1,7 +1,8 @@
 """Human override of tiers (``tier_override``) applied on top of model scores.
 
 A worker may move a household to another tier with a reason code (``OVERRIDE_REASONS``). The
-latest *active* override per household wins (by ``created_at``, then ``override_id``). The model's
+latest *active* override per household wins (by ``created_at``, then ``override_id``; the rule is
+:mod:`domain.tiers`, shared with the services' read model). The model's
 own tier is kept in ``model_tier``; the override's author, reason and time pass through as
 ``overridden_by``, ``override_reason`` and ``overridden_at`` (the table itself is the record).
 Ranks are recomputed within each jurisdiction by (effective tier, probability, model rank): a household
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from domain.tiers import TIER_VALUES, effective_tiers, latest_active_overrides
 from geodata.vocabulary import OVERRIDE_REASONS, codes
 
 __all__ = ["apply_overrides"]
@@ -51,7 +53,7 @@ def apply_overrides(scores: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFra
     if problems:
         raise ValueError("; ".join(problems))
     active = overrides[overrides["active"].astype(bool)].copy()
-    bad_tier = ~active["tier"].isin([1, 2, 3, 4])
+    bad_tier = ~active["tier"].isin(TIER_VALUES)
     bad_reason = ~active["reason_code"].isin(codes(OVERRIDE_REASONS))
     if bad_tier.any() or bad_reason.any():
         raise ValueError(
@@ -59,15 +61,14 @@ def apply_overrides(scores: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFra
             f"unknown reason code (known: {list(codes(OVERRIDE_REASONS))})"
         )
     active["created_at"] = pd.to_datetime(active["created_at"], utc=True)
-    sort_cols = ["household_id", "created_at"] + (["override_id"] if "override_id" in active else [])
-    latest = active.sort_values(sort_cols, kind="stable").drop_duplicates("household_id", keep="last")
-    latest = latest.set_index("household_id")
+    chosen = latest_active_overrides(active)
+    latest = chosen.set_index("household_id")
 
     out = scores.copy()
     out["model_tier"] = out["tier"]
-    hit = out["household_id"].map(latest["tier"])
-    out["overridden"] = hit.notna()
-    out["tier"] = hit.fillna(out["tier"]).astype(np.int16)
+    tiers, overridden = effective_tiers(out["household_id"], out["tier"], chosen)
+    out["overridden"] = overridden
+    out["tier"] = tiers.astype(np.int16)
     out["overridden_by"] = out["household_id"].map(latest["user_id"])
     out["override_reason"] = out["household_id"].map(latest["reason_code"])
     out["overridden_at"] = out["household_id"].map(latest["created_at"])

@@ -17,6 +17,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from geodata.regions import sido_of, sigungu_of
 from geodata.vocabulary import (
     CRISIS_SOURCES,
     HOUSEHOLD_TYPES,
@@ -131,8 +132,8 @@ def make_world(
     region, emd_codes = _regions(n_sigungu, emd_per_sigungu)
     emd_idx = rng.integers(0, len(emd_codes), n)
     emd = np.asarray(emd_codes)[emd_idx]
-    sgg = np.array([c[:5] for c in emd_codes])[emd_idx]
-    sido = np.array([c[:2] for c in emd_codes])[emd_idx]
+    sgg = np.array([sigungu_of(c) for c in emd_codes])[emd_idx]
+    sido = np.array([sido_of(c) for c in emd_codes])[emd_idx]
     urban = region.set_index("code").loc[emd_codes, "urban_class"].to_numpy()[emd_idx]
 
     types = np.asarray(codes(HOUSEHOLD_TYPES))

@@ -59,7 +59,7 @@ def require_household_role(store: Store, viewer: Viewer, *, action: str, purpose
     if viewer.sees_households:
         return
     audit(store, viewer, action=action, allowed=False, purpose=purpose,
-          detail=f"role {viewer.role!r} sees aggregates only")
+          detail=f"role '{viewer.role}' sees aggregates only")
     raise AccessDenied(f"{viewer.role} users see aggregates only, not household records")
 
 

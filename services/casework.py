@@ -21,8 +21,9 @@ import pandas as pd
 from sqlalchemy import insert, select, update
 
 from domain.access import Viewer
-from domain.errors import AccessDenied
+from domain.errors import AccessDenied, InputError
 from domain.masking import mask_name
+from domain.tiers import TIER_VALUES
 from geodata.schema import table
 from geodata.store.base import Store
 from geodata.vocabulary import (
@@ -59,7 +60,7 @@ __all__ = [
 ]
 
 
-class ActivityInputError(ValueError):
+class ActivityInputError(InputError):
     """An activity or override entry with invalid values (every problem in one message)."""
 
 
@@ -223,7 +224,7 @@ def override_tier(
         Tier not 1-4, unknown reason code or note too long.
     """
     problems = []
-    if int(tier) not in (1, 2, 3, 4):
+    if int(tier) not in TIER_VALUES:
         problems.append("tier must be 1, 2, 3 or 4")
     if reason_code not in codes(OVERRIDE_REASONS):
         problems.append(f"reason must be one of {list(codes(OVERRIDE_REASONS))}")

@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
+from domain.errors import InputError
 from geodata.store.base import Store
 
 __all__ = [
@@ -54,7 +55,7 @@ _CATALOGUE: weakref.WeakKeyDictionary[Store, tuple[float, pd.DataFrame]] = (
 _CATALOGUE_LOCK = threading.Lock()
 
 
-class NearbyInputError(ValueError):
+class NearbyInputError(InputError):
     """A place the finder cannot use. ``code`` names the problem for translated messages.
 
     Codes: ``bad_coordinates``, ``outside_korea``, ``unknown_region``, ``no_place``, ``bad_k``.

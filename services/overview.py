@@ -16,13 +16,15 @@ import pandas as pd
 from sqlalchemy import select
 
 from domain.access import Viewer
+from domain.disclosure import is_small, min_cell_count
+from domain.roles import Role
+from domain.tiers import TIER_VALUES
 from geodata.schema import table
 from geodata.store.base import Store
 from services.scores import current_scores
 
 log = logging.getLogger(__name__)
 
-MIN_CELL_COUNT: Final = 5
 SUPPORT_OUTCOMES: Final[frozenset[str]] = frozenset(
     {"public_support", "private_support", "emergency_support", "service_referral"})
 CLOSED_OUTCOMES: Final[frozenset[str]] = SUPPORT_OUTCOMES | {"no_need", "refused", "unreachable"}
@@ -42,19 +44,19 @@ class Kpis:
 
 
 def _scope_where(viewer: Viewer) -> dict[str, str] | None:
-    if viewer.role == "outreach" and viewer.jurisdiction_code:
+    if viewer.role == Role.OUTREACH and viewer.jurisdiction_code:
         return {"emd_code": viewer.jurisdiction_code}
-    if viewer.role == "planner" and viewer.jurisdiction_code:
+    if viewer.role == Role.PLANNER and viewer.jurisdiction_code:
         return {"sigungu_code": viewer.jurisdiction_code}
     return None
 
 
 def _small(n: int, viewer: Viewer, min_count: int) -> int | None:
-    return None if viewer.role != "admin" and 0 < n < min_count else int(n)
+    return None if viewer.role != Role.ADMIN and is_small(n, min_count=min_count) else int(n)
 
 
 def kpis(store: Store, viewer: Viewer, *, today: dt.date | None = None,
-         min_count: int = MIN_CELL_COUNT) -> Kpis:
+         min_count: int | None = None) -> Kpis:
     """Households scored, households per tier, visits this month and support-link rates.
 
     ``support_link_rate`` is the share of closed visit-log outcomes that linked the household
@@ -62,12 +64,13 @@ def kpis(store: Store, viewer: Viewer, *, today: dt.date | None = None,
     past discovery visits (latest cycle) whose outcome was ``supported``.
     """
     today = today or dt.date.today()
+    min_count = min_cell_count() if min_count is None else min_count
     where = _scope_where(viewer)
     hh = store.read_frame("household", columns=["household_id"], where=where)
     ids = hh["household_id"].tolist()
     scores = current_scores(store, where={"household_id": ids or [-1]} if where else None,
                             columns=["household_id", "tier"])
-    per_tier = scores["tier"].value_counts().reindex([1, 2, 3, 4], fill_value=0)
+    per_tier = scores["tier"].value_counts().reindex(list(TIER_VALUES), fill_value=0)
     act = _activities(store, ids if where else None)
     month_start = pd.Timestamp(today.replace(day=1))
     visits = act[(act["kind"] == "visit") & (act["activity_date"] >= month_start)]
@@ -105,7 +108,7 @@ def _discovery_rate(store: Store, ids: list[int] | None, min_count: int) -> floa
     return float((latest["outcome"] == "supported").mean()) if len(latest) >= min_count else None
 
 
-def discovery_trend(store: Store, viewer: Viewer, *, min_count: int = MIN_CELL_COUNT
+def discovery_trend(store: Store, viewer: Viewer, *, min_count: int | None = None
                     ) -> pd.DataFrame:
     """Discovery outcomes by cycle: ``cycle_date, outcome, households`` (long format).
 
@@ -122,6 +125,6 @@ def discovery_trend(store: Store, viewer: Viewer, *, min_count: int = MIN_CELL_C
         return pd.DataFrame(columns=["cycle_date", "outcome", "households"])
     out = hist.groupby(["cycle_date", "outcome"]).size().rename("households").reset_index()
     out["households"] = out["households"].astype(float)
-    if viewer.role != "admin":
-        out.loc[out["households"].between(1, min_count - 1), "households"] = float("nan")
+    if viewer.role != Role.ADMIN:
+        out.loc[is_small(out["households"], min_count=min_count), "households"] = float("nan")
     return out.sort_values(["cycle_date", "outcome"]).reset_index(drop=True)

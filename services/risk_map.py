@@ -12,29 +12,30 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from typing import Final, Literal
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from domain.access import Viewer, may_see_household
-from domain.errors import AccessDenied
+from domain.access import Viewer, may_see_household, sees_unsuppressed
+from domain.disclosure import suppress_small_cells
+from domain.errors import AccessDenied, InputError
+from domain.tiers import HIGH_TIERS
 from geodata.schema import MEASURE_SRID
 from geodata.store.base import Store
 from services.audit import audit
-from services.scores import HIGH_TIERS, current_scores, data_version, scored_households
+from services.scores import current_scores, data_version, scored_households
 
 log = logging.getLogger(__name__)
 
 Level = Literal["sigungu", "emd"]
-MIN_CELL_COUNT: Final = 5
 _HOTSPOT_CACHE: OrderedDict[tuple[object, ...], pd.DataFrame] = OrderedDict()
 _HOTSPOT_LOCK = threading.Lock()
 _COUNTS_CACHE: OrderedDict[tuple[object, ...], pd.DataFrame] = OrderedDict()
 
 
-class RiskMapInputError(ValueError):
+class RiskMapInputError(InputError):
     """A level or parent region that cannot be mapped."""
 
 
@@ -79,10 +80,13 @@ def _region_counts(store: Store, *, level: Level, parent_code: str | None) -> pd
     return out.astype("int64")
 
 
-def suppress(counts: pd.DataFrame, *, min_count: int = MIN_CELL_COUNT,
+def suppress(counts: pd.DataFrame, *, min_count: int | None = None,
              exempt: set[str] | None = None) -> pd.DataFrame:
     """Add ``share_high`` and blank small cells (fewer than ``min_count`` households, or 1 to
     ``min_count - 1`` high-tier households) except regions in ``exempt``.
+
+    The rule is :func:`domain.disclosure.suppress_small_cells` with whole rows: a region
+    shows all of its numbers or none; a region without households shows none either.
 
     Returns
     -------
@@ -93,22 +97,17 @@ def suppress(counts: pd.DataFrame, *, min_count: int = MIN_CELL_COUNT,
     out = counts.copy()
     out["share_high"] = np.where(out["scored"] > 0, out["high_tier"] / out["scored"].clip(lower=1),
                                  np.nan)
-    small = (out["households"] < min_count) | out["high_tier"].between(1, min_count - 1)
-    if exempt:
-        small &= ~out.index.isin(list(exempt))
-    out["suppressed"] = small.to_numpy()
+    out = suppress_small_cells(out, count_cols=["households", "high_tier"],
+                               derived_cols=["scored", "share_high"], min_count=min_count,
+                               suppress_zero=["households"], whole_row=True,
+                               exempt=exempt or ())
     for col in ("households", "scored", "high_tier"):
-        out[col] = out[col].astype("Int64").mask(small)
-    out["share_high"] = out["share_high"].mask(small)
+        out[col] = out[col].astype("Int64")
     return out
 
 
 def _exempt(viewer: Viewer, codes: pd.Index) -> set[str]:
-    if viewer.role == "admin":
-        return set(codes)
-    if viewer.role == "outreach" and viewer.jurisdiction_code:
-        return {c for c in codes if c == viewer.jurisdiction_code}
-    return set()
+    return {c for c in codes if sees_unsuppressed(viewer, c)}
 
 
 def region_risk(
@@ -117,7 +116,7 @@ def region_risk(
     *,
     level: Level = "sigungu",
     parent_code: str | None = None,
-    min_count: int = MIN_CELL_COUNT,
+    min_count: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Display polygons of a level with suppressed high-tier counts and shares.
 
@@ -130,7 +129,7 @@ def region_risk(
     parent_code
         The 시군구 to drill into (required for ``'emd'``).
     min_count
-        Small-cell threshold.
+        Small-cell threshold (default ``Settings.min_cell_count``).
 
     Returns
     -------

@@ -19,11 +19,11 @@ from typing import Final
 import pandas as pd
 from sqlalchemy import func, select
 
+from domain.tiers import effective_tiers, latest_active_overrides
 from geodata.schema import table
 from geodata.store.base import Store
 
 __all__ = [
-    "HIGH_TIERS",
     "SCORE_COLUMNS",
     "active_overrides",
     "current_scores",
@@ -33,9 +33,6 @@ __all__ = [
     "scored_households",
     "top_reasons",
 ]
-
-#: Tiers counted as "high" on maps, overviews and supply (1 = 긴급, 2 = 우선).
-HIGH_TIERS: Final[tuple[int, ...]] = (1, 2)
 
 _VERSION_TTL_S: Final = 30.0
 _COUNT_TTL_S: Final = 10.0
@@ -127,7 +124,7 @@ def active_overrides(store: Store, household_ids: Sequence[int] | None = None) -
     with store.session() as session:
         rows = session.execute(stmt.order_by(tbl.c.created_at, tbl.c.override_id)).mappings().all()
     frame = pd.DataFrame(rows, columns=[c.name for c in tbl.columns])
-    return frame.drop_duplicates("household_id", keep="last").reset_index(drop=True)
+    return latest_active_overrides(frame).reset_index(drop=True)
 
 
 SCORE_COLUMNS: Final[tuple[str, ...]] = (
@@ -162,12 +159,10 @@ def current_scores(store: Store, *, where: dict[str, object] | None = None,
     scores = store.read_frame("risk_score", columns=cols,
                               where={**(where or {}), "model_version": version})
     scores = scores.rename(columns={"tier": "model_tier"})
-    overrides = active_overrides(store)
-    override_tier = scores["household_id"].map(
-        pd.Series(overrides["tier"].to_numpy(), index=overrides["household_id"].to_numpy(),
-                  dtype="float64"))
-    scores["overridden"] = override_tier.notna().to_numpy()
-    scores["tier"] = override_tier.fillna(scores["model_tier"]).astype(int)
+    tiers, overridden = effective_tiers(scores["household_id"], scores["model_tier"],
+                                        active_overrides(store))
+    scores["overridden"] = overridden
+    scores["tier"] = tiers
     return scores
 
 

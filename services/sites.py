@@ -19,7 +19,6 @@ administrators anywhere.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -31,6 +30,8 @@ from scipy.spatial import cKDTree
 from domain.access import Viewer, in_jurisdiction
 from domain.disclosure import suppress_small_cells
 from domain.errors import AccessDenied
+from domain.progress import Progress, report
+from domain.roles import Role
 from geodata.schema import MEASURE_SRID, STORAGE_SRID
 from geodata.store.base import Store
 from services.audit import audit
@@ -48,7 +49,6 @@ __all__ = ["SITE_METHODS", "SiteInputError", "SitePlan", "plan_sites"]
 log = logging.getLogger(__name__)
 
 Method = Literal["mclp", "p_median"]
-Progress = Callable[[float, str], None]
 SITE_METHODS: Final[dict[str, tuple[str, str]]] = {
     "mclp": ("최대 커버링(MCLP)", "Maximal covering (MCLP)"),
     "p_median": ("p-메디안", "p-median"),
@@ -117,7 +117,7 @@ def check_site_access(store: Store, viewer: Viewer, sigungu_code: str) -> None:
         If the viewer may not plan sites in ``sigungu_code``.
     """
     require_planning_role(store, viewer, action="plan_sites")
-    if viewer.role == "planner" and not in_jurisdiction(viewer, sigungu_code):
+    if viewer.role == Role.PLANNER and not in_jurisdiction(viewer, sigungu_code):
         audit(store, viewer, action="plan_sites", allowed=False, object_type="sigungu",
               object_id=sigungu_code, detail="outside the planner's jurisdiction")
         raise AccessDenied(f"planners may plan sites in their own 시군구 only "
@@ -221,8 +221,7 @@ def _target(code: str):
 
 def _notify(progress: Progress | None, fraction: float, message: str) -> None:
     log.debug("%3.0f%% %s", 100 * fraction, message)
-    if progress is not None:
-        progress(fraction, message)
+    report(progress, fraction, message)
 
 
 def _existing_near(store: Store, group, land: gpd.GeoDataFrame,

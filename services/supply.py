@@ -34,18 +34,19 @@ import numpy as np
 import pandas as pd
 
 from domain.access import Viewer
-from domain.disclosure import MIN_CELL_COUNT, suppress_small_cells
-from domain.errors import AccessDenied
+from domain.disclosure import min_cell_count, suppress_small_cells
+from domain.errors import AccessDenied, InputError
+from domain.roles import PLANNING_ROLES
+from domain.tiers import HIGH_TIERS
 from geodata.schema import MEASURE_SRID
 from geodata.store.base import Store
 from services.audit import audit
-from services.scores import HIGH_TIERS, current_scores
+from services.scores import current_scores
 from spatial.accessibility import supply_demand_table, unmatched_needs
 
 __all__ = [
     "FACILITY_GROUP_LABELS",
     "FUNCTION_LABELS",
-    "PLANNING_ROLES",
     "SUPPLY_CLASS_LABELS",
     "TARGET_GROUPS",
     "SupplyInputError",
@@ -63,14 +64,13 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Level = Literal["sigungu", "emd"]
-PLANNING_ROLES: Final[frozenset[str]] = frozenset({"planner", "ministry", "admin"})
 DEFAULT_CATCHMENT_M: Final = 3000.0
 DEFAULT_UNMATCHED_RADIUS_M: Final = 2000.0
 #: Places per 100 people below / above these multiples of the national rate are a mismatch.
 MISMATCH_BAND: Final = (0.67, 1.5)
 
 
-class SupplyInputError(ValueError):
+class SupplyInputError(InputError):
     """A target group, level or region the service cannot use; the message says which."""
 
 
@@ -485,6 +485,6 @@ def export_unmatched_csv(
     scope = parent_code or "national"
     audit(store, viewer, action="export_csv", object_type="unmatched_needs",
           object_id=f"{target_group}:{level}:{scope}",
-          detail=f"{len(shown)} rows, radius {radius_m:.0f} m, min cell {MIN_CELL_COUNT}")
+          detail=f"{len(shown)} rows, radius {radius_m:.0f} m, min cell {min_cell_count()}")
     name = f"unmatched_needs_{target_group}_{level}_{scope}.csv"
     return name, buffer.getvalue().encode("utf-8-sig")

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from domain.access import Viewer, household_scope, may_see_household
 from domain.errors import AccessDenied, InputError
 from domain.masking import mask_name
+from domain.tiers import TIER_VALUES
 from geodata.schema import table
 from geodata.store.base import Store
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS, label
@@ -55,7 +56,7 @@ class VisitFilters:
     def check(self) -> None:
         """Raise :class:`VisitListInputError` listing every invalid filter value."""
         problems = []
-        bad_tiers = [t for t in self.tiers if t not in (1, 2, 3, 4)]
+        bad_tiers = [t for t in self.tiers if t not in TIER_VALUES]
         if bad_tiers:
             problems.append(f"tiers must be 1-4, not {bad_tiers}")
         known_types = {c.code for c in HOUSEHOLD_TYPES}

@@ -14,7 +14,9 @@ from app.auth import current_lang, current_viewer, get_store
 from app.components import table
 from app.figures.maps import GRAPH_CONFIG, HOTSPOT_LABELS_EN, MORAN_LABELS_EN, risk_choropleth
 from app.i18n import t
-from domain.access import Viewer
+from domain.access import Viewer, may_see_points
+from domain.roles import Role
+from geodata.regions import is_code_of
 from geodata.store.base import Store
 from services.risk_map import hotspots, household_points, region_risk, region_shapes
 from spatial.hotspots import HOTSPOT_LABELS_KO, MORAN_LABELS_KO
@@ -51,7 +53,7 @@ def build_map_view(store: Store, viewer: Viewer, *, level: str, parent: str | No
         notes.append(t("map.hotspot_note" if len(spots) else "map.hotspot_none", lang))
     points = None
     if "points" in layers and level == "emd":
-        if viewer.role == "outreach" and (viewer.jurisdiction_code or "").startswith(parent or "-"):
+        if may_see_points(viewer, parent):
             points = household_points(store, viewer, viewer.jurisdiction_code or "")
         else:
             notes.append(t("map.points_denied", lang))
@@ -101,7 +103,7 @@ def layout(**_query: str) -> html.Div:
     viewer, lang = current_viewer(), current_lang()
     layer_options = [{"label": t("map.labels", lang), "value": "labels"},
                      {"label": t("map.points", lang), "value": "points",
-                      "disabled": viewer.role != "outreach"}]
+                      "disabled": viewer.role != Role.OUTREACH}]
     return html.Div([
         dcc.Store(id=ids.MAP_STATE, data=NATIONAL),
         html.H1([t("map.title", lang), html.Span(id=ids.MAP_TITLE, className="atlas-muted")]),
@@ -112,7 +114,7 @@ def layout(**_query: str) -> html.Div:
                                               for o in COLOUR_OPTIONS])]),
             html.Div([html.Label(t("map.layers", lang), className="atlas-label"),
                       dcc.Checklist(id=ids.MAP_LAYERS, options=layer_options, inline=True,
-                                    value=["points"] if viewer.role == "outreach" else [])]),
+                                    value=["points"] if viewer.role == Role.OUTREACH else [])]),
             html.Div([html.Label(t("map.region", lang), className="atlas-label"),
                       dcc.Dropdown(id=ids.MAP_REGION, options=_sigungu_options(), clearable=True,
                                    placeholder=t("map.national", lang))],
@@ -139,7 +141,7 @@ def drill(click: dict | None, _back: int | None, region: str | None, state: dict
         return {"level": "emd", "parent": region}
     point = (click or {}).get("points", [{}])[0]
     code = str(point.get("location") or "")
-    if state.get("level") == "sigungu" and len(code) == 5:
+    if state.get("level") == "sigungu" and is_code_of(code, "sigungu"):
         return {"level": "emd", "parent": code}
     return no_update
 

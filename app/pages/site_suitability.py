@@ -41,6 +41,9 @@ from app.pages import _supply_ids as ids
 from app.pages._supply_i18n import tr
 from domain.access import Viewer
 from domain.errors import AccessDenied
+from domain.progress import Progress
+from domain.roles import PLANNING_ROLES, Role
+from geodata.regions import sigungu_of
 from geodata.store.base import Store
 from services.audit import audit
 from services.sites import (
@@ -51,7 +54,7 @@ from services.sites import (
     check_site_access,
     plan_sites,
 )
-from services.supply import PLANNING_ROLES, TARGET_GROUPS
+from services.supply import TARGET_GROUPS
 from services.users import load_viewer
 
 log = logging.getLogger(__name__)
@@ -69,7 +72,6 @@ PROGRESS_TEXT = "site-progress-text"
 PROGRESS_BOX = "site-progress-box"
 #: Secret and store opener for the worker, captured from the server when the page registers.
 JOB: JobConfig = job_config()
-Progress = Callable[[float, str], None]
 
 
 class SiteView(NamedTuple):
@@ -180,8 +182,8 @@ def region_options(store: Store, viewer: Viewer) -> list[dict[str, str]]:
     """시군구 the viewer may plan in (a planner: own 시군구 only)."""
     regions = store.read_frame("region", columns=["code", "full_name"],
                                where={"level": "sigungu"}).sort_values("code")
-    if viewer.role == "planner":
-        regions = regions[regions["code"] == (viewer.jurisdiction_code or "")[:5]]
+    if viewer.role == Role.PLANNER:
+        regions = regions[regions["code"] == sigungu_of(viewer.jurisdiction_code or "")]
     return [{"label": f"{r.full_name} ({r.code})", "value": r.code} for r in regions.itertuples()]
 
 

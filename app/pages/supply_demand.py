@@ -19,11 +19,12 @@ from app.pages import _supply_ids as ids
 from app.pages._supply_i18n import tr
 from domain.access import Viewer
 from domain.errors import AccessDenied
+from domain.roles import PLANNING_ROLES, Role
+from geodata.regions import sigungu_of
 from geodata.store.base import Store
 from services.supply import (
     DEFAULT_UNMATCHED_RADIUS_M,
     FUNCTION_LABELS,
-    PLANNING_ROLES,
     TARGET_GROUPS,
     SupplyInputError,
     export_unmatched_csv,
@@ -110,8 +111,8 @@ def build_supply_view(store: Store, viewer: Viewer, *, group: str, level: str,
 
 def default_scope(viewer: Viewer) -> tuple[str, str | None]:
     """Level and parent region a viewer starts with: own 시군구's 읍면동, or national 시군구."""
-    if viewer.role == "planner" and viewer.jurisdiction_code:
-        return "emd", viewer.jurisdiction_code[:5]
+    if viewer.role == Role.PLANNER and viewer.jurisdiction_code:
+        return "emd", sigungu_of(viewer.jurisdiction_code)
     return "sigungu", None
 
 

@@ -15,6 +15,8 @@ from app.figures.maps import GRAPH_CONFIG, route_figure
 from app.i18n import t
 from app.layout import access_notice, notice
 from domain.errors import AccessDenied
+from domain.roles import HOUSEHOLD_ROLES
+from geodata.regions import sigungu_of
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS
 from services.visit_list import (
     VisitFilters,
@@ -27,7 +29,7 @@ from services.visit_list import (
 log = logging.getLogger(__name__)
 
 dash.register_page(__name__, path="/visits", order=20, nav_key="nav.visit_list",
-                   name="발굴 대상자 목록", roles=("outreach", "admin"),
+                   name="발굴 대상자 목록", roles=tuple(sorted(HOUSEHOLD_ROLES)),
                    title="발굴 대상자 목록 · 복지 아틀라스")
 
 TABLE_COLUMNS = ("rank", "name_masked", "tier_label", "probability", "household_type_label",
@@ -164,7 +166,7 @@ def plan_route(_n: int, ticks: list[list[int]] | None) -> tuple:
         office, route = day_route(store, current_viewer(), [h for v in ticks or [] for h in v])
     except (AccessDenied, VisitListInputError) as exc:
         return no_update, {"display": "none"}, notice(str(exc), kind="warning")
-    area = store.regions("emd", parent_code=str(route["emd_code"].iloc[0])[:5], display=True)
+    area = store.regions("emd", parent_code=sigungu_of(route["emd_code"].iloc[0]), display=True)
     rows = route[["visit_order", "household_id", "leg_m"]].round({"leg_m": 0}).to_dict("records")
     total = t("visits.total", lang, km=route.attrs.get("route_total_m", 0.0) / 1000)
     return (route_figure(office, route, lang=lang, area=area[area["code"].isin(route["emd_code"])]),

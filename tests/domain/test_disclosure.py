@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from domain import disclosure
-from domain.disclosure import MIN_CELL_COUNT, DisclosureInputError, suppress_small_cells
+from domain.disclosure import (
+    DisclosureInputError,
+    is_small,
+    min_cell_count,
+    suppress_small_cells,
+)
+from geodata.settings import get_settings
 
 
 def _emd_table() -> pd.DataFrame:
@@ -29,8 +35,38 @@ def _emd_table() -> pd.DataFrame:
     return table
 
 
-def test_min_cell_count_is_five():
-    assert MIN_CELL_COUNT == 5
+def test_min_cell_count_is_five_by_default_and_read_from_settings(monkeypatch):
+    assert min_cell_count() == 5
+    monkeypatch.setenv("ATLAS_MIN_CELL_COUNT", "10")
+    get_settings.cache_clear()
+    try:
+        assert min_cell_count() == 10
+        out = suppress_small_cells(pd.DataFrame({"n": [5, 9, 10]}), count_cols=["n"])
+        assert out["n"].isna().tolist() == [True, True, False]
+        assert is_small(9) and not is_small(10)
+    finally:
+        monkeypatch.delenv("ATLAS_MIN_CELL_COUNT")
+        get_settings.cache_clear()
+
+
+def test_is_small_scalar_and_array():
+    assert is_small(1) and is_small(4) and not is_small(0) and not is_small(5)
+    assert is_small(0, suppress_zero=True)
+    assert is_small([0, 3, np.nan, 7], min_count=5).tolist() == [False, True, False, False]
+
+
+def test_whole_row_zero_columns_and_exempt_rows():
+    table = pd.DataFrame({"households": [3, 50, 50, 0], "high": [1, 2, 0, 0]},
+                         index=["a", "b", "c", "d"])
+    out = suppress_small_cells(table, count_cols=["households", "high"], whole_row=True,
+                               suppress_zero=["households"])
+    assert out["suppressed"].tolist() == [True, True, False, True]
+    assert out.loc["b"].isna()[["households", "high"]].all()  # whole row hidden
+    assert out.loc["c", "high"] == 0  # zeros of other columns are shown
+    kept = suppress_small_cells(table, count_cols=["households", "high"], whole_row=True,
+                                exempt={"a", "b"})
+    assert kept["suppressed"].tolist() == [False, False, False, False]
+    assert kept.loc["a", "households"] == 3
 
 
 def test_primary_suppression_hides_one_to_four_and_shows_zero():
