@@ -11,11 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import insert
-
 from domain.access import Viewer, may_see_household
 from domain.errors import AccessDenied
-from geodata.schema import table
 from geodata.store.base import Store
 
 __all__ = ["audit", "require_household_access", "require_household_role"]
@@ -47,8 +44,7 @@ def audit(
         "allowed": bool(allowed),
         "detail": detail,
     }
-    with store.session() as session:
-        session.execute(insert(table("audit_log")), [row])
+    store.audit.append([row])
     if not allowed:
         log.warning("access refused: %s %s %s/%s (%s)", viewer.username, action, object_type,
                     object_id, detail)

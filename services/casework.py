@@ -18,13 +18,11 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import pandas as pd
-from sqlalchemy import insert, select, update
 
 from domain.access import Viewer
 from domain.errors import AccessDenied, InputError
 from domain.masking import mask_name
 from domain.tiers import TIER_VALUES
-from geodata.schema import table
 from geodata.store.base import Store
 from geodata.vocabulary import (
     ACTIVITY_KINDS,
@@ -136,14 +134,7 @@ def list_activities(store: Store, viewer: Viewer, household_id: int) -> pd.DataF
 
 
 def _activities(store: Store, household_id: int) -> pd.DataFrame:
-    act, users = table("visit_activity"), table("app_user")
-    stmt = (select(act, users.c.display_name.label("worker"))
-            .join(users, users.c.user_id == act.c.user_id, isouter=True)
-            .where(act.c.household_id == household_id)
-            .order_by(act.c.activity_date.desc(), act.c.activity_id.desc()))
-    with store.session() as session:
-        rows = session.execute(stmt).mappings().all()
-    return pd.DataFrame(rows, columns=[*(c.name for c in act.columns), "worker"])
+    return store.activities.for_household(household_id)
 
 
 def _check_activity(kind: str, activity_date: object, outcome_code: str, note: str | None,
@@ -194,12 +185,10 @@ def add_activity(
     """
     day = _check_activity(kind, activity_date, outcome_code, note, today or dt.date.today())
     require_household_access(store, viewer, household_id, action="add_activity")
-    with store.session() as session:
-        result = session.execute(insert(table("visit_activity")).values(
-            household_id=int(household_id), kind=kind, outcome_code=outcome_code,
-            note=(note or "").strip() or None, activity_date=day, user_id=viewer.user_id,
-            created_at=dt.datetime.now(dt.UTC)))
-        activity_id = int(result.inserted_primary_key[0])
+    activity_id = store.activities.add(
+        household_id=int(household_id), kind=kind, outcome_code=outcome_code,
+        note=(note or "").strip() or None, activity_date=day, user_id=viewer.user_id,
+        created_at=dt.datetime.now(dt.UTC))
     audit(store, viewer, action="add_activity", object_type="household",
           object_id=str(household_id), detail=f"activity {activity_id}: {kind}/{outcome_code}")
     return activity_id
@@ -233,15 +222,10 @@ def override_tier(
     if problems:
         raise ActivityInputError("; ".join(problems))
     require_household_access(store, viewer, household_id, action="override_tier")
-    tbl = table("tier_override")
-    with store.session() as session:
-        session.execute(update(tbl).where(tbl.c.household_id == int(household_id),
-                                          tbl.c.active.is_(True)).values(active=False))
-        result = session.execute(insert(tbl).values(
-            household_id=int(household_id), tier=int(tier), reason_code=reason_code,
-            note=(note or "").strip() or None, user_id=viewer.user_id,
-            created_at=dt.datetime.now(dt.UTC), active=True))
-        override_id = int(result.inserted_primary_key[0])
+    override_id = store.overrides.replace(
+        household_id=int(household_id), tier=int(tier), reason_code=reason_code,
+        note=(note or "").strip() or None, user_id=viewer.user_id,
+        created_at=dt.datetime.now(dt.UTC))
     audit(store, viewer, action="override_tier", object_type="household",
           object_id=str(household_id), detail=f"tier {tier} ({reason_code})")
     return override_id

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from typing import Final
 
 import pandas as pd
-from sqlalchemy import select
 
 from domain.access import Viewer
 from domain.disclosure import is_small, min_cell_count
 from domain.roles import Role
 from domain.tiers import TIER_VALUES
-from geodata.schema import table
 from geodata.store.base import Store
 from services.scores import current_scores
 
@@ -88,13 +86,8 @@ def kpis(store: Store, viewer: Viewer, *, today: dt.date | None = None,
 
 
 def _activities(store: Store, ids: list[int] | None) -> pd.DataFrame:
-    act = table("visit_activity")
-    stmt = select(act.c.household_id, act.c.kind, act.c.outcome_code, act.c.activity_date)
-    if ids is not None:
-        stmt = stmt.where(act.c.household_id.in_(ids or [-1]))
-    with store.session() as session:
-        rows = session.execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=["household_id", "kind", "outcome_code", "activity_date"])
+    frame = store.activities.frame(household_ids=ids)
+    frame = frame[["household_id", "kind", "outcome_code", "activity_date"]].copy()
     frame["activity_date"] = pd.to_datetime(frame["activity_date"])
     return frame
 

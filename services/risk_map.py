@@ -10,8 +10,6 @@ see unsuppressed cells. Household points are household-level data and need
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from typing import Literal
 
 import geopandas as gpd
@@ -30,9 +28,6 @@ from services.scores import current_scores, data_version, scored_households
 log = logging.getLogger(__name__)
 
 Level = Literal["sigungu", "emd"]
-_HOTSPOT_CACHE: OrderedDict[tuple[object, ...], pd.DataFrame] = OrderedDict()
-_HOTSPOT_LOCK = threading.Lock()
-_COUNTS_CACHE: OrderedDict[tuple[object, ...], pd.DataFrame] = OrderedDict()
 
 
 class RiskMapInputError(InputError):
@@ -53,15 +48,10 @@ def region_counts(store: Store, *, level: Level, parent_code: str | None = None)
     store, level, parent and data version (scores, overrides, households).
     """
     _check_level(level, parent_code)
-    cache_key = (id(store), "counts", level, parent_code, _data_version(store))
-    with _HOTSPOT_LOCK:
-        if cache_key in _COUNTS_CACHE:
-            return _COUNTS_CACHE[cache_key].copy()
-    out = _region_counts(store, level=level, parent_code=parent_code)
-    with _HOTSPOT_LOCK:
-        _COUNTS_CACHE[cache_key] = out
-        while len(_COUNTS_CACHE) > 256:
-            _COUNTS_CACHE.popitem(last=False)
+    cache = store.cache.region("risk_map.counts", maxsize=256)
+    key = (level, parent_code, data_version(store))
+    out = cache.get_or_compute(key, lambda: _region_counts(store, level=level,
+                                                           parent_code=parent_code))
     return out.copy()
 
 
@@ -149,9 +139,6 @@ def region_risk(
     return regions.merge(safe, left_on="code", right_index=True, how="left").reset_index(drop=True)
 
 
-_SHAPES_CACHE: OrderedDict[tuple[object, ...], tuple[dict, pd.DataFrame]] = OrderedDict()
-
-
 def region_shapes(store: Store, *, level: Level, parent_code: str | None = None,
                   grid: float = 1e-4, simplify_deg: float = 0.0) -> tuple[dict, pd.DataFrame]:
     """Display polygons of a level as GeoJSON, and label points.
@@ -161,7 +148,7 @@ def region_shapes(store: Store, *, level: Level, parent_code: str | None = None,
     tuple of (dict, pandas.DataFrame)
         A FeatureCollection (``id`` = region code; coordinates snapped to ``grid`` degrees,
         1e-4 ≈ 10 m, to keep responses small) and ``code, name, lon, lat`` label points.
-        Cached per store, level, parent and number of regions (boundaries change only on
+        Cached per store, level, parent and version of ``region`` (boundaries change only on
         reload). ``simplify_deg`` > 0 further simplifies the coverage (shared edges stay
         shared) for small-scale views such as the national 시군구 map.
     """
@@ -170,10 +157,11 @@ def region_shapes(store: Store, *, level: Level, parent_code: str | None = None,
     import shapely
 
     _check_level(level, parent_code)
-    key = (id(store), level, parent_code, grid, simplify_deg, store.count("region"))
-    with _HOTSPOT_LOCK:
-        if key in _SHAPES_CACHE:
-            return _SHAPES_CACHE[key]
+    cache = store.cache.region("risk_map.shapes", maxsize=256)
+    key = (level, parent_code, grid, simplify_deg, store.data_version("region"))
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
     regions = store.regions(level, parent_code=parent_code if level == "emd" else None,
                             display=True)
     geoms = np.asarray(regions.geometry.values, dtype=object)
@@ -191,10 +179,7 @@ def region_shapes(store: Store, *, level: Level, parent_code: str | None = None,
     labels = pd.DataFrame({"code": regions["code"].to_numpy(), "name": regions["name"].to_numpy(),
                            "lon": rep.x.round(5).to_numpy(), "lat": rep.y.round(5).to_numpy()})
     shapes = (collection, labels)
-    with _HOTSPOT_LOCK:
-        _SHAPES_CACHE[key] = shapes
-        while len(_SHAPES_CACHE) > 256:
-            _SHAPES_CACHE.popitem(last=False)
+    cache.put(key, shapes)
     return shapes
 
 
@@ -219,12 +204,6 @@ def household_points(store: Store, viewer: Viewer, emd_code: str) -> gpd.GeoData
     return gpd.GeoDataFrame(out, geometry="geometry", crs=hh.crs)
 
 
-def _data_version(store: Store) -> tuple[object, ...]:
-    """Scores, overrides and households version (:func:`services.scores.data_version`:
-    row counts are reused for 10 s on PostGIS, where ``count(*)`` of 1M rows is not free)."""
-    return data_version(store)
-
-
 def hotspots(
     store: Store,
     *,
@@ -246,17 +225,11 @@ def hotspots(
         when fewer than 5 regions have data (too few for local statistics).
     """
     _check_level(level, parent_code)
-    key = (id(store), level, parent_code, permutations, seed, alpha, _data_version(store))
-    with _HOTSPOT_LOCK:
-        if key in _HOTSPOT_CACHE:
-            return _HOTSPOT_CACHE[key]
-    result = _compute_hotspots(store, level=level, parent_code=parent_code,
-                               permutations=permutations, seed=seed, alpha=alpha)
-    with _HOTSPOT_LOCK:
-        _HOTSPOT_CACHE[key] = result
-        while len(_HOTSPOT_CACHE) > 64:
-            _HOTSPOT_CACHE.popitem(last=False)
-    return result
+    cache = store.cache.region("risk_map.hotspots", maxsize=64)
+    key = (level, parent_code, permutations, seed, alpha, data_version(store))
+    return cache.get_or_compute(key, lambda: _compute_hotspots(
+        store, level=level, parent_code=parent_code, permutations=permutations, seed=seed,
+        alpha=alpha))
 
 
 def _compute_hotspots(store: Store, *, level: Level, parent_code: str | None, permutations: int,

@@ -15,14 +15,11 @@ import secrets
 from collections.abc import Mapping
 from typing import Final
 
-from sqlalchemy import insert, select
-
 from domain.access import Viewer
 from domain.errors import InputError
 from domain.roles import LOGIN_ROLES, NATIONAL_ROLES, Role
 from geodata.regions import is_code_of
-from geodata.schema import table
-from geodata.store.base import Store
+from geodata.store import Store, StoreInputError
 from services.audit import audit
 
 __all__ = [
@@ -117,40 +114,36 @@ def create_user(
         username is taken.
     """
     _check_user(username, password, role, jurisdiction_code)
-    users = table("app_user")
-    with store.session() as session:
-        if session.scalar(select(users.c.user_id).where(users.c.username == username)) is not None:
-            raise UserInputError(f"cannot create user: username {username!r} is taken")
-        result = session.execute(insert(users).values(
-            username=username, password_hash=hash_password(password), role=role,
-            jurisdiction_code=jurisdiction_code or None, display_name=display_name or username,
-            active=True, created_at=dt.datetime.now(dt.UTC)))
-        return int(result.inserted_primary_key[0])
+    if store.users.by_username(username) is not None:
+        raise UserInputError(f"cannot create user: username {username!r} is taken")
+    try:
+        return store.users.add(username=username, password_hash=hash_password(password),
+                               role=str(role), jurisdiction_code=jurisdiction_code or None,
+                               display_name=display_name or username, active=True,
+                               created_at=dt.datetime.now(dt.UTC))
+    except StoreInputError as exc:  # taken between the check and the insert
+        raise UserInputError(f"cannot create user: {exc}") from exc
 
 
 def load_viewer(store: Store, user_id: int) -> Viewer | None:
     """The :class:`Viewer` of an active user, or ``None`` if unknown or deactivated."""
-    users = table("app_user")
-    with store.session() as session:
-        row = session.execute(select(users).where(users.c.user_id == int(user_id))).mappings().first()
-    if row is None or not row["active"]:
+    user = store.users.get(int(user_id))
+    if user is None or not user.active:
         return None
-    return Viewer(user_id=row["user_id"], username=row["username"], role=row["role"],
-                  jurisdiction_code=row["jurisdiction_code"], display_name=row["display_name"])
+    return Viewer(user_id=user.user_id, username=user.username, role=user.role,
+                  jurisdiction_code=user.jurisdiction_code, display_name=user.display_name)
 
 
 def authenticate(store: Store, username: str, password: str) -> Viewer | None:
     """Check a login; return the :class:`Viewer` or ``None``. Every attempt is audited."""
-    users = table("app_user")
-    with store.session() as session:
-        row = session.execute(select(users).where(users.c.username == username)).mappings().first()
+    user = store.users.by_username(username)
     # Hash even for unknown users so timing does not reveal which usernames exist.
-    encoded = row["password_hash"] if row is not None else hash_password("not-a-user-password")
-    ok = verify_password(password, encoded) and row is not None and bool(row["active"])
-    viewer = Viewer(user_id=row["user_id"] if row else None, username=username[:40],
-                    role=row["role"] if row else Role.PUBLIC)
+    encoded = user.password_hash if user is not None else hash_password("not-a-user-password")
+    ok = verify_password(password, encoded) and user is not None and user.active
+    viewer = Viewer(user_id=user.user_id if user else None, username=username[:40],
+                    role=user.role if user else Role.PUBLIC)
     audit(store, viewer, action="login", allowed=ok, detail=None if ok else "bad credentials")
-    return load_viewer(store, row["user_id"]) if ok and row is not None else None
+    return load_viewer(store, user.user_id) if ok and user is not None else None
 
 
 def ensure_demo_users(store: Store, *, jurisdictions: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -170,11 +163,8 @@ def ensure_demo_users(store: Store, *, jurisdictions: Mapping[str, str]) -> list
     """
     store.init()
     created: list[tuple[str, str]] = []
-    users = table("app_user")
     for username, password, role, name in DEMO_USERS:
-        with store.session() as session:
-            exists = session.scalar(select(users.c.user_id).where(users.c.username == username))
-        if exists is None:
+        if store.users.by_username(username) is None:
             create_user(store, username=username, password=password, role=role,
                         jurisdiction_code=jurisdictions.get(role), display_name=name)
             log.info("created demo user %s (%s)", username, role)

@@ -20,13 +20,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely.geometry import Point
-from sqlalchemy import select
 
 from domain.access import Viewer, household_scope, may_see_household
 from domain.errors import AccessDenied, InputError
 from domain.masking import mask_name
 from domain.tiers import TIER_VALUES
-from geodata.schema import table
 from geodata.store.base import Store
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS, label
 from services.audit import audit, require_household_role
@@ -78,20 +76,13 @@ def last_visits(store: Store, household_ids: Sequence[int]) -> pd.Series:
     ids = [int(h) for h in household_ids]
     if not ids:
         return pd.Series(dtype="datetime64[ns]", name="last_visit")
-    act = table("visit_activity")
-    stmt = select(act.c.household_id, act.c.activity_date).where(act.c.kind == "visit")
-    if len(ids) <= _MAX_IN_LIST:
-        stmt = stmt.where(act.c.household_id.in_(ids))
-    with store.session() as session:
-        rows = session.execute(stmt).all()
-    logged = pd.DataFrame(rows, columns=["household_id", "date"])
+    logged = store.activities.frame(household_ids=ids, kind="visit")
+    logged = logged[["household_id", "activity_date"]].rename(columns={"activity_date": "date"})
     past = store.read_frame("discovery_history", columns=["household_id", "outcome_date"],
                             where=_ids_where(ids))
     past = past.rename(columns={"outcome_date": "date"})
     if len(ids) > _MAX_IN_LIST:
-        wanted = set(ids)
-        logged = logged[logged["household_id"].isin(wanted)]
-        past = past[past["household_id"].isin(wanted)]
+        past = past[past["household_id"].isin(set(ids))]
     both = pd.concat([logged.astype({"date": "datetime64[ns]"}),
                       past[["household_id", "date"]].astype({"date": "datetime64[ns]"})])
     both = both.dropna(subset=["date"])
