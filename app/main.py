@@ -9,7 +9,6 @@ server, warm-up in a background thread).
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,21 +21,14 @@ from flask_compress import Compress
 from app import auth
 from app.jobs import job_manager
 from app.layout import shell
+from app.pages import register_pages
 from geodata.settings import Settings, get_settings
 from geodata.store.base import Store
 
 log = logging.getLogger(__name__)
 
 APP_DIR: Final = Path(__file__).resolve().parent
-PAGES_DIR: Final = APP_DIR / "pages"
 ASSETS_DIR: Final = APP_DIR / "assets"
-
-
-def _reset_pages() -> None:
-    """Forget pages registered by an earlier app in this process (tests build many apps)."""
-    dash.page_registry.clear()
-    for name in [m for m in sys.modules if m.startswith("app.pages.") or m == "pages"]:
-        del sys.modules[name]
 
 
 def create_app(store: Store | None = None, settings: Settings | None = None,
@@ -76,14 +68,14 @@ def create_app(store: Store | None = None, settings: Settings | None = None,
     # closing the file. Dash bundles and callback JSON are not streamed and stay compressed.
     server.config["COMPRESS_STREAMS"] = False
     Compress(server)
-    _reset_pages()
     app = dash.Dash(
-        "app", server=server, use_pages=True, pages_folder=str(PAGES_DIR),
+        "app", server=server, use_pages=True, pages_folder="",
         assets_folder=str(ASSETS_DIR), serve_locally=True, suppress_callback_exceptions=True,
         title="복지 아틀라스", update_title=None,
         background_callback_manager=job_manager(settings),  # site solves run as background jobs
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
+    register_pages(app)
     app.layout = shell
     _finish_dash_setup(server)
     if warm_up:

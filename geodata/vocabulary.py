@@ -96,11 +96,6 @@ VISIT_OUTCOMES: Final[tuple[Code, ...]] = (
     Code("unreachable", "연락 불가", "could not be reached"),
 )
 
-SELECTIONS: Final[tuple[Code, ...]] = (
-    Code("legacy_rule", "기존 규칙 선정", "selected by the legacy rule"),
-    Code("audit_sample", "무작위 점검 표본", "random audit sample"),
-)
-
 ACTIVITY_KINDS: Final[tuple[Code, ...]] = (
     Code("consultation", "상담", "consultation"),
     Code("visit", "방문", "home visit"),

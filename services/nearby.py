@@ -148,7 +148,8 @@ def parse_coordinates(text: str) -> Point:
 def facility_catalogue(store: Store) -> pd.DataFrame:
     """Distinct facility types in the store: ``type_code, type_name, target_group, function``.
 
-    Cached per store for ten minutes (the type list changes only with a reload).
+    Cached per store for ten minutes (the type list changes only with a reload); empty when
+    the store holds no facilities.
     """
     now = time.monotonic()
     with _CATALOGUE_LOCK:
@@ -158,8 +159,9 @@ def facility_catalogue(store: Store) -> pd.DataFrame:
     cols = ["type_code", "type_name", "target_group", "function"]
     frame = store.read_frame("facility", columns=cols).drop_duplicates("type_code")
     frame = frame.sort_values("type_code").reset_index(drop=True)
-    with _CATALOGUE_LOCK:
-        _CATALOGUE[store] = (now, frame)
+    if len(frame):  # an empty store may be loaded soon: do not remember "no facilities"
+        with _CATALOGUE_LOCK:
+            _CATALOGUE[store] = (now, frame)
     return frame
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "active_overrides",
     "current_scores",
     "data_version",
+    "has_scores",
     "latest_model_version",
     "scored_households",
     "top_reasons",

@@ -7,13 +7,14 @@ import logging
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
 from app.components import frame_table
 from app.i18n import label_columns, label_values, t
 from app.layout import access_notice, notice
+from app.pages import page_callback
 from domain.errors import AccessDenied
 from geodata.vocabulary import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, OVERRIDE_REASONS, TIERS
 from services.casework import (
@@ -28,8 +29,8 @@ from services.casework import (
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path_template="/case/<household_id>", nav=False, order=90,
-                   name="가구 상세", title="가구 상세 · 복지 아틀라스")
+PAGE: dict[str, object] = {"path_template": "/case/<household_id>", "nav": False, "order": 90,
+        "name": "가구 상세", "title": "가구 상세 · 복지 아틀라스"}
 
 
 def _table(frame: pd.DataFrame, lang: str, *, table_id: str | None = None) -> html.Div:
@@ -171,7 +172,7 @@ def layout(household_id: str | None = None, **_query: str) -> html.Div:
     ])
 
 
-@callback(Output(ids.CASE_ACTIVITIES, "children"), Output(ids.CASE_MESSAGE, "children"),
+@page_callback(Output(ids.CASE_ACTIVITIES, "children"), Output(ids.CASE_MESSAGE, "children"),
           Input(ids.CASE_SAVE, "n_clicks"), State(ids.CASE_ID, "data"),
           State(ids.CASE_KIND, "value"), State(ids.CASE_DATE, "date"),
           State(ids.CASE_OUTCOME, "value"), State(ids.CASE_NOTE, "value"),
@@ -188,7 +189,7 @@ def save_activity(_n, household_id, kind, date, outcome, note) -> tuple:
     return _table(log_frame, lang), notice(t("case.saved", lang))
 
 
-@callback(Output(ids.CASE_OV_MESSAGE, "children"), Output(ids.CASE_TIER_BADGE, "children"),
+@page_callback(Output(ids.CASE_OV_MESSAGE, "children"), Output(ids.CASE_TIER_BADGE, "children"),
           Input(ids.CASE_OV_SAVE, "n_clicks"), State(ids.CASE_ID, "data"),
           State(ids.CASE_OV_TIER, "value"), State(ids.CASE_OV_REASON, "value"),
           State(ids.CASE_OV_NOTE, "value"), prevent_initial_call=True)

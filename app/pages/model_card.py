@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dash
 from dash import html
 from flask import current_app
 
 from app.auth import SETTINGS_KEY, current_lang
 from app.i18n import t
 
-dash.register_page(__name__, path="/model-card", order=80, nav_key="nav.model_card",
-                   name="모형 카드", title="모형 카드 · 복지 아틀라스")
+PAGE: dict[str, object] = {"path": "/model-card", "order": 80, "nav_key": "nav.model_card",
+        "name": "모형 카드", "title": "모형 카드 · 복지 아틀라스"}
 
 CARD_URL = "/model-card-files/model_card.html"
 

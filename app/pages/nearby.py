@@ -8,27 +8,28 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-import dash
 import geopandas as gpd
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
+from app import ids
 from app.auth import current_lang, get_store
 from app.components import table
 from app.figures.supply_figures import nearby_map, padded_extent
+from app.i18n import t
 from app.layout import notice
-from app.pages import _supply_ids as ids
-from app.pages._supply_i18n import tr
+from app.pages import page_callback
 from geodata.store.base import Store
 from services.nearby import NearbyInputError, NearbyResult, facility_catalogue, nearby_facilities
+from services.regions import display_regions, region_names
 from services.supply import FACILITY_GROUP_LABELS
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/nearby", order=60, name="가까운 시설 찾기",
-                   name_ko="가까운 시설 찾기", name_en="Nearby facilities",
-                   title="가까운 시설 찾기 · 복지 아틀라스")
+PAGE: dict[str, object] = {"path": "/nearby", "order": 60, "name": "가까운 시설 찾기",
+        "name_ko": "가까운 시설 찾기", "name_en": "Nearby facilities",
+        "title": "가까운 시설 찾기 · 복지 아틀라스"}
 
 K_OPTIONS = (5, 10, 20, 30)
 TABLE_COLUMNS = ("rank", "name", "type", "distance", "capacity", "current_users", "free_places",
@@ -83,13 +84,12 @@ def outlines(store: Store, extent: tuple[float, float, float, float]) -> gpd.Geo
     """읍면동 display outlines within ``extent`` (시군구 outlines for a wide view)."""
     minx, miny, maxx, maxy = extent
     level = "emd" if (maxx - minx) < 0.6 else "sigungu"
-    regions = store.regions(level, display=True)
-    return regions.cx[minx:maxx, miny:maxy]
+    return display_regions(store, level).cx[minx:maxx, miny:maxy]
 
 
 def store_extent(store: Store) -> tuple[float, float, float, float]:
     """Bounds of the store's 시군구 (the opening view)."""
-    regions = store.regions("sigungu", display=True)
+    regions = display_regions(store, "sigungu")
     if regions.empty:
         return 124.5, 33.0, 131.0, 38.7
     minx, miny, maxx, maxy = regions.total_bounds
@@ -98,59 +98,56 @@ def store_extent(store: Store) -> tuple[float, float, float, float]:
 
 def build_nearby_view(store: Store, result: NearbyResult | None, lang: str) -> NearbyView:
     """Map, origin line and rows for a result (or the opening map without one)."""
-    labels = {"here": tr("nb.here", lang), "facility": tr("nav.nearby", lang)}
+    labels = {"here": t("nb.here", lang), "facility": t("nav.nearby", lang)}
     if result is None:
         extent = store_extent(store)
         fig = nearby_map(outlines(store, extent), extent=extent, labels=labels)
-        return NearbyView(fig, tr("nb.pick", lang), [])
+        return NearbyView(fig, t("nb.pick", lang), [])
     fac = result.facilities
     lons = np.append(fac["lon"].to_numpy(float), result.origin.x)
     lats = np.append(fac["lat"].to_numpy(float), result.origin.y)
     extent = padded_extent(lons, lats, pad=0.15)
     fig = nearby_map(outlines(store, extent), extent=extent, facilities=fac,
                      origin=(result.origin.x, result.origin.y), labels=labels)
-    origin = tr("nb.origin", lang, label=result.origin_label)
-    return NearbyView(fig, origin if len(fac) else f"{origin} · {tr('nb.none', lang)}",
+    origin = t("nb.origin", lang, label=result.origin_label)
+    return NearbyView(fig, origin if len(fac) else f"{origin} · {t('nb.none', lang)}",
                       result_rows(result))
 
 
 def _filters(store: Store, lang: str) -> html.Div:
     pick = 0 if lang == "ko" else 1
-    catalogue = facility_catalogue(store) if store.count("facility") else None
-    types = [] if catalogue is None else [{"label": f"{r.type_name} ({r.type_code})",
-                                           "value": r.type_code} for r in catalogue.itertuples()]
-    present = set(catalogue["target_group"]) if catalogue is not None else set()
+    catalogue = facility_catalogue(store)
+    types = [{"label": f"{r.type_name} ({r.type_code})", "value": r.type_code}
+             for r in catalogue.itertuples()]
+    present = set(catalogue["target_group"])
     groups = [{"label": v[pick], "value": k} for k, v in FACILITY_GROUP_LABELS.items()
               if k in present]
     return html.Div([
-        html.Div([html.Label(tr("nb.groups", lang), className="atlas-label"),
+        html.Div([html.Label(t("nb.groups", lang), className="atlas-label"),
                   dcc.Checklist(id=ids.NB_GROUPS, options=groups, value=[], inline=True)]),
-        html.Div([html.Label(tr("nb.types", lang), className="atlas-label"),
+        html.Div([html.Label(t("nb.types", lang), className="atlas-label"),
                   dcc.Dropdown(id=ids.NB_TYPES, options=types, multi=True)],
                  className="atlas-field-wide"),
         html.Div([dcc.Checklist(id=ids.NB_FREE, value=[],
-                                options=[{"label": tr("nb.free", lang), "value": "free"}])]),
-        html.Div([html.Label(tr("nb.k", lang), className="atlas-label"),
+                                options=[{"label": t("nb.free", lang), "value": "free"}])]),
+        html.Div([html.Label(t("nb.k", lang), className="atlas-label"),
                   dcc.Dropdown(id=ids.NB_K, value=10, clearable=False,
                                options=[{"label": str(k), "value": k} for k in K_OPTIONS])]),
     ], className="atlas-toolbar")
 
 
 def _place_bar(store: Store, lang: str) -> html.Div:
-    options = []
-    for level in ("sigungu", "emd"):
-        frame = store.read_frame("region", columns=["code", "full_name"], where={"level": level})
-        options += [{"label": r.full_name, "value": r.code}
-                    for r in frame.sort_values("code").itertuples()]
+    options = [{"label": r.full_name, "value": r.code}
+               for r in region_names(store, ("sigungu", "emd")).itertuples()]
     return html.Div([
-        html.Div([html.Label(tr("nb.region", lang), className="atlas-label"),
+        html.Div([html.Label(t("nb.region", lang), className="atlas-label"),
                   dcc.Dropdown(id=ids.NB_REGION, options=options, searchable=True)],
                  className="atlas-field-wide"),
-        html.Div([html.Label(tr("nb.coords", lang), className="atlas-label",
+        html.Div([html.Label(t("nb.coords", lang), className="atlas-label",
                              htmlFor=ids.NB_COORDS),
                   dcc.Input(id=ids.NB_COORDS, type="text", placeholder="36.6069, 127.2851",
                             debounce=True)]),
-        html.Button(tr("nb.coords_go", lang), id=ids.NB_COORDS_GO,
+        html.Button(t("nb.coords_go", lang), id=ids.NB_COORDS_GO,
                     className="atlas-button atlas-button-primary"),
     ], className="atlas-toolbar")
 
@@ -159,20 +156,20 @@ def layout(**_query: str) -> html.Div:
     """Place pickers, filters, the clickable map and the result table (open to everyone)."""
     lang, store = current_lang(), get_store()
     return html.Div([
-        html.H1(tr("nb.title", lang)),
-        html.P(tr("nb.intro", lang), className="atlas-muted"),
+        html.H1(t("nb.title", lang)),
+        html.P(t("nb.intro", lang), className="atlas-muted"),
         dcc.Store(id=ids.NB_PLACE),
         _place_bar(store, lang),
         _filters(store, lang),
         html.Div(id=ids.NB_ERROR),
-        html.P(tr("nb.pick", lang), id=ids.NB_ORIGIN),
+        html.P(t("nb.pick", lang), id=ids.NB_ORIGIN),
         dcc.Loading(dcc.Graph(id=ids.NB_MAP, config={"displaylogo": False, "scrollZoom": True},
                               className="atlas-map"), type="circle"),
         html.Div(id=ids.NB_TABLE),
     ])
 
 
-@callback(Output(ids.NB_PLACE, "data"), Input(ids.NB_MAP, "clickData"),
+@page_callback(Output(ids.NB_PLACE, "data"), Input(ids.NB_MAP, "clickData"),
           Input(ids.NB_REGION, "value"), Input(ids.NB_COORDS_GO, "n_clicks"),
           Input(ids.NB_COORDS, "value"), prevent_initial_call=True)
 def choose_place(click: dict | None, region: str | None, _go: int | None,
@@ -182,7 +179,7 @@ def choose_place(click: dict | None, region: str | None, _go: int | None,
     return no_update if place is None else place
 
 
-@callback(Output(ids.NB_MAP, "figure"), Output(ids.NB_ORIGIN, "children"),
+@page_callback(Output(ids.NB_MAP, "figure"), Output(ids.NB_ORIGIN, "children"),
           Output(ids.NB_TABLE, "children"), Output(ids.NB_ERROR, "children"),
           Input(ids.NB_PLACE, "data"), Input(ids.NB_GROUPS, "value"),
           Input(ids.NB_TYPES, "value"), Input(ids.NB_FREE, "value"), Input(ids.NB_K, "value"),
@@ -195,8 +192,8 @@ def show(place: dict | None, groups: list[str] | None, types: list[str] | None,
         result = None if not place else search(store, place, groups=groups, types=types,
                                                   free_only=bool(free), k=int(k or 10))
     except NearbyInputError as exc:
-        message = notice(tr(f"nb.err.{exc.code}", lang), kind="error")
+        message = notice(t(f"nb.err.{exc.code}", lang), kind="error")
         return current or no_update, no_update, no_update, message
     view = build_nearby_view(store, result, lang)
-    headers = [(c, tr(f"col.{c}", lang)) for c in TABLE_COLUMNS]
-    return view.figure, view.origin, table(view.rows, headers, empty=tr("nb.none", lang)), None
+    headers = [(c, t(f"col.{c}", lang)) for c in TABLE_COLUMNS]
+    return view.figure, view.origin, table(view.rows, headers, empty=t("nb.none", lang)), None

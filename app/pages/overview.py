@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import dash
 from dash import dcc, html
 
 from app import ids
@@ -14,11 +13,12 @@ from app.i18n import t
 from app.layout import kpi_card, notice
 from geodata.vocabulary import TIERS, label
 from services.overview import discovery_trend, kpis
+from services.scores import has_scores
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/", order=0, nav_key="nav.overview", name="현황",
-                   title="현황 · 복지 아틀라스")
+PAGE: dict[str, object] = {"path": "/", "order": 0, "nav_key": "nav.overview", "name": "현황",
+        "title": "현황 · 복지 아틀라스"}
 
 
 def _pct(value: float | None) -> str:
@@ -32,7 +32,7 @@ def _num(value: int | None, lang: str) -> str:
 def layout(**_query: str) -> html.Div:
     """KPI tiles and two charts, computed for the viewer's scope at render time."""
     viewer, lang, store = current_viewer(), current_lang(), get_store()
-    if store.count("risk_score") == 0:
+    if not has_scores(store):
         return html.Div([html.H1(t("overview.title", lang)), notice(t("error.no_data", lang))])
     k = kpis(store, viewer)
     scope = k.scope_code or t("overview.scope_national", lang)

@@ -5,26 +5,27 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-import dash
 import pandas as pd
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
 from app.components import table
 from app.figures.maps import GRAPH_CONFIG, HOTSPOT_LABELS_EN, MORAN_LABELS_EN, risk_choropleth
 from app.i18n import t
+from app.pages import page_callback
 from domain.access import Viewer, may_see_points
 from domain.roles import Role
 from geodata.regions import is_code_of
 from geodata.store.base import Store
+from services.regions import region_full_name, region_names
 from services.risk_map import hotspots, household_points, region_risk, region_shapes
 from spatial.hotspots import HOTSPOT_LABELS_KO, MORAN_LABELS_KO
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/risk-map", order=10, nav_key="nav.risk_map", name="위험 지도",
-                   title="위험 지도 · 복지 아틀라스")
+PAGE: dict[str, object] = {"path": "/risk-map", "order": 10, "nav_key": "nav.risk_map", "name": "위험 지도",
+        "title": "위험 지도 · 복지 아틀라스"}
 
 COLOUR_OPTIONS = ("share", "count", "hotspot", "moran")
 NATIONAL = {"level": "sigungu", "parent": None}
@@ -63,8 +64,7 @@ def build_map_view(store: Store, viewer: Viewer, *, level: str, parent: str | No
                                    simplify_deg=0.002 if national else 0.0)
     figure = risk_choropleth(regions, shapes, colour_by=colour_by, lang=lang, hotspots=spots,
                              points=points, labels=labels if "labels" in layers else None)
-    title = t("map.national", lang) if level == "sigungu" else str(
-        store.read_frame("region", columns=["full_name"], where={"code": parent})["full_name"].iloc[0])
+    title = t("map.national", lang) if level == "sigungu" else region_full_name(store, parent or "")
     return MapView(figure, title, notes, _rows(regions, spots, lang, full=national))
 
 
@@ -92,10 +92,8 @@ def _rows(regions: pd.DataFrame, spots: pd.DataFrame | None, lang: str, *, full:
 
 def _sigungu_options() -> list[dict[str, str]]:
     """시군구 to drill into without a mouse (keyboard users, tests)."""
-    frame = get_store().read_frame("region", columns=["code", "full_name"],
-                                   where={"level": "sigungu"})
-    return [{"label": n, "value": c} for c, n in sorted(zip(frame["code"], frame["full_name"],
-                                                            strict=True))]
+    frame = region_names(get_store(), "sigungu")
+    return [{"label": n, "value": c} for c, n in zip(frame["code"], frame["full_name"], strict=True)]
 
 
 def layout(**_query: str) -> html.Div:
@@ -130,7 +128,7 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
-@callback(Output(ids.MAP_STATE, "data"), Input(ids.MAP_GRAPH, "clickData"),
+@page_callback(Output(ids.MAP_STATE, "data"), Input(ids.MAP_GRAPH, "clickData"),
           Input(ids.MAP_BACK, "n_clicks"), Input(ids.MAP_REGION, "value"),
           State(ids.MAP_STATE, "data"), prevent_initial_call=True)
 def drill(click: dict | None, _back: int | None, region: str | None, state: dict) -> dict:
@@ -146,7 +144,7 @@ def drill(click: dict | None, _back: int | None, region: str | None, state: dict
     return no_update
 
 
-@callback(Output(ids.URL, "href", allow_duplicate=True), Input(ids.MAP_GRAPH, "clickData"),
+@page_callback(Output(ids.URL, "href", allow_duplicate=True), Input(ids.MAP_GRAPH, "clickData"),
           State(ids.MAP_STATE, "data"), prevent_initial_call=True)
 def open_case(click: dict | None, state: dict) -> str:
     """Clicking a household point opens its case."""
@@ -156,7 +154,7 @@ def open_case(click: dict | None, state: dict) -> str:
     return f"/case/{int(point['customdata'])}"
 
 
-@callback(Output(ids.MAP_GRAPH, "figure"), Output(ids.MAP_TITLE, "children"),
+@page_callback(Output(ids.MAP_GRAPH, "figure"), Output(ids.MAP_TITLE, "children"),
           Output(ids.MAP_NOTE, "children"), Output(ids.MAP_TABLE, "children"),
           Input(ids.MAP_STATE, "data"), Input(ids.MAP_COLOUR, "value"),
           Input(ids.MAP_LAYERS, "value"))

@@ -22,12 +22,14 @@ from typing import Any, NamedTuple
 
 import dash
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
+from app import ids
 from app.auth import current_lang, current_viewer, get_store
 from app.components import table
 from app.figures.maps import GRAPH_CONFIG
 from app.figures.supply_figures import site_map
+from app.i18n import t
 from app.jobs import (
     JOB_MAX_AGE_S,
     JobConfig,
@@ -37,8 +39,7 @@ from app.jobs import (
     verify_job_token,
 )
 from app.layout import access_notice, notice
-from app.pages import _supply_ids as ids
-from app.pages._supply_i18n import tr
+from app.pages import page_callback
 from domain.access import Viewer
 from domain.errors import AccessDenied
 from domain.progress import Progress
@@ -46,6 +47,7 @@ from domain.roles import PLANNING_ROLES, Role
 from geodata.regions import sigungu_of
 from geodata.store.base import Store
 from services.audit import audit
+from services.regions import region_names
 from services.sites import (
     MAX_K,
     SITE_METHODS,
@@ -59,9 +61,9 @@ from services.users import load_viewer
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/sites", order=50, name="입지 분석", name_ko="입지 분석",
-                   name_en="Site suitability", roles=tuple(sorted(PLANNING_ROLES)),
-                   title="입지 분석 · 복지 아틀라스")
+PAGE: dict[str, object] = {"path": "/sites", "order": 50, "name": "입지 분석", "name_ko": "입지 분석",
+        "name_en": "Site suitability", "roles": tuple(sorted(PLANNING_ROLES)),
+        "title": "입지 분석 · 복지 아틀라스"}
 
 RADII_M = (500, 1000, 1500, 2000, 3000, 5000)
 TIME_LIMIT_S = 20.0
@@ -71,7 +73,14 @@ JOB_STORE = "site-job"
 PROGRESS_TEXT = "site-progress-text"
 PROGRESS_BOX = "site-progress-box"
 #: Secret and store opener for the worker, captured from the server when the page registers.
-JOB: JobConfig = job_config()
+#: Job settings of the app this page is registered with (:func:`on_register`).
+JOB: JobConfig = JobConfig(secret="", open_store=lambda: None)  # type: ignore[arg-type, return-value]
+
+
+def on_register(_app: dash.Dash) -> None:
+    """Capture the serving app's job settings: its secret and how a worker reopens its store."""
+    global JOB
+    JOB = job_config()
 
 
 class SiteView(NamedTuple):
@@ -84,13 +93,13 @@ class SiteView(NamedTuple):
 
 def _count(value: object, lang: str) -> str:
     if value is None or value != value:  # None or NaN: suppressed
-        return tr("common.suppressed", lang)
+        return t("common.suppressed", lang)
     return f"{float(value):,.0f}"
 
 
 def site_rows(plan: SitePlan, lang: str) -> list[dict[str, object]]:
     """Rows of the chosen-sites table (counts of 1–4 shown as 비공개)."""
-    return [{"site": int(r.site), "kind": tr(f"site.kind_{r.kind}", lang),
+    return [{"site": int(r.site), "kind": t(f"site.kind_{r.kind}", lang),
              "emd": r.emd_name, "people_in_reach": _count(r.people_in_reach, lang),
              "households_in_reach": _count(r.households_in_reach, lang),
              "lonlat": f"{r.geometry.y:.5f}, {r.geometry.x:.5f}"}
@@ -101,10 +110,10 @@ def summary_lines(plan: SitePlan, lang: str) -> list[html.P]:
     """Coverage before/after and the solver's status, as paragraphs."""
     s = plan.summary
     households = _count(s["households_newly_in_reach"], lang)
-    return [html.P(tr("site.summary", lang, people=s["demand_people"], before=s["share_before"],
+    return [html.P(t("site.summary", lang, people=s["demand_people"], before=s["share_before"],
                       after=s["share_after"], gained=s["coverage_gained"], k=s["k"],
                       households=households), className="atlas-notice atlas-notice-info"),
-            html.P(tr("site.solver", lang, solver=s["solver"], status=s["status"],
+            html.P(t("site.solver", lang, solver=s["solver"], status=s["status"],
                       gap=s["mip_gap"], seconds=s["seconds"], candidates=s["candidates"]),
                    className="atlas-muted")]
 
@@ -116,8 +125,8 @@ def build_site_view(store: Store, viewer: Viewer, *, sigungu: str, group: str, k
     plan = plan_sites(store, viewer, sigungu_code=sigungu, target_group=group, k=int(k),
                       radius_m=float(radius_m), method=method,  # type: ignore[arg-type]
                       time_limit_s=TIME_LIMIT_S, progress=progress)
-    labels = {"existing": tr("site.existing", lang), "new": tr("site.new", lang),
-              "catchment": tr("site.catchment", lang)}
+    labels = {"existing": t("site.existing", lang), "new": t("site.new", lang),
+              "catchment": t("site.catchment", lang)}
     figure = site_map(plan.regions, plan.sites, plan.catchments, plan.existing, labels=labels)
     return SiteView(figure, summary_lines(plan, lang), site_rows(plan, lang))
 
@@ -169,19 +178,18 @@ def run_site_job(config: JobConfig, token: object, *, progress: Progress | None 
 
 def error_outputs(exc: Exception, lang: str) -> tuple:
     """The page's outputs for a refused or failed solve."""
-    return go.Figure(), [], None, notice(f"{tr('error.generic', lang)}: {exc}", kind="error")
+    return go.Figure(), [], None, notice(f"{t('error.generic', lang)}: {exc}", kind="error")
 
 
 def view_outputs(view: SiteView, lang: str) -> tuple:
     """The page's outputs for a solved plan: map, summary, table, no error."""
-    headers = [(c, tr(f"col.{c}", lang)) for c in (*TABLE_COLUMNS, "lonlat")]
+    headers = [(c, t(f"col.{c}", lang)) for c in (*TABLE_COLUMNS, "lonlat")]
     return view.figure, view.summary, table(view.rows, headers), None
 
 
 def region_options(store: Store, viewer: Viewer) -> list[dict[str, str]]:
     """시군구 the viewer may plan in (a planner: own 시군구 only)."""
-    regions = store.read_frame("region", columns=["code", "full_name"],
-                               where={"level": "sigungu"}).sort_values("code")
+    regions = region_names(store, "sigungu")
     if viewer.role == Role.PLANNER:
         regions = regions[regions["code"] == sigungu_of(viewer.jurisdiction_code or "")]
     return [{"label": f"{r.full_name} ({r.code})", "value": r.code} for r in regions.itertuples()]
@@ -196,23 +204,23 @@ def _controls(store: Store, viewer: Viewer, lang: str) -> html.Div:
     regions = region_options(store, viewer)
     pick = 0 if lang == "ko" else 1
     return html.Div([
-        _field(tr("site.region", lang), dcc.Dropdown(
+        _field(t("site.region", lang), dcc.Dropdown(
             id=ids.SITE_REGION, options=regions, clearable=False,
             value=regions[0]["value"] if regions else None), wide=True),
-        _field(tr("common.group", lang), dcc.Dropdown(
+        _field(t("common.group", lang), dcc.Dropdown(
             id=ids.SITE_GROUP, clearable=False, value=TARGET_GROUPS[0].code,
             options=[{"label": g.label(lang), "value": g.code} for g in TARGET_GROUPS]), wide=True),
-        _field(tr("site.k", lang), dcc.Input(id=ids.SITE_K, type="number", min=1, max=MAX_K,
+        _field(t("site.k", lang), dcc.Input(id=ids.SITE_K, type="number", min=1, max=MAX_K,
                                              step=1, value=3)),
-        _field(tr("site.radius", lang), dcc.Dropdown(
+        _field(t("site.radius", lang), dcc.Dropdown(
             id=ids.SITE_RADIUS, clearable=False, value=1500,
-            options=[{"label": tr("common.km", lang, km=r / 1000), "value": r} for r in RADII_M])),
-        _field(tr("site.method", lang), dcc.RadioItems(
+            options=[{"label": t("common.km", lang, km=r / 1000), "value": r} for r in RADII_M])),
+        _field(t("site.method", lang), dcc.RadioItems(
             id=ids.SITE_METHOD, value="mclp", inline=True,
             options=[{"label": v[pick], "value": k} for k, v in SITE_METHODS.items()])),
-        html.Button(tr("site.run", lang), id=ids.SITE_RUN,
+        html.Button(t("site.run", lang), id=ids.SITE_RUN,
                     className="atlas-button atlas-button-primary"),
-        html.Button(tr("site.cancel", lang), id=ids.SITE_CANCEL, disabled=True,
+        html.Button(t("site.cancel", lang), id=ids.SITE_CANCEL, disabled=True,
                     className="atlas-button"),
     ], className="atlas-toolbar")
 
@@ -228,16 +236,16 @@ def layout(**_query: str) -> html.Div:
     viewer, lang, store = current_viewer(), current_lang(), get_store()
     if viewer.role not in PLANNING_ROLES:
         body = access_notice(viewer, lang) if not viewer.is_authenticated else notice(
-            tr("sd.denied", lang), kind="warning")
-        return html.Div([html.H1(tr("site.title", lang)), body], id="site-denied")
+            t("sd.denied", lang), kind="warning")
+        return html.Div([html.H1(t("site.title", lang)), body], id="site-denied")
     return html.Div([
-        html.H1(tr("site.title", lang)),
+        html.H1(t("site.title", lang)),
         _controls(store, viewer, lang),
         _progress_box(),
         dcc.Store(id=JOB_STORE),
         html.Div(id=ids.SITE_ERROR),
         dcc.Loading(html.Div([
-            html.Div(html.P(tr("site.hint", lang), className="atlas-muted"), id=ids.SITE_SUMMARY),
+            html.Div(html.P(t("site.hint", lang), className="atlas-muted"), id=ids.SITE_SUMMARY),
             dcc.Graph(id=ids.SITE_MAP, config=GRAPH_CONFIG,
                       className="atlas-map"),
             html.Div(id=ids.SITE_TABLE),
@@ -245,7 +253,7 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
-@callback(Output(JOB_STORE, "data"), Output(ids.SITE_ERROR, "children", allow_duplicate=True),
+@page_callback(Output(JOB_STORE, "data"), Output(ids.SITE_ERROR, "children", allow_duplicate=True),
           Input(ids.SITE_RUN, "n_clicks"), State(ids.SITE_REGION, "value"),
           State(ids.SITE_GROUP, "value"), State(ids.SITE_K, "value"),
           State(ids.SITE_RADIUS, "value"), State(ids.SITE_METHOD, "value"),
@@ -261,7 +269,7 @@ def start(n: int, sigungu: str, group: str, k: int | None, radius: float, method
     return {"token": token, "lang": lang, "n": n}, None
 
 
-@callback(Output(ids.SITE_MAP, "figure"), Output(ids.SITE_SUMMARY, "children"),
+@page_callback(Output(ids.SITE_MAP, "figure"), Output(ids.SITE_SUMMARY, "children"),
           Output(ids.SITE_TABLE, "children"), Output(ids.SITE_ERROR, "children"),
           Input(JOB_STORE, "data"), background=True, interval=500, prevent_initial_call=True,
           progress=[Output(ids.SITE_PROGRESS, "value"), Output(PROGRESS_TEXT, "children")],

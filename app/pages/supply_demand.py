@@ -5,23 +5,24 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
+from app import ids
 from app.auth import current_lang, current_viewer, get_store
 from app.components import table
 from app.figures.maps import GRAPH_CONFIG
 from app.figures.supply_figures import class_label, supply_class_map
+from app.i18n import t
 from app.layout import access_notice, notice
-from app.pages import _supply_ids as ids
-from app.pages._supply_i18n import tr
+from app.pages import page_callback
 from domain.access import Viewer
 from domain.errors import AccessDenied
 from domain.roles import PLANNING_ROLES, Role
 from geodata.regions import sigungu_of
 from geodata.store.base import Store
+from services.regions import region_names
 from services.supply import (
     DEFAULT_UNMATCHED_RADIUS_M,
     FUNCTION_LABELS,
@@ -35,9 +36,9 @@ from services.supply import (
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/supply", order=40, name="수급 분석", name_ko="수급 분석",
-                   name_en="Supply and demand", roles=tuple(sorted(PLANNING_ROLES)),
-                   title="수급 분석 · 복지 아틀라스")
+PAGE: dict[str, object] = {"path": "/supply", "order": 40, "name": "수급 분석", "name_ko": "수급 분석",
+        "name_en": "Supply and demand", "roles": tuple(sorted(PLANNING_ROLES)),
+        "title": "수급 분석 · 복지 아틀라스"}
 
 CATCHMENTS_KM = (1, 2, 3, 5, 10)
 REGION_COLUMNS = ("name", "households", "demand", "capacity", "supply_in_reach",
@@ -63,7 +64,7 @@ class SupplyView(NamedTuple):
 
 
 def _num(value: object, lang: str, fmt: str = "{:,.0f}") -> str:
-    return tr("common.suppressed", lang) if value is None or pd.isna(value) else fmt.format(value)
+    return t("common.suppressed", lang) if value is None or pd.isna(value) else fmt.format(value)
 
 
 def region_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
@@ -104,7 +105,7 @@ def build_supply_view(store: Store, viewer: Viewer, *, group: str, level: str,
                               target_groups=[group])
     unmatched = unmatched_needs_table(store, viewer, target_group=group, level=level,  # type: ignore[arg-type]
                                       parent_code=parent or None)
-    figure = supply_class_map(regions, lang=lang, hover_title=tr("col.accessibility", lang))
+    figure = supply_class_map(regions, lang=lang, hover_title=t("col.accessibility", lang))
     return SupplyView(figure, region_rows(regions, lang), mismatch_rows(mismatch, lang),
                       unmatched_rows(unmatched, lang))
 
@@ -118,36 +119,34 @@ def default_scope(viewer: Viewer) -> tuple[str, str | None]:
 
 def parent_options(store: Store, lang: str) -> list[dict[str, str]]:
     """Nationwide, then every 시도 and 시군구 in the store."""
-    options = [{"label": tr("common.all_regions", lang), "value": ""}]
-    for level in ("sido", "sigungu"):
-        regions = store.read_frame("region", columns=["code", "full_name"], where={"level": level})
-        options += [{"label": f"{r.full_name} ({r.code})", "value": r.code}
-                    for r in regions.sort_values("code").itertuples()]
+    options = [{"label": t("common.all_regions", lang), "value": ""}]
+    options += [{"label": f"{r.full_name} ({r.code})", "value": r.code}
+                for r in region_names(store, ("sido", "sigungu")).itertuples()]
     return options
 
 
 def _table(rows: list[dict[str, object]], columns: tuple[str, ...], lang: str) -> html.Div:
-    headers = [(c, tr("col.region" if c == "name" else f"col.{c}", lang)) for c in columns]
-    return table(rows, headers, empty=tr("common.no_rows", lang))
+    headers = [(c, t("col.region" if c == "name" else f"col.{c}", lang)) for c in columns]
+    return table(rows, headers, empty=t("common.no_rows", lang))
 
 
 def _controls(store: Store, viewer: Viewer, lang: str) -> html.Div:
     level, parent = default_scope(viewer)
     return html.Div([
-        html.Div([html.Label(tr("common.group", lang), className="atlas-label"),
+        html.Div([html.Label(t("common.group", lang), className="atlas-label"),
                   dcc.Dropdown(id=ids.SD_GROUP, clearable=False, value=TARGET_GROUPS[0].code,
                                options=[{"label": g.label(lang), "value": g.code}
                                         for g in TARGET_GROUPS])], className="atlas-field-wide"),
-        html.Div([html.Label(tr("common.level", lang), className="atlas-label"),
+        html.Div([html.Label(t("common.level", lang), className="atlas-label"),
                   dcc.RadioItems(id=ids.SD_LEVEL, value=level, inline=True,
-                                 options=[{"label": tr(f"common.{v}", lang), "value": v}
+                                 options=[{"label": t(f"common.{v}", lang), "value": v}
                                           for v in ("sigungu", "emd")])]),
-        html.Div([html.Label(tr("sd.parent", lang), className="atlas-label"),
+        html.Div([html.Label(t("sd.parent", lang), className="atlas-label"),
                   dcc.Dropdown(id=ids.SD_PARENT, value=parent or "", clearable=False,
                                options=parent_options(store, lang))], className="atlas-field-wide"),
-        html.Div([html.Label(tr("sd.catchment", lang), className="atlas-label"),
+        html.Div([html.Label(t("sd.catchment", lang), className="atlas-label"),
                   dcc.Dropdown(id=ids.SD_CATCHMENT, value=3, clearable=False,
-                               options=[{"label": tr("common.km", lang, km=k), "value": k}
+                               options=[{"label": t("common.km", lang, km=k), "value": k}
                                         for k in CATCHMENTS_KM])]),
     ], className="atlas-toolbar")
 
@@ -157,24 +156,24 @@ def layout(**_query: str) -> html.Div:
     viewer, lang, store = current_viewer(), current_lang(), get_store()
     if viewer.role not in PLANNING_ROLES:
         body = access_notice(viewer, lang) if not viewer.is_authenticated else notice(
-            tr("sd.denied", lang), kind="warning")
-        return html.Div([html.H1(tr("sd.title", lang)), body], id="supply-denied")
+            t("sd.denied", lang), kind="warning")
+        return html.Div([html.H1(t("sd.title", lang)), body], id="supply-denied")
     km = DEFAULT_UNMATCHED_RADIUS_M / 1000
     return html.Div([
-        html.H1(tr("sd.title", lang)),
+        html.H1(t("sd.title", lang)),
         _controls(store, viewer, lang),
         html.Div(id=ids.SD_NOTE),
-        html.H2(tr("sd.map", lang)),
+        html.H2(t("sd.map", lang)),
         dcc.Loading(dcc.Graph(id=ids.SD_MAP, config=GRAPH_CONFIG,
                               className="atlas-map"), type="circle"),
-        html.P(tr("sd.note", lang), className="atlas-muted"),
-        html.H2(tr("sd.table", lang)),
+        html.P(t("sd.note", lang), className="atlas-muted"),
+        html.H2(t("sd.table", lang)),
         html.Div(id=ids.SD_TABLE),
-        html.H2(tr("sd.mismatch", lang)),
-        html.P(tr("sd.mismatch_note", lang), className="atlas-muted"),
+        html.H2(t("sd.mismatch", lang)),
+        html.P(t("sd.mismatch_note", lang), className="atlas-muted"),
         html.Div(id=ids.SD_MISMATCH),
-        html.H2(tr("sd.unmatched", lang, km=km)),
-        html.Div([html.Button(tr("sd.export", lang), id=ids.SD_EXPORT, className="atlas-button"),
+        html.H2(t("sd.unmatched", lang, km=km)),
+        html.Div([html.Button(t("sd.export", lang), id=ids.SD_EXPORT, className="atlas-button"),
                   dcc.Download(id=ids.SD_DOWNLOAD)], className="atlas-toolbar"),
         html.Div(id=ids.SD_UNMATCHED),
     ])
@@ -184,7 +183,7 @@ INPUTS = [Input(ids.SD_GROUP, "value"), Input(ids.SD_LEVEL, "value"),
           Input(ids.SD_PARENT, "value"), Input(ids.SD_CATCHMENT, "value")]
 
 
-@callback(Output(ids.SD_MAP, "figure"), Output(ids.SD_TABLE, "children"),
+@page_callback(Output(ids.SD_MAP, "figure"), Output(ids.SD_TABLE, "children"),
           Output(ids.SD_MISMATCH, "children"), Output(ids.SD_UNMATCHED, "children"),
           Output(ids.SD_NOTE, "children"), *INPUTS)
 def render(group: str, level: str, parent: str | None, catchment_km: float) -> tuple:
@@ -194,12 +193,12 @@ def render(group: str, level: str, parent: str | None, catchment_km: float) -> t
         view = build_supply_view(get_store(), current_viewer(), group=group, level=level,
                                  parent=parent, catchment_km=float(catchment_km or 3), lang=lang)
     except (AccessDenied, SupplyInputError) as exc:
-        error = notice(f"{tr('error.generic', lang)}: {exc}", kind="error")
+        error = notice(f"{t('error.generic', lang)}: {exc}", kind="error")
         return go.Figure(), [], [], [], error
     return view.figure, *view.tables(lang), None
 
 
-@callback(Output(ids.SD_DOWNLOAD, "data"), Input(ids.SD_EXPORT, "n_clicks"),
+@page_callback(Output(ids.SD_DOWNLOAD, "data"), Input(ids.SD_EXPORT, "n_clicks"),
           *(State(i.component_id, i.component_property) for i in INPUTS[:3]),
           prevent_initial_call=True)
 def export(_n: int, group: str, level: str, parent: str | None) -> dict:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-import dash
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
@@ -14,10 +13,12 @@ from app.components import table
 from app.figures.maps import GRAPH_CONFIG, route_figure
 from app.i18n import t
 from app.layout import access_notice, notice
+from app.pages import page_callback
 from domain.errors import AccessDenied
 from domain.roles import HOUSEHOLD_ROLES
 from geodata.regions import sigungu_of
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS
+from services.regions import display_regions
 from services.visit_list import (
     VisitFilters,
     VisitListInputError,
@@ -28,9 +29,9 @@ from services.visit_list import (
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/visits", order=20, nav_key="nav.visit_list",
-                   name="발굴 대상자 목록", roles=tuple(sorted(HOUSEHOLD_ROLES)),
-                   title="발굴 대상자 목록 · 복지 아틀라스")
+PAGE: dict[str, object] = {"path": "/visits", "order": 20, "nav_key": "nav.visit_list",
+        "name": "발굴 대상자 목록", "roles": tuple(sorted(HOUSEHOLD_ROLES)),
+        "title": "발굴 대상자 목록 · 복지 아틀라스"}
 
 TABLE_COLUMNS = ("rank", "name_masked", "tier_label", "probability", "household_type_label",
                  "reasons", "last_visit", "link")
@@ -126,7 +127,7 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
-@callback(Output(ids.VL_TABLE_BOX, "children"), Output(ids.VL_COUNT, "children"),
+@page_callback(Output(ids.VL_TABLE_BOX, "children"), Output(ids.VL_COUNT, "children"),
           Output(ids.VL_ERROR, "children"), *FILTER_INPUTS)
 def refresh_list(tiers, types, sources, days, overridden, limit) -> tuple:
     """Rank and filter the jurisdiction's households."""
@@ -140,7 +141,7 @@ def refresh_list(tiers, types, sources, days, overridden, limit) -> tuple:
     return visit_table(table_rows(frame, lang), lang), t("visits.count", lang, n=len(frame)), None
 
 
-@callback(Output(ids.VL_DOWNLOAD, "data"), Input(ids.VL_XLSX, "n_clicks"),
+@page_callback(Output(ids.VL_DOWNLOAD, "data"), Input(ids.VL_XLSX, "n_clicks"),
           Input(ids.VL_CSV, "n_clicks"), *(State(i.component_id, i.component_property)
                                             for i in FILTER_INPUTS),
           prevent_initial_call=True)
@@ -156,7 +157,7 @@ def export(_xlsx, _csv, tiers, types, sources, days, overridden, _limit) -> dict
     return dcc.send_bytes(content, name)
 
 
-@callback(Output(ids.VL_ROUTE_MAP, "figure"), Output(ids.VL_ROUTE_MAP, "style"),
+@page_callback(Output(ids.VL_ROUTE_MAP, "figure"), Output(ids.VL_ROUTE_MAP, "style"),
           Output(ids.VL_ROUTE_TABLE, "children"), Input(ids.VL_ROUTE_BTN, "n_clicks"),
           State({"type": SELECT_TYPE, "index": ALL}, "value"), prevent_initial_call=True)
 def plan_route(_n: int, ticks: list[list[int]] | None) -> tuple:
@@ -166,7 +167,7 @@ def plan_route(_n: int, ticks: list[list[int]] | None) -> tuple:
         office, route = day_route(store, current_viewer(), [h for v in ticks or [] for h in v])
     except (AccessDenied, VisitListInputError) as exc:
         return no_update, {"display": "none"}, notice(str(exc), kind="warning")
-    area = store.regions("emd", parent_code=sigungu_of(route["emd_code"].iloc[0]), display=True)
+    area = display_regions(store, "emd", parent_code=sigungu_of(route["emd_code"].iloc[0]))
     rows = route[["visit_order", "household_id", "leg_m"]].round({"leg_m": 0}).to_dict("records")
     total = t("visits.total", lang, km=route.attrs.get("route_total_m", 0.0) / 1000)
     return (route_figure(office, route, lang=lang, area=area[area["code"].isin(route["emd_code"])]),

@@ -177,7 +177,7 @@ def test_site_params_reject_bad_inputs(make_app) -> None:
 
 def test_nearby_place_and_search_functions(make_app) -> None:
     app = make_app()
-    from app.pages import _supply_ids as ids
+    from app import ids
     from app.pages import nearby as page
 
     click = {"points": [{"x": 127.2851, "y": 36.6069}]}
