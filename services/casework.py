@@ -93,7 +93,9 @@ def case_detail(
     """
     hh = require_household_access(store, viewer, household_id, action="view_case", purpose=purpose)
     hid = int(household_id)
-    members = store.read_frame("person", where={"household_id": hid})
+    # members and histories in one call (one read-only snapshot on PostGIS)
+    records = store.household_records(hid, ("person", *HISTORY_TABLES))
+    members = records["person"]
     members = members.assign(name=members["name"].map(mask_name))
     members = members[["person_id", "name", "rrn_masked", "birth_year", "sex", "disability",
                        "relation"]].reset_index(drop=True)
@@ -102,9 +104,8 @@ def case_detail(
     reasons = _reasons(score)
     overrides = active_overrides(store, [hid])
     override = overrides.iloc[0].to_dict() if len(overrides) else None
-    histories = {name: store.read_frame(name, where={"household_id": hid})
-                 .sort_values(date_col, ascending=False).reset_index(drop=True)
-                 for name, date_col in HISTORY_TABLES.items()}
+    histories = {name: records[name].sort_values(date_col, ascending=False, kind="stable")
+                 .reset_index(drop=True) for name, date_col in HISTORY_TABLES.items()}
     detail = CaseDetail(
         household={k: v for k, v in hh.items() if k != "geometry"} | {
             "lon": hh["geometry"].x, "lat": hh["geometry"].y},

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -50,9 +47,6 @@ PUBLIC_COLUMNS: Final[tuple[str, ...]] = (
     "rank", "facility_id", "name", "type_code", "type_name", "target_group", "function",
     "capacity", "current_users", "free_places", "distance_m", "address", "lon", "lat")
 _CATALOGUE_TTL_S: Final = 600.0
-_CATALOGUE: weakref.WeakKeyDictionary[Store, tuple[float, pd.DataFrame]] = (
-    weakref.WeakKeyDictionary())
-_CATALOGUE_LOCK = threading.Lock()
 
 
 class NearbyInputError(InputError):
@@ -151,18 +145,19 @@ def facility_catalogue(store: Store) -> pd.DataFrame:
     Cached per store for ten minutes (the type list changes only with a reload); empty when
     the store holds no facilities.
     """
-    now = time.monotonic()
-    with _CATALOGUE_LOCK:
-        hit = _CATALOGUE.get(store)
-        if hit and now - hit[0] < _CATALOGUE_TTL_S:
-            return hit[1]
+    cache = store.cache.region("nearby.catalogue", maxsize=1, ttl_s=_CATALOGUE_TTL_S)
+    frame = cache.get("types")
+    if frame is None:
+        frame = _read_catalogue(store)
+        if len(frame):  # an empty store may be loaded soon: do not remember "no facilities"
+            cache.put("types", frame)
+    return frame
+
+
+def _read_catalogue(store: Store) -> pd.DataFrame:
     cols = ["type_code", "type_name", "target_group", "function"]
     frame = store.read_frame("facility", columns=cols).drop_duplicates("type_code")
-    frame = frame.sort_values("type_code").reset_index(drop=True)
-    if len(frame):  # an empty store may be loaded soon: do not remember "no facilities"
-        with _CATALOGUE_LOCK:
-            _CATALOGUE[store] = (now, frame)
-    return frame
+    return frame.sort_values("type_code").reset_index(drop=True)
 
 
 def _type_filter(store: Store, type_codes: Sequence[str] | None,
