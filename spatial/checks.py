@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from domain.errors import InputError
+
 __all__ = ["AnalyticsInputError", "check_layers", "point_coordinates"]
 
 
-class AnalyticsInputError(ValueError):
+class AnalyticsInputError(InputError):
     """Input to an analytics function is unusable; the message says how to fix it."""
 
 

@@ -36,6 +36,8 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from shapely.geometry import Point
 
+from domain.errors import InputError
+
 __all__ = ["ROUTING_CRS", "RouteResult", "RoutingInputError", "order_visits", "route_for_visits"]
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ logger = logging.getLogger(__name__)
 ROUTING_CRS = "EPSG:5179"
 
 
-class RoutingInputError(ValueError):
+class RoutingInputError(InputError):
     """Raised when the office or the stops cannot be routed."""
 
 

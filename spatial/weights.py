@@ -11,6 +11,8 @@ import geopandas as gpd
 import numpy as np
 from scipy.spatial import cKDTree
 
+from domain.errors import InputError
+
 # urllib3 1.26 with the ``urllib3-secure-extra`` shim installed warns at import time; libpysal
 # imports it (via requests) only to download example data. Silence exactly that warning.
 with warnings.catch_warnings():
@@ -24,7 +26,7 @@ __all__ = ["HotspotInputError", "spatial_weights"]
 logger = logging.getLogger(__name__)
 
 
-class HotspotInputError(ValueError):
+class HotspotInputError(InputError):
     """Raised when regions, rates or weights cannot be used for a hotspot analysis."""
 
 

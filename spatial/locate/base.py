@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -11,11 +10,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from domain.progress import Progress, report
 from spatial.checks import AnalyticsInputError
 
-__all__ = ["CostTriples", "Progress", "SiteSelectionResult", "SiteSolution"]
+__all__ = ["CostTriples", "SiteSelectionResult", "SiteSolution"]
 
-Progress = Callable[[float, str], None]
 CostTriples = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -168,7 +167,7 @@ def _attach_progress(
         sense = "최대" if maximize else "최소"
         objective = out.objective_function_value / scale
         gap_text = f"갭 {gap:.2%}" if np.isfinite(gap) else "한계값 계산 중"
-        progress(done, f"해 개선: 목적값 {objective:,.1f} ({sense}화, {gap_text})")
+        report(progress, done, f"해 개선: 목적값 {objective:,.1f} ({sense}화, {gap_text})")
 
     h.cbMipImprovingSolution += on_improving
 

@@ -9,9 +9,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from domain.progress import Progress, report
 from spatial.accessibility.kernels import neighbour_pairs, within_radius
 from spatial.checks import AnalyticsInputError, check_layers, point_coordinates
-from spatial.locate.base import Progress, SiteSelectionResult, SiteSolution
+from spatial.locate.base import SiteSelectionResult, SiteSolution
 from spatial.locate.candidates import coverage_matrix
 from spatial.locate.mclp import solve_mclp
 from spatial.locate.p_median import solve_p_median
@@ -23,8 +24,7 @@ logger = logging.getLogger(__name__)
 
 def _notify(progress: Progress | None, fraction: float, message: str) -> None:
     logger.info("%3.0f%% %s", 100 * fraction, message)
-    if progress is not None:
-        progress(fraction, message)
+    report(progress, fraction, message)
 
 
 def choose_sites(

@@ -9,8 +9,8 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from domain.progress import Progress
 from spatial.locate.base import (
-    Progress,
     SiteSolution,
     _attach_progress,
     _check_problem,

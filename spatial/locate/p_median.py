@@ -8,10 +8,10 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from domain.progress import Progress
 from spatial.checks import AnalyticsInputError
 from spatial.locate.base import (
     CostTriples,
-    Progress,
     SiteSolution,
     _attach_progress,
     _check_problem,
