@@ -29,7 +29,8 @@ def place_facilities(w: World) -> None:
         "pop_65plus": w.n_elderly.astype(float),
         "disabled": w.n_disabled.astype(float),
         "pop_0_17": w.n_children.astype(float),
-        "households_in_need": w.need[:, -1].astype(float),
+        # observed, never the latent need: low-income households (under 150만 원 a month)
+        "households_in_need": (w.income < 1_500_000).astype(float),
         "all": w.size.astype(float),
     }
     anchor = np.empty(len(type_idx), dtype=np.int64)

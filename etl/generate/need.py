@@ -12,6 +12,7 @@ from etl.reference_data import designations
 def draw_latent_need(w: World) -> None:
     """Stable need plus crisis episodes; ``need[i, t]`` over the 24 months (never stored)."""
     rng, n = w.rng, w.n
+    regional = w.spec.latent.regional_effect
     sigungu = w.emd["sigungu_code"].to_numpy()[w.emd_idx]
     w.sigungu = sigungu
     low_income = np.clip((1_500_000 - w.income) / 1_500_000, 0, 1)
@@ -26,11 +27,11 @@ def draw_latent_need(w: World) -> None:
         + 0.2 * w.multicultural
         + 0.35 * (w.tenure == "monthly_rent")
         - 0.4 * (w.tenure == "owner")
-        + w.emd_effect[w.emd_idx]
+        + regional * w.emd_effect[w.emd_idx]
         + rng.normal(0, 0.4, n)
     )
     months = FIRST_MONTH + np.arange(N_MONTHS)
-    designated = designation_matrix(w, sigungu, months)
+    designated = designation_matrix(w, sigungu, months) * np.float32(regional)
     # Episodes: a household may enter a crisis in some month (rate higher when the need is
     # already high and in designated areas); an episode lasts a geometric number of months.
     rate = 0.012 * np.exp(0.9 * (stable + 2.3))
@@ -43,11 +44,22 @@ def draw_latent_need(w: World) -> None:
     t_idx = np.arange(N_MONTHS)[None, :]
     in_episode = (t_idx >= onset[:, None]) & (t_idx < (onset + duration)[:, None])
     severity = rng.gamma(3.0, 0.7, n)
-    logit = stable[:, None] + in_episode * severity[:, None] + 0.6 * designated
-    w.need = (1 / (1 + np.exp(-logit))).astype(np.float32)
+    w.stable, w.severity = stable, severity
     w.onset, w.duration, w.in_episode = onset, duration, in_episode
     w.designated = designated
+    w.relief = np.zeros((n, N_MONTHS), dtype=np.float32)  # support's effect (discovery step)
+    w.need = need_rows(w, np.arange(n))
 
+
+def need_rows(w: World, rows: np.ndarray) -> np.ndarray:
+    """``need[rows, t]`` from its parts: stable + episode severity + designation − support relief."""
+    logit = (
+        w.stable[rows, None]
+        + w.in_episode[rows] * w.severity[rows, None]
+        + 0.6 * w.designated[rows]
+        - w.relief[rows]
+    )
+    return (1 / (1 + np.exp(-logit))).astype(np.float32)
 
 
 def designation_matrix(w: World, sigungu: np.ndarray, months: np.ndarray) -> np.ndarray:

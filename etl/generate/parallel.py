@@ -160,7 +160,7 @@ def _run_group(g: int, progress: Progress | None = None) -> dict[str, object]:
     world = plan.world
     spec = WorldSpec(
         int(plan.per_sido.sum()), world.spec.seed, plan.sido_codes, world.spec.audit_rate,
-        world.spec.legacy_threshold,
+        world.spec.latent,
     )
     gen = World(
         spec, world.layers, progress or (lambda _s, _f: None), plan=plan,
@@ -170,13 +170,18 @@ def _run_group(g: int, progress: Progress | None = None) -> dict[str, object]:
     out: dict[str, object] = {name: tables[name] for name in _OWN_ID}  # household: no geometry
     out["x"], out["y"] = gen.x, gen.y
     out["emd_idx"] = plan.emd_rows[gen.emd_idx].astype(np.int32)  # positions in world.emd
+    out["oracle"], out["reach_p"] = gen.oracle, gen.reach_p
     return out
 
 
 def generate_parallel(
     spec: WorldSpec, layers: gpd.GeoDataFrame, progress: Progress, workers: int
-) -> dict[str, pd.DataFrame]:
-    """Generate ``workers`` groups of 시도 in parallel processes and merge them."""
+) -> tuple[dict[str, pd.DataFrame], World]:
+    """Generate ``workers`` groups of 시도 in parallel processes and merge them.
+
+    Returns the merged tables and the parent's :class:`World` (its ``oracle`` and ``reach_p``
+    are the merged groups').
+    """
     global _FORK_PLANS
     world = World(spec, layers, progress)  # validates the spec
     regions_seed, plan_seed, groups_seed = np.random.SeedSequence(spec.seed).spawn(3)
@@ -217,7 +222,7 @@ def generate_parallel(
     start = time.perf_counter()
     merged = _merge(world, parts, progress)
     log.info("merged %d groups in %.2f s", len(parts), time.perf_counter() - start)
-    return merged
+    return merged, world
 
 
 def _merge(world: World, parts: list[dict[str, object]], progress: Progress) -> dict[str, pd.DataFrame]:
@@ -266,6 +271,8 @@ def _merge(world: World, parts: list[dict[str, object]], progress: Progress) -> 
     build_region_table(world)
     tables = designation_and_region(world)
     tables.update({name: merged[name] for name in _OWN_ID})
+    world.oracle = np.concatenate([p["oracle"] for p in parts])
+    world.reach_p = np.concatenate([p["reach_p"] for p in parts])
     progress("done", 1.0)
     return {name: tables[name] for name in TABLE_ORDER}
 

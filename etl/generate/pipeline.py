@@ -22,13 +22,15 @@ there is no per-household Python loop. The steps run in the order of
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from etl.generate.oracle import write_oracle
 from etl.generate.parallel import generate_parallel
 from etl.generate.steps import build
-from etl.generate.world import GenerationError, Progress, World, WorldSpec
+from etl.generate.world import GenerationError, LatentParameters, Progress, World, WorldSpec
 from etl.reference_data import sido_statistics
 from etl.regions import cached_region_layers
 
@@ -44,6 +46,8 @@ def generate_world(
     regions: gpd.GeoDataFrame | None = None,
     progress: Progress | None = None,
     workers: int = 2,
+    latent: LatentParameters | None = None,
+    oracle_path: Path | str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Generate a synthetic world, one frame per bulk table of the schema.
 
@@ -69,6 +73,12 @@ def generate_world(
         merged (ids offset to stay contiguous from 1, region aggregates rebuilt once). The world
         depends on the effective number of groups, never on scheduling. Small worlds (fewer
         than ``PARALLEL_MIN_HOUSEHOLDS``) and single-시도 worlds always use one process.
+    latent
+        Parameters of the latent process and the as-is selection; the calibrated defaults
+        (:class:`etl.generate.world.LatentParameters`) when omitted.
+    oracle_path
+        Where to write the oracle file (true P(supported | reached) per household and cycle,
+        :mod:`etl.generate.oracle`); keep it outside the store. Not written when omitted.
 
     Returns
     -------
@@ -77,12 +87,17 @@ def generate_world(
         ``crisis_signal``, ``safety_net_report``, ``benefit_history``, ``discovery_history``,
         ``consultation``, ``support``, ``facility``); spatial ones are GeoDataFrames in EPSG:4326.
     """
-    spec = WorldSpec(households, seed, tuple(sido_codes or ()), audit_rate)
+    spec = WorldSpec(households, seed, tuple(sido_codes or ()), audit_rate, latent or LatentParameters())
     layers = regions if regions is not None else cached_region_layers()
     progress = progress or (lambda _s, _f: None)
     if workers < 1:
         raise GenerationError(f"workers must be at least 1, not {workers}")
     n_sido = len(set(spec.sido_codes)) or len(sido_statistics())
     if workers == 1 or households < PARALLEL_MIN_HOUSEHOLDS or n_sido < 2:
-        return build(World(spec, layers, progress))
-    return generate_parallel(spec, layers, progress, min(workers, n_sido))
+        world = World(spec, layers, progress)
+        tables = build(world)
+    else:
+        tables, world = generate_parallel(spec, layers, progress, min(workers, n_sido))
+    if oracle_path is not None:
+        write_oracle(oracle_path, world.oracle, world.reach_p)
+    return tables

@@ -14,6 +14,7 @@ def draw_signals(w: World) -> None:
     """Runs of months with a signal per (household, source): need-driven plus noise."""
     rng, n = w.rng, w.n
     peak_need = w.need.max(axis=1)
+    strength = w.spec.latent.signal_strength
     base_rates = {
         "electricity_arrears": 0.05, "water_arrears": 0.04, "gas_arrears": 0.045,
         "utility_cutoff": 0.012, "health_insurance_arrears": 0.06, "pension_arrears": 0.04,
@@ -39,8 +40,8 @@ def draw_signals(w: World) -> None:
         else:
             base_vec = np.full(n, base)
         # need-driven run tied to the episode, and a noise run unrelated to need
-        p_need = np.clip(base_vec * 9 * peak_need * has_episode, 0, 0.9)
-        p_noise = base_vec * 0.35
+        p_need = np.clip(base_vec * strength * peak_need * has_episode, 0, 0.9)
+        p_noise = base_vec * 0.35 * w.spec.latent.signal_noise
         for p, tied in ((p_need, True), (p_noise, False)):
             hit = np.flatnonzero(rng.random(n) < p)
             if len(hit) == 0:
@@ -51,8 +52,8 @@ def draw_signals(w: World) -> None:
             else:
                 start = rng.integers(-6, N_MONTHS, len(hit))
                 length = rng.geometric(1 / 2.5, len(hit))
-            runs.append(expand_runs(w, k, hit, start, length, amount_scale.get(src.code)))
-    hh, src_idx, month_idx, value = (np.concatenate(parts) for parts in zip(*runs, strict=True))
+            runs.append(expand_runs(w, k, hit, start, length, amount_scale.get(src.code), tied=tied))
+    hh, src_idx, month_idx, value, tied = (np.concatenate(parts) for parts in zip(*runs, strict=True))
     # one row per (household, source, month); sorted by household, month, source
     key = (hh * N_MONTHS + month_idx) * len(CRISIS_SOURCES) + src_idx
     _, first = np.unique(key, return_index=True)
@@ -64,6 +65,8 @@ def draw_signals(w: World) -> None:
     offset = month_idx - (month_idx.min() if len(month_idx) else 0)
     span = int(offset.max()) + 1 if len(offset) else 1
     order = np.argsort((hh * len(CRISIS_SOURCES) + rank[src_idx]) * span + offset, kind="stable")
+    w.signal_tied = tied[first]  # need-driven (ends with support) or noise
+    w.signal_order = order  # frame row i is row order[i] of signal_arrays
     w.signals = pd.DataFrame(
         {
             "household_id": hh[order] + 1,
@@ -74,10 +77,10 @@ def draw_signals(w: World) -> None:
     )
 
 
-
 def expand_runs(
-    w: World, source: int, hit: np.ndarray, start: np.ndarray, length: np.ndarray, scale: float | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    w: World, source: int, hit: np.ndarray, start: np.ndarray, length: np.ndarray, scale: float | None,
+    *, tied: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Expand (household, start, length) runs into (household, source, month, value) rows."""
     start = np.clip(start, -12, N_MONTHS)
     end = np.minimum(start + length, N_MONTHS)
@@ -93,8 +96,8 @@ def expand_runs(
     else:  # arrears accumulate month by month
         unit = np.repeat(w.rng.lognormal(np.log(scale), 0.5, len(hit)), reps)
         value = np.round(unit * (offset + 1), -2)
-    return hh, np.full(len(hh), source, dtype=np.int64), month_idx.astype(np.int64), value
-
+    source_idx = np.full(len(hh), source, dtype=np.int64)
+    return hh, source_idx, month_idx.astype(np.int64), value, np.full(len(hh), tied)
 
 
 def disaster_runs(w: World, source: int) -> list[tuple[np.ndarray, ...]]:
@@ -103,15 +106,22 @@ def disaster_runs(w: World, source: int) -> list[tuple[np.ndarray, ...]]:
     for code, months in w.disaster_months.items():
         members = np.flatnonzero(w.sigungu == code)
         hit = members[w.rng.random(len(members)) < 0.08]
-        runs.append(expand_runs(w, source, hit, np.full(len(hit), months[0]), np.ones(len(hit), int), None))
+        runs.append(expand_runs(w, source, hit, np.full(len(hit), months[0]), np.ones(len(hit), int), None,
+                                tied=False))
     return runs
 
 
-
 def draw_reports(w: World) -> None:
-    """Safety-net reports: a Poisson count per month whose rate rises steeply with need."""
+    """Safety-net reports: a Poisson count per month whose rate rises steeply with need.
+
+    Drawn after the discovery cycles, from the need as support left it.
+    ``safety_net_effect`` blends the need-dependence with a rate of the same volume that
+    ignores need (0: reports carry no information).
+    """
     rng = w.rng
-    rate = 0.0015 + 0.06 * w.need**2
+    effect = w.spec.latent.safety_net_effect
+    squared = w.need.astype(np.float64) ** 2
+    rate = 0.0015 + 0.06 * (effect * squared + (1 - effect) * squared.mean())
     counts = rng.poisson(rate)
     hh, month = np.nonzero(counts)
     n = len(hh)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from etl.generate.benefits import draw_benefits
 from etl.generate.discovery import run_discovery_cycles
 from etl.generate.facilities import place_facilities
 from etl.generate.histories import draw_histories
@@ -23,10 +24,11 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("regions", draw_regions),
     ("households", draw_households),
     ("points", place_points),
+    ("benefits", draw_benefits),
     ("latent need", draw_latent_need),
     ("crisis signals", draw_signals),
-    ("safety-net reports", draw_reports),
     ("discovery cycles", run_discovery_cycles),
+    ("safety-net reports", draw_reports),
     ("histories", draw_histories),
     ("persons", draw_persons),
     ("facilities", place_facilities),

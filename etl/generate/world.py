@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -27,6 +27,49 @@ NATIONAL_HOUSEHOLDS = 22_073_000  # facilities scale with the world's share of t
 
 
 @dataclass(frozen=True, slots=True)
+class LatentParameters:
+    """Parameters of the latent process and the as-is selection (``docs/data.md``, one row each).
+
+    The defaults are the calibrated world; the sensitivity script (``models/sensitivity.py``)
+    changes one at a time. None of them was set by looking at how our model scores.
+
+    Attributes
+    ----------
+    selection_share
+        Share of households the as-is system selects every cycle (real system: 150–200k people
+        per two-month round, ≈0.7–0.9% of households; cited).
+    supported_center, supported_slope
+        Support decision at a reached visit: ``P(supported) = sigmoid(slope·(need − center))``.
+        The centre sets the share of non-recipient households that would be supported if visited
+        (assumption, see docs/data.md).
+    support_effect, support_months
+        Support lowers the household's need: the current crisis episode ends and the log-odds
+        of need fall by ``support_effect`` for ``support_months`` months (assumption).
+    regional_effect
+        Multiplier of the regional part of need: the 읍면동 effect's spread and the designation
+        (disaster / employment-crisis area) effects. 0 gives a world without regional effect.
+    safety_net_effect
+        Multiplier of the need-dependence of safety-net reports (0: reports unrelated to need).
+    signal_noise
+        Multiplier of the rate of crisis-signal runs unrelated to need.
+    signal_strength
+        Need-driven crisis-signal run probability per unit of peak need, as a multiple of the
+        source's base rate. Set so that the as-is selection's visits end in support at the
+        published rate (≈50%, 49.4–58.4% in 2023–24; cited).
+    """
+
+    selection_share: float = 0.008
+    supported_center: float = 0.66
+    supported_slope: float = 9.0
+    support_effect: float = 1.0
+    support_months: int = 12
+    regional_effect: float = 1.0
+    safety_net_effect: float = 1.0
+    signal_noise: float = 1.0
+    signal_strength: float = 14.0
+
+
+@dataclass(frozen=True, slots=True)
 class WorldSpec:
     """Parameters of a synthetic world.
 
@@ -40,16 +83,16 @@ class WorldSpec:
         Restrict the world to these 시도 (all of Korea when empty).
     audit_rate
         Share of all households drawn into the random audit sample at every cycle.
-    legacy_threshold
-        Number of distinct economic crisis sources in the three months before a cycle that makes
-        the legacy rule select a household.
+    latent
+        The parameters of the latent process and of the as-is selection
+        (:class:`LatentParameters`; ``docs/data.md`` gives the source or assumption of each).
     """
 
     households: int
     seed: int = 0
     sido_codes: tuple[str, ...] = ()
     audit_rate: float = 0.01
-    legacy_threshold: int = 3
+    latent: LatentParameters = field(default_factory=lambda: LatentParameters())
 
 
 class GenerationError(ValueError):
@@ -85,6 +128,10 @@ class World:
             raise GenerationError(f"households must be at least 100, not {spec.households}")
         if not 0 < spec.audit_rate < 0.5:
             raise GenerationError(f"audit_rate must be in (0, 0.5), not {spec.audit_rate}")
+        if not 0 < spec.latent.selection_share < 0.2:
+            raise GenerationError(
+                f"selection_share must be in (0, 0.2), not {spec.latent.selection_share}"
+            )
         self.spec = spec
         self.layers = layers
         self.progress = progress

@@ -78,13 +78,64 @@ def test_visit_outcomes_resemble_the_published_rates(world) -> None:
     d = world["discovery_history"]
     legacy = d[d["selection"] == "legacy_rule"]["outcome"].value_counts(normalize=True)
     audit = d[d["selection"] == "audit_sample"]["outcome"].value_counts(normalize=True)
-    # about half of flagged people end up supported (49.4%-58.4% in 2023-2024)
-    assert 0.45 <= legacy["supported"] <= 0.65
+    # about half of flagged people end up supported (49.4%-58.4% in 2023-2024); the world gives
+    # ~39%, a documented departure (docs/data.md: the 5% base rate among non-recipients and the
+    # signal process cannot give both)
+    assert 0.35 <= legacy["supported"] <= 0.65
     # cannot be located: 6.3%-12.2% a year
     assert 0.04 <= legacy["unreachable"] <= 0.13
     # the legacy rule finds need more often than chance, so a random audit sample is needed
     assert audit["supported"] < legacy["supported"] / 2
     assert d["cycle_date"].nunique() == 12
+
+
+def test_as_is_selection_is_stationary_at_the_published_volume(world) -> None:
+    d = world["discovery_history"]
+    per_cycle = d[d["selection"] == "legacy_rule"].groupby("cycle_date").size() / N
+    # 150-200k people per two-month round: about 0.7-0.9% of households, every cycle alike
+    assert per_cycle.between(0.007, 0.009).all(), per_cycle.round(4).tolist()
+
+
+def test_supported_if_visited_among_non_recipients_is_the_stated_level(world) -> None:
+    d = world["discovery_history"]
+    b = world["benefit_history"]
+    recipients = b.loc[b["programme"].str.startswith("기초생활보장"), "household_id"].unique()
+    audit = d[(d["selection"] == "audit_sample") & ~d["household_id"].isin(recipients)]
+    reached = audit[audit["outcome"] != "unreachable"]
+    share = (reached["outcome"] == "supported").mean()
+    assert 0.03 <= share <= 0.08, share  # assumption of docs/data.md: about 5%
+    active = b[b["programme"].str.startswith("기초생활보장") & b["end_date"].isna()]
+    # 1.788M of 22.07M households receive basic livelihood (8.1%)
+    assert 0.065 <= active["household_id"].nunique() / N <= 0.10
+
+
+def test_support_lowers_need_and_ends_the_arrears(region_layers, tmp_path) -> None:
+    from etl.generate import CYCLE_MONTHS, FIRST_MONTH, read_oracle
+
+    world = generate_world(8_000, seed=3, sido_codes=["11"], regions=region_layers,
+                           oracle_path=tmp_path / "oracle.parquet")  # fmt: skip
+    oracle = read_oracle(tmp_path / "oracle.parquet").set_index(["household_id", "cycle_date"])
+    d = world["discovery_history"]
+    cycles = (FIRST_MONTH + CYCLE_MONTHS).astype("datetime64[ns]")
+    sup = d[(d["outcome"] == "supported") & (d["cycle_date"] < cycles[-1])]
+    nxt = sup["cycle_date"].map(dict(zip(cycles[:-1], cycles[1:], strict=True)))
+    before = oracle.loc[list(zip(sup["household_id"], sup["cycle_date"], strict=True)), "p_supported_if_reached"]
+    after = oracle.loc[list(zip(sup["household_id"], nxt, strict=True)), "p_supported_if_reached"]
+    assert after.mean() < 0.5 * before.mean()
+    # a supported household's need-driven arrears stop: far fewer signal-months after support
+    s = world["crisis_signal"].merge(sup[["household_id", "cycle_date"]], on="household_id")
+    months = (s["month"] - s["cycle_date"]).dt.days // 30
+    assert (months.between(2, 5)).sum() < 0.5 * (months.between(-3, 0)).sum()
+
+
+def test_benefits_do_not_read_the_latent_need(region_layers) -> None:
+    from etl.generate import LatentParameters
+
+    a = generate_world(2_000, seed=4, sido_codes=["11"], regions=region_layers)
+    b = generate_world(2_000, seed=4, sido_codes=["11"], regions=region_layers,
+                       latent=LatentParameters(regional_effect=0.0, supported_center=0.3))  # fmt: skip
+    pd.testing.assert_frame_equal(a["benefit_history"], b["benefit_history"])
+    assert not a["discovery_history"].equals(b["discovery_history"])
 
 
 def test_the_latent_need_is_not_in_any_table(world) -> None:
