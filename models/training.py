@@ -41,6 +41,7 @@ import pandas as pd
 import sklearn
 from sklearn.metrics import average_precision_score
 
+from models.as_is import AS_IS, AsIsBoosting, as_is_columns
 from models.calibration import calibrate, raw_score
 from models.estimators import ABLATION_BOOSTING, MODEL_KINDS, make_estimator
 from models.evaluation import (
@@ -59,6 +60,7 @@ from models.features import (
     legacy_feature_names,
     load_tables,
 )
+from models.headline import headline_table, hidden_mask, tier_calibration
 from models.legacy import LegacyRuleClassifier
 from models.parallel import ThreadsArg, thread_limit
 from models.reasons import baseline_values
@@ -155,13 +157,26 @@ class TrainingReport:
         }
 
 
+def _xgb_threads() -> int:
+    """XGBoost threads: the OpenMP limit in force (``thread_limit``), at least one."""
+    from threadpoolctl import threadpool_info
+
+    limits = [i.get("num_threads", 1) for i in threadpool_info() if i.get("user_api") == "openmp"]
+    return max(1, min(limits)) if limits else 1
+
+
 def labelled_rows(discovery: pd.DataFrame, *, as_of: dt.date) -> pd.DataFrame:
-    """Discovery rows usable as of ``as_of`` (cycle before it, outcome known), with ``y``."""
+    """Discovery rows usable as of ``as_of`` (cycle before it, outcome known, household
+    reached), with ``y = outcome == 'supported'``."""
     d = discovery.copy()
     d["cycle_date"] = pd.to_datetime(d["cycle_date"])
     d["outcome_date"] = pd.to_datetime(d["outcome_date"])
     cut = pd.Timestamp(as_of)
     d = d[(d["cycle_date"] < cut) & (d["outcome_date"] <= cut)]
+    # reachability is its own process, not a negative label: an unreached household's need is
+    # unknown, so its row carries no outcome (the design weights treat it as missing at random
+    # within its selection stratum and cycle)
+    d = d[d["outcome"] != "unreachable"]
     d = d.sort_values(["cycle_date", "household_id"], kind="stable").reset_index(drop=True)
     d["y"] = (d["outcome"] == "supported").astype(np.int8)
     return d
@@ -184,16 +199,17 @@ def design_weights(
         The audit sample is drawn from all households (some audit rows reach the legacy
         threshold): audit rows get weight 1, legacy-rule rows 0 (excluded, being biased).
     ``stratified``
-        The audit sample is drawn from the households the rule did *not* select (no audit row
-        reaches the threshold) and the rule visits every household at or above it: the
+        The audit sample is drawn from the households the rule did *not* select (no household
+        is in both selections of a cycle) and the rule's selection is a census: the
         legacy-rule rows are a census of their stratum and the audit rows a random sample of the
         rest, so legacy rows get ``n_legacy / n_legacy_known`` and audit rows
         ``(N - n_legacy) / n_audit_known`` (``known``: outcome recorded by the as-of date).
     """
     audit = (rows["selection"] == "audit_sample").to_numpy()
-    if (rows.loc[audit, "legacy_signal_count"] >= legacy_k).any() or not (~audit).any():
-        return audit.astype(np.float64), "audit_only"
     d = discovery.assign(cycle_date=pd.to_datetime(discovery["cycle_date"]))
+    both = d.groupby(["cycle_date", "household_id"])["selection"].nunique()
+    if (both > 1).any() or not (~audit).any():
+        return audit.astype(np.float64), "audit_only"
     n_leg_all = d[d["selection"] == "legacy_rule"].groupby("cycle_date").size()
     known = rows.groupby(["cycle_date", "selection"]).size().unstack(fill_value=0)
     n_leg = n_leg_all.reindex(known.index).fillna(0.0)
@@ -406,6 +422,19 @@ def train_from_tables(
             else {"C": params["logit__C"]}
         )  # fmt: skip
     chosen = max(kinds, key=lambda k: (round(val_ap[k], 4), -list(MODEL_KINDS).index(k)))
+    # the as-is system: XGBoost on the crisis-signal indicators only, same rows, same early
+    # stopping and calibration
+    tk = time.perf_counter()
+    as_is_cols = as_is_columns(specs)
+    as_is = AsIsBoosting(random_state=seed, n_jobs=_xgb_threads()).fit(
+        Xtr[:, as_is_cols], ytr, X_val=Xva[:, as_is_cols], y_val=yva, sample_weight_val=wva
+    )
+    s_va = raw_score(as_is, Xva[:, as_is_cols])
+    as_is_cal = calibrate(as_is, Xva[:, as_is_cols], yva, seed=seed, sample_weight=wva, val_score=s_va)
+    calib_info[AS_IS] = {"method": as_is_cal.method, "brier_by_method": as_is_cal.brier_by_method}
+    model_info[AS_IS] = {"n_iter": as_is.n_iter_, "features": len(as_is_cols),
+                         "params": {k: v for k, v in as_is.get_params().items() if k != "n_jobs"}}  # fmt: skip
+    timings[f"fit_{AS_IS}_s"] = time.perf_counter() - tk
     timings["fit_s"] = time.perf_counter() - t1
     log.info("validation PR-AUC %s; chosen %s", val_ap, chosen)
 
@@ -415,6 +444,8 @@ def train_from_tables(
     W = bootstrap_weights(yte.size, n_boot=n_boot, seed=seed, strata=strata)
     scores = {LEGACY: legacy.decision_function(Xte[:, legacy_cols])}
     probs = {LEGACY: legacy.predict_proba(Xte[:, legacy_cols])[:, 1]}
+    scores[AS_IS] = as_is.decision_function(Xte[:, as_is_cols])
+    probs[AS_IS] = as_is_cal.model.predict_proba(Xte[:, as_is_cols])[:, 1]
     for kind in kinds:
         scores[kind] = fitted[kind].decision_function(Xte)
         probs[kind] = calibrated[kind].predict_proba(Xte)[:, 1]
@@ -429,6 +460,18 @@ def train_from_tables(
     )
     comparison |= {"model": chosen, "baseline": LEGACY, "capacity_fraction": q, "n_test": int(yte.size)}
     test_hh = rows["household_id"].to_numpy()[masks["test"]]
+    test_cycle = rows["cycle_date"].to_numpy()[masks["test"]]
+    hidden = hidden_mask(tables, test_hh, test_cycle)
+    headline = headline_table(
+        yte, {m: scores[m] for m in (chosen, AS_IS, LEGACY)}, sample_weight=wte, weights=W,
+        capacity_fraction=q, subsets={"hidden": hidden, "all": np.ones(yte.size, dtype=bool)},
+        ours=chosen, baselines=(AS_IS, LEGACY),
+    )
+    tiers = pd.concat(
+        [tier_calibration(yte, scores[m], probs[m], sample_weight=wte, weights=W,
+                          capacity_fraction=q).assign(model=m) for m in (chosen, AS_IS)],
+        ignore_index=True,
+    )  # fmt: skip
     groups = _groups(tables, test_hh)
     fairness = pd.concat(
         [group_metrics(yte, scores[m], probs[m], groups, capacity_fraction=q, weights=W,
@@ -465,6 +508,8 @@ def train_from_tables(
         "y": yte, "sample_weight": wte, "scores": scores, "probabilities": probs, "groups": groups,
         "reliability": curves,
         "metrics": metrics, "fairness": fairness, "ablation": abl, "comparison": comparison,
+        "headline": headline, "tiers": tiers, "hidden": hidden, "household_id": test_hh,
+        "cycle_date": test_cycle,
     }  # fmt: skip
     metadata = {
         "version": version,
@@ -488,6 +533,8 @@ def train_from_tables(
         "split": split["info"],
         "metrics": metrics.to_dict(orient="records"),
         "comparison": comparison,
+        "headline": headline.to_dict(orient="records"),
+        "tiers": tiers.to_dict(orient="records"),
         "ablation": abl.to_dict(orient="records"),
         "reference_systems": list(REFERENCE_SYSTEMS),
     }

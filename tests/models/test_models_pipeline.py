@@ -24,7 +24,7 @@ from models.training import train_models
 def test_report_has_metrics_comparison_and_ablation(report: Any) -> None:
     assert re.fullmatch(r"(hgb|logit)-20261124-[0-9a-f]{8}", report.version)
     models = set(report.metrics["model"])
-    assert models == {"legacy", "logit", "hgb"}
+    assert models == {"legacy", "logit", "hgb", "as_is_xgb"}
     assert set(report.metrics["metric"]) == {
         "roc_auc", "pr_auc", "precision_at_capacity", "recall_at_capacity", "brier"
     }  # fmt: skip
@@ -43,7 +43,7 @@ def test_report_has_metrics_comparison_and_ablation(report: Any) -> None:
     assert set(report.fairness["factor"]) == {"urban_class", "sido", "household_type"}
     assert report.calibration[report.chosen]["method"] in {"sigmoid", "isotonic"}
     assert report.split["design"] == "stratified"
-    assert report.summary().shape[1] == 3
+    assert report.summary().shape[1] == 4
 
 
 def test_registry_holds_versioned_artefact(report: Any, registry: Path) -> None:
