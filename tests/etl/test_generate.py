@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -118,7 +120,7 @@ def test_support_lowers_need_and_ends_the_arrears(region_layers, tmp_path) -> No
     d = world["discovery_history"]
     cycles = (FIRST_MONTH + CYCLE_MONTHS).astype("datetime64[ns]")
     sup = d[(d["outcome"] == "supported") & (d["cycle_date"] < cycles[-1])]
-    nxt = sup["cycle_date"].map(dict(zip(cycles[:-1], cycles[1:], strict=True)))
+    nxt = sup["cycle_date"].map(dict(itertools.pairwise(cycles)))
     before = oracle.loc[list(zip(sup["household_id"], sup["cycle_date"], strict=True)), "p_supported_if_reached"]
     after = oracle.loc[list(zip(sup["household_id"], nxt, strict=True)), "p_supported_if_reached"]
     assert after.mean() < 0.5 * before.mean()
