@@ -25,13 +25,17 @@ from models.evaluation import capacity_selection
 from models.registry import load_model
 from models.training import LEGACY, REFERENCE_SYSTEMS, TrainingReport
 
-__all__ = ["write_model_card"]
+__all__ = ["EXTRAS", "write_model_card"]
+
+#: Tables the card reads from ``<out_dir>/<name>.json`` when the registry metadata lacks them.
+EXTRAS = ("truth", "sensitivity")
 
 log = logging.getLogger(__name__)
 
 _FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/truetype/noto"))
-_MODEL_NAMES = {"legacy": ("기존 규칙", "legacy rule"), "logit": ("로지스틱 점수표", "logistic scorecard"),
-                "hgb": ("그래디언트 부스팅", "gradient boosting")}  # fmt: skip
+_MODEL_NAMES = {"legacy": ("개수 규칙", "count rule"), "logit": ("로지스틱 점수표", "logistic scorecard"),
+                "hgb": ("그래디언트 부스팅", "gradient boosting"),
+                "as_is_xgb": ("현행 XGBoost", "as-is XGBoost")}  # fmt: skip
 
 
 def _korean_font() -> str | None:
@@ -101,19 +105,22 @@ def _plots(ev: Mapping[str, Any], out: Path, ko: bool) -> dict[str, str]:
     fig = Figure(figsize=(4.2 * len(factors), 4.5))
     axes = np.atleast_1d(fig.subplots(1, len(factors)))
     for ax, factor in zip(axes, factors, strict=True):
-        sub = fair[(fair["factor"] == factor) & fair["metric"].isin(["fpr", "fnr"])]
+        sub = fair[(fair["factor"] == factor) & (fair["metric"] == "visits_over_need")]
         groups = list(dict.fromkeys(sub["group"]))
         xs = np.arange(len(groups))
-        for k, (model, metric) in enumerate([(a, b) for a in dict.fromkeys(sub["model"]) for b in ("fpr", "fnr")]):
-            d = sub[(sub["model"] == model) & (sub["metric"] == metric)].set_index("group").reindex(groups)
+        for k, model in enumerate(dict.fromkeys(sub["model"])):
+            d = sub[sub["model"] == model].set_index("group").reindex(groups)
             est = d["estimate"].to_numpy(float)
             err = np.vstack([est - d["lo"].to_numpy(float), d["hi"].to_numpy(float) - est])
-            ax.errorbar(xs + (k - 1.5) * 0.15, est, yerr=np.nan_to_num(np.abs(err)), fmt="o", capsize=2,
-                        label=f"{name.get(model, model)} {metric.upper()}")  # fmt: skip
+            ax.errorbar(xs + (k - 0.5) * 0.2, est, yerr=np.nan_to_num(np.abs(err)), fmt="o", capsize=2,
+                        label=name.get(model, model))  # fmt: skip
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.axhline(FLAG_BELOW, color="#de3412", lw=0.8, ls="--")
         ax.set_xticks(xs, [_group_label(factor, g, ko=ko) for g in groups], rotation=45,
                       ha="right", fontsize=8)
         ax.set_title(_FACTOR_TITLES.get(factor, factor) if ko else factor)
-        ax.set_ylim(-0.02, 1.02)
+        ax.set_ylim(0, 3)
+    axes[0].set_ylabel("share of visits / share of need")
     axes[0].legend(fontsize=7)
     _save(fig, out / "fairness.png")
     files["fairness"] = "fairness.png"
@@ -132,6 +139,33 @@ def _plots(ev: Mapping[str, Any], out: Path, ko: bool) -> dict[str, str]:
     _save(fig, out / "comparison.png")
     files["comparison"] = "comparison.png"
     return files
+
+
+def _headline_view(headline: pd.DataFrame) -> pd.DataFrame:
+    """The headline rows as ``estimate [lo, hi]`` text with effective rows."""
+    if headline.empty:
+        return headline
+    view = headline.copy()
+    view["value"] = view.apply(lambda r: f"{r.estimate:.3f} [{r.lo:.3f}, {r.hi:.3f}]", axis=1)
+    view["effective_rows"] = view["effective_rows"].round(1)
+    return view[["subset", "model", "metric", "value", "effective_rows", "rows"]]
+
+
+def _kpi(headline: pd.DataFrame, ours: str) -> str:
+    """One sentence: ours vs the as-is system on hidden households."""
+    if headline.empty:
+        return "Headline not computed for this version."
+    h = headline[headline["subset"] == "hidden"].set_index(["model", "metric"])
+    key = "precision_at_capacity"
+
+    def cell(model: str, metric: str = key) -> str:
+        r = h.loc[(model, metric)]
+        return f"{r.estimate:.3f} [{r.lo:.3f}, {r.hi:.3f}]"
+
+    return (f"숨은 위기가구 방문 역량 내 정밀도 · precision at capacity among hidden households: ours "
+            f"<b>{cell(ours)}</b> vs as-is XGBoost {cell('as_is_xgb')} vs count rule {cell('legacy')}; "
+            f"ratio vs as-is <b>×{cell(ours, 'ratio_vs_as_is_xgb')}</b>, vs count rule "
+            f"×{cell(ours, 'ratio_vs_legacy')}; effective rows {h.loc[(ours, key)].effective_rows:.0f}.")
 
 
 def _table(frame: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
@@ -185,9 +219,12 @@ def write_model_card(
         The HTML file.
     """
     ev = _load(source, model_version, models_dir)
-    meta = ev["metadata"]
+    meta = dict(ev["metadata"])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for extra in EXTRAS:  # written beside the card by the demo / the sensitivity script
+        if extra not in meta and (out / f"{extra}.json").exists():
+            meta[extra] = json.loads((out / f"{extra}.json").read_text(encoding="utf-8"))
     family = _korean_font()
     rc = {"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"], "axes.unicode_minus": False}
     with matplotlib.rc_context(rc):
@@ -196,10 +233,21 @@ def write_model_card(
     metrics = pd.DataFrame(meta["metrics"])
     cmp_ = meta["comparison"]
     fair = ev["fairness"]
-    fair_view = fair[fair["metric"].isin(["fpr", "fnr", "observed_over_expected"])].copy()
+    fair_metrics = ["share_of_visits", "share_of_need", "visits_over_need", "precision", "recall",
+                    "observed_over_expected"]
+    fair_view = fair[fair["metric"].isin(fair_metrics)].copy()
     fair_view["value"] = fair_view.apply(lambda r: f"{r.estimate:.3f} [{r.lo:.3f}, {r.hi:.3f}]", axis=1)
     fair_pivot = fair_view.pivot_table(index=["model", "factor", "group", "n"], columns="metric",
                                        values="value", aggfunc="first").reset_index()  # fmt: skip
+    ratio = fair[fair["metric"] == "visits_over_need"].set_index(["model", "factor", "group"])["estimate"]
+    fair_pivot["flag"] = [("below 0.8x" if ratio.get((r.model, r.factor, r.group), np.nan) < FLAG_BELOW else "")
+                          for r in fair_pivot.itertuples()]  # fmt: skip
+    fair_pivot = fair_pivot[["model", "factor", "group", "n", *[m for m in fair_metrics if m in fair_pivot], "flag"]]
+    headline = pd.DataFrame(meta.get("headline", []))
+    headline_view = _headline_view(headline)
+    tiers = pd.DataFrame(meta.get("tiers", []))
+    truth = pd.DataFrame(meta.get("truth", []))
+    sensitivity = pd.DataFrame(meta.get("sensitivity", []))
     abl = pd.DataFrame(meta["ablation"])
     abl_view = (abl.pivot_table(index=["variant", "n_features"], columns="metric", values="estimate").reset_index()
                 if len(abl) else abl)  # fmt: skip
@@ -219,11 +267,29 @@ line-height:1.5}} table.t{{border-collapse:collapse;font-size:0.85em}} table.t t
 <h1>모델 카드 · Model card — {e(meta['version'])}</h1>
 <p>위기가구 발굴 위험 모델 ({e(kind_ko)} / {e(kind_en)}). 학습 기준일 {e(meta['as_of'])}, 학습 시각
 {e(meta['trained_at'])}, 데이터 해시 <code>{e(meta['data_hash'][:16])}</code>, scikit-learn {e(meta['sklearn_version'])}.</p>
-<p class="kpi">방문 역량(가구의 {meta['capacity_fraction']:.2%}) 내 정밀도 · precision at capacity:
-<b>{cmp_['precision_a']:.3f}</b> [{cmp_['precision_a_lo']:.3f}, {cmp_['precision_a_hi']:.3f}] vs
-기존 규칙 legacy rule {cmp_['precision_b']:.3f} [{cmp_['precision_b_lo']:.3f}, {cmp_['precision_b_hi']:.3f}];
-ratio <b>×{cmp_['ratio']:.2f}</b> [{cmp_['ratio_lo']:.2f}, {cmp_['ratio_hi']:.2f}] (paired bootstrap 95%).
-Rows visited at capacity in the test set (weighted): {float(sel.sum()):.1f}.</p>
+<h2>Headline · 숨은 위기가구 (hidden households)</h2>
+<p class="kpi">{_kpi(headline, meta['kind'])}</p>
+<p>Hidden: at the test cycle the household receives no benefit and was neither supported nor visited in the
+previous 12 months. Each model visits the top {meta['capacity_fraction']:.2%} of the (design-weighted) hidden
+test rows; precision is the share supported among reached visits, recall the share of all hidden need found.
+Ratios use the same bootstrap replicates for both models (paired, 95%). <i>Effective rows</i> is the Kish
+effective number of test rows behind the estimate: an estimate resting on a few heavily weighted audit rows
+is weak whatever its point value. Baselines: the as-is system (XGBoost on the crisis-signal indicators only,
+trained on the same rows) and the count rule.</p>
+{_table(headline_view) if len(headline_view) else "<p>Not computed for this version.</p>"}
+<h3>Estimate vs truth (synthetic world only)</h3>
+{_table(truth) if len(truth) else "<p>No oracle file was given to this card.</p>"}
+<h3>Calibration by tier</h3>
+<p>Tier 1 (긴급) is the top quarter of capacity, tier 2 (우선) the rest of it.</p>
+{_table(tiers) if len(tiers) else ""}
+<h3>Sensitivity: the headline on alternative worlds</h3>
+<p>Each row regenerates the world with one latent assumption changed and retrains every model; a reader sees
+which assumption the gain depends on.</p>
+{_table(sensitivity) if len(sensitivity) else "<p>Not computed: run <code>python -m etl.generate.sensitivity</code>.</p>"}
+<p>All households, for reference: precision at capacity {cmp_['precision_a']:.3f}
+[{cmp_['precision_a_lo']:.3f}, {cmp_['precision_a_hi']:.3f}] vs count rule {cmp_['precision_b']:.3f}
+[{cmp_['precision_b_lo']:.3f}, {cmp_['precision_b_hi']:.3f}]. Rows visited at capacity in the test set
+(weighted): {float(sel.sum()):.1f}.</p>
 
 <h2>Intended use · 사용 목적</h2>
 <ul><li>읍면동 맞춤형복지팀이 이번 주기의 방문 우선순위를 정하는 보조 도구 (tiers 긴급/우선/관찰/일반 cut from each
@@ -251,10 +317,13 @@ test {split['n_test']} (audit {split.get('n_test_audit', '')}). Calibration: {e(
 <img src="{files['roc_pr']}" alt="ROC and PR curves"><img src="{files['comparison']}" alt="comparison">
 <h2>Calibration</h2><img src="{files['calibration']}" alt="calibration curve">
 
-<h2>Fairness by region type, 시도 and household type</h2>
-<p>FPR/FNR of the visit decision at capacity and observed/expected ratio (calibration in the large) per group.
-Small groups have wide intervals; gaps whose intervals overlap are not evidence of a difference.</p>
-<img src="{files['fairness']}" alt="FPR and FNR by group">
+<h2>Fairness by region type, 시도, household type, housing type and disability</h2>
+<p>Per group: share of the visits against share of the need (design-weighted), precision among its visits,
+recall of its need, and observed/expected (calibration in the large). Groups whose share of visits is below
+0.8× their share of need are flagged. Error rates of the visit decision (FPR/FNR) are not shown: at ~1%
+capacity they are fixed by capacity and prevalence and cannot show unfairness. Small groups have wide
+intervals; gaps whose intervals overlap are not evidence of a difference.</p>
+<img src="{files['fairness']}" alt="share of visits over share of need by group">
 {_table(fair_pivot)}
 
 <h2>Ablation: feature families</h2>{_ablation_note(meta)}{_table(abl_view) if len(abl) else ""}
@@ -267,7 +336,8 @@ synthetic world whose outcome process is known to the generator.</p>{_table(refs
 <ul><li>Synthetic data: metrics show the method works as designed, not how it would do on real records.</li>
 <li>Labels are outcomes of visits chosen mostly by the legacy rule; the audit sample is small, so intervals are
 wide, and households never visited contribute only through the audit sample.</li>
-<li>"Supported" mixes need with programme rules and take-up; unreachable households count as negatives.</li>
+<li>"Supported" mixes need with programme rules and take-up. Unreachable visits carry no label (reachability
+is its own process); they are treated as missing at random within their selection stratum and cycle.</li>
 <li>Household-level features (household type, housing, region) can shift scores between groups; check the
 fairness table before each release. Old records decay (half-life {meta['feature_config']['half_life_months']}
 months) and records older than {meta['feature_config']['lookback_months']} months are ignored.</li>
@@ -282,7 +352,9 @@ months) and records older than {meta['feature_config']['lookback_months']} month
     return path
 
 
-_FACTOR_TITLES = {"urban_class": "지역 유형", "sido": "시도", "household_type": "가구 유형"}
+_FACTOR_TITLES = {"urban_class": "지역 유형", "sido": "시도", "household_type": "가구 유형",
+                  "housing_type": "주거 유형", "disability": "장애"}
+FLAG_BELOW = 0.8  # a group whose share of visits is below 0.8x its share of need is flagged
 _SIDO_SHORT = {
     "11": "서울", "26": "부산", "27": "대구", "28": "인천", "29": "광주", "30": "대전", "31": "울산",
     "36": "세종", "41": "경기", "42": "강원", "43": "충북", "44": "충남", "45": "전북", "46": "전남",

@@ -224,9 +224,14 @@ def group_metrics(
     weights: np.ndarray,
     sample_weight: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Fairness table: decision error rates and calibration by group, with intervals.
+    """Fairness table by group, with intervals: who gets the visits, and who has the need.
 
-    The decision is "visit" for the top ``capacity_fraction`` of the whole test set.
+    The decision is "visit" for the top ``capacity_fraction`` of the whole test set. Error rates
+    of that decision (FPR/FNR) are not reported: at a capacity of ~1% they are fixed by capacity
+    and prevalence (an oracle's FNR is near 0.95 too) and cannot show unfairness. Instead: each
+    group's share of the visits against its share of the need (``visits_over_need`` below 0.8
+    is flagged in the model card), precision among its visited rows, recall of its need and
+    calibration in the large (``observed_over_expected``).
 
     Parameters
     ----------
@@ -237,7 +242,8 @@ def group_metrics(
     -------
     DataFrame
         One row per (factor, group, metric) with ``n, estimate, lo, hi``; metrics
-        ``selection_rate, fpr, fnr, mean_probability, observed_rate, observed_over_expected``.
+        ``selection_rate, share_of_visits, share_of_need, visits_over_need, precision, recall,
+        mean_probability, observed_rate, observed_over_expected``.
     """
     y = np.asarray(y).astype(np.float64)
     p = np.asarray(probability, dtype=np.float64)
@@ -251,15 +257,19 @@ def group_metrics(
         M[np.arange(y.size), codes_] = 1.0
         tot = W @ M
         pos = W @ (M * y[:, None])
-        neg = tot - pos
+        visits = W @ (M * sel[:, None])
+        found = W @ (M * (sel * y)[:, None])
         with np.errstate(divide="ignore", invalid="ignore"):
             metrics = {
-                "selection_rate": (W @ (M * sel[:, None])) / tot,
-                "fpr": (W @ (M * (sel * (1 - y))[:, None])) / neg,
-                "fnr": (W @ (M * ((1 - sel) * y)[:, None])) / pos,
+                "selection_rate": visits / tot,
+                "share_of_visits": visits / (W @ sel)[:, None],
+                "share_of_need": pos / (W @ y)[:, None],
+                "precision": found / visits,
+                "recall": found / pos,
                 "mean_probability": (W @ (M * p[:, None])) / tot,
                 "observed_rate": pos / tot,
             }
+            metrics["visits_over_need"] = metrics["share_of_visits"] / metrics["share_of_need"]
             metrics["observed_over_expected"] = metrics["observed_rate"] / metrics["mean_probability"]
         n_g = np.bincount(codes_, minlength=uniques.size)
         for j, g in enumerate(uniques):

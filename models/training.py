@@ -263,6 +263,8 @@ def _groups(tables: Mapping[str, pd.DataFrame], household_id: np.ndarray) -> dic
         "urban_class": urban,
         "sido": hh["sido_code"].to_numpy()[pos],
         "household_type": hh["household_type"].to_numpy()[pos],
+        "housing_type": hh["housing_type"].to_numpy()[pos],
+        "disability": np.where(hh["n_disabled"].to_numpy()[pos] > 0, "disabled_member", "none"),
     }
 
 
@@ -509,7 +511,10 @@ def train_from_tables(
         "reliability": curves,
         "metrics": metrics, "fairness": fairness, "ablation": abl, "comparison": comparison,
         "headline": headline, "tiers": tiers, "hidden": hidden, "household_id": test_hh,
-        "cycle_date": test_cycle,
+        "cycle_date": test_cycle, "feature_config": cfg, "capacity_fraction": q,
+        # the fitted rankers with their columns, for the truth check (models.truth)
+        "rankers": {chosen: (fitted[chosen], list(range(len(names)))), AS_IS: (as_is, as_is_cols),
+                    LEGACY: (legacy, legacy_cols)},
     }  # fmt: skip
     metadata = {
         "version": version,
@@ -541,7 +546,7 @@ def train_from_tables(
     artifact = ModelArtifact(
         version=version, kind=chosen, model=calibrated[chosen], base=fitted[chosen], legacy=legacy,
         feature_config=cfg.to_dict(), feature_names=names, baseline=baseline, metadata=metadata,
-        evaluation=evaluation,
+        evaluation={k: v for k, v in evaluation.items() if k != "rankers"},
     )  # fmt: skip
     path = save_model(artifact, models_dir=models_dir) if save else Path()
     timings["total_s"] = time.perf_counter() - t0

@@ -94,9 +94,9 @@ for model, curve in report.evaluation["reliability"].items():
 ax1.plot([0, 1], [0, 1], ls=":", color="grey")
 ax1.set(xlabel="predicted", ylabel="observed", title="calibration")
 ax1.legend()
-fair = report.fairness[(report.fairness.factor == "household_type") & (report.fairness.metric == "fnr")]
-fair.pivot(index="group", columns="model", values="estimate").plot.bar(ax=ax2, title="FNR by household type")
+fair = report.fairness[(report.fairness.factor == "household_type") & (report.fairness.metric == "visits_over_need")]
+fair.pivot(index="group", columns="model", values="estimate").plot.bar(ax=ax2, title="share of visits / share of need by household type")
 fig.tight_layout()
 
 # %%
-report.fairness[report.fairness.metric.isin(["fpr", "fnr"]) & (report.fairness.factor == "urban_class")].round(3)
+report.fairness[report.fairness.metric.isin(["share_of_visits", "share_of_need", "visits_over_need"]) & (report.fairness.factor == "urban_class")].round(3)

@@ -30,7 +30,7 @@ NATIONAL_HOUSEHOLDS = 22_073_000  # facilities scale with the world's share of t
 class LatentParameters:
     """Parameters of the latent process and the as-is selection (``docs/data.md``, one row each).
 
-    The defaults are the calibrated world; the sensitivity script (``models/sensitivity.py``)
+    The defaults are the calibrated world; the sensitivity script (``etl/generate/sensitivity.py``)
     changes one at a time. None of them was set by looking at how our model scores.
 
     Attributes

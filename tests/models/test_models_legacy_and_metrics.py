@@ -102,7 +102,8 @@ def test_compare_group_metrics_and_reliability() -> None:
     groups = {"urban_class": rng.choice(["대도시", "농어촌"], n)}
     prob = np.clip(0.2 + 0.3 * good, 0.01, 0.99)
     fm = group_metrics(y, good, prob, groups, capacity_fraction=0.1, weights=W)
-    assert set(fm["metric"]) >= {"fpr", "fnr", "observed_over_expected"}
+    assert set(fm["metric"]) >= {"share_of_visits", "share_of_need", "visits_over_need", "precision", "recall", "observed_over_expected"}
+    assert not {"fpr", "fnr"} & set(fm["metric"])
     assert set(fm["group"]) == {"대도시", "농어촌"}
     rel = reliability(y, prob, n_bins=5)
     assert len(rel) == 5 and rel["weight"].sum() == n

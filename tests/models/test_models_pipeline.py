@@ -40,7 +40,7 @@ def test_report_has_metrics_comparison_and_ablation(report: Any) -> None:
     if report.chosen == "hgb":
         assert meta["ablation_info"]["settings"] == ABLATION_BOOSTING
         assert 1 <= meta["models"]["hgb"]["n_iter"] <= meta["models"]["hgb"]["max_iter"]
-    assert set(report.fairness["factor"]) == {"urban_class", "sido", "household_type"}
+    assert set(report.fairness["factor"]) == {"urban_class", "sido", "household_type", "housing_type", "disability"}
     assert report.calibration[report.chosen]["method"] in {"sigmoid", "isotonic"}
     assert report.split["design"] == "stratified"
     assert report.summary().shape[1] == 4
@@ -129,7 +129,8 @@ def test_model_card_from_report_and_registry(report: Any, registry: Path, tmp_pa
     page = write_model_card(report, tmp_path / "card")
     text = page.read_text(encoding="utf-8")
     for needle in ("Intended use", "Out-of-scope", "Limitations", "Allegheny", "0.66-0.67", "46%",
-                   "precision at capacity", "fairness.png"):  # fmt: skip
+                   "precision at capacity", "fairness.png", "hidden households", "as-is XGBoost",
+                   "Effective rows", "below 0.8"):  # fmt: skip
         assert needle in text
     for png in ("roc_pr.png", "calibration.png", "fairness.png", "comparison.png"):
         assert (tmp_path / "card" / png).stat().st_size > 1000
