@@ -222,13 +222,23 @@ def score(
 @app.command("model-card")
 def model_card(
     out_dir: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+    docs: Annotated[Path | None, typer.Option(help="Also replace the generated section of this "
+                                                   "document (e.g. docs/models.md).")] = None,
 ) -> None:
-    """Write the model card (HTML with PNG plots)."""
+    """Write the model card (HTML with PNG plots) and the figures of docs/models.md."""
     from models.card import write_model_card
+    from models.card_figures import replace_generated_section
 
     store = _store()
     path = write_model_card(store, out_dir or get_settings().data_dir / "model_card")
     console.print(f"model card written to {path}")
+    if docs is not None:
+        try:
+            replace_generated_section(docs, (path.parent / "figures.md").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from exc
+        console.print(f"figures written into {docs}")
 
 
 @app.command()

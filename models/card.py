@@ -21,6 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from geodata.vocabulary import HOUSEHOLD_TYPES, label
+from models.card_figures import figures_markdown
 from models.evaluation import capacity_selection
 from models.registry import load_model
 from models.training import LEGACY, REFERENCE_SYSTEMS, TrainingReport
@@ -216,7 +217,7 @@ def write_model_card(
     Returns
     -------
     Path
-        The HTML file.
+        The HTML file; ``figures.md`` beside it holds the figures of ``docs/models.md``.
     """
     ev = _load(source, model_version, models_dir)
     meta = dict(ev["metadata"])
@@ -348,6 +349,7 @@ months) and records older than {meta['feature_config']['lookback_months']} month
 """
     path = out / "model_card.html"
     path.write_text(doc, encoding="utf-8")
+    (out / "figures.md").write_text(figures_markdown(meta), encoding="utf-8")
     log.info("model card written to %s", path)
     return path
 
