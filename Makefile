@@ -39,7 +39,7 @@ system-deps:
 	fi
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check app etl services models spatial domain geodata tests benchmarks
+	$(VENV)/bin/ruff check app etl services models spatial eligibility domain geodata tests benchmarks
 	$(VENV)/bin/lint-imports
 
 test: $(STAMP) system-deps lint
