@@ -1,0 +1,42 @@
+"""Rendering of eligibility decisions (shared by the 모의계산 page and the case panel)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from dash import html
+
+from app.pages._eligibility_i18n import tr
+from eligibility.trace import Decision, won
+
+
+def decision_item(decision: Decision, lang: str, *, receiving: bool | None = None) -> html.Li:
+    """One programme: a likely / unlikely badge, the reason, the amount and the steps."""
+    en = lang == "en"
+    badge = html.Span(tr("mc.likely" if decision.eligible else "mc.unlikely", lang),
+                      className="atlas-badge " + ("atlas-elig-yes" if decision.eligible else "atlas-elig-no"))
+    head = [html.Strong(decision.label_en if en else decision.label_ko), " ", badge]
+    if receiving is not None:
+        head += [" ", html.Span(tr("ce.receiving" if receiving else "ce.not_receiving", lang),
+                                className="atlas-badge")]
+    body: list = [html.Div(head), html.P(decision.reason_en if en else decision.reason_ko,
+                                         className="atlas-elig-reason")]
+    if decision.monthly_amount:
+        body.append(html.P(tr("mc.amount", lang, amount=won(decision.monthly_amount))))
+    body.append(html.Details([
+        html.Summary(tr("mc.steps", lang)),
+        html.Ol([html.Li(step.en if en else step.ko) for step in decision.steps]),
+        html.P(tr("mc.sources", lang), className="atlas-label"),
+        html.Ul([html.Li(source) for source in decision.sources], className="atlas-muted"),
+    ]))
+    return html.Li(body, className="atlas-elig-item", **{"data-programme": decision.programme,
+                                                        "data-eligible": str(decision.eligible).lower()})
+
+
+def decision_list(decisions: Sequence[Decision], lang: str, *,
+                  received: Collection[str] | None = None, list_id: str | None = None) -> html.Ul:
+    """Likely programmes first, then the others; ``received`` marks receiving / not receiving."""
+    ordered = sorted(decisions, key=lambda d: not d.eligible)
+    items = [decision_item(d, lang, receiving=None if received is None else d.programme in received)
+             for d in ordered]
+    return html.Ul(items, className="atlas-elig-list", **({"id": list_id} if list_id else {}))

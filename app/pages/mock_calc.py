@@ -1,0 +1,119 @@
+"""복지 모의계산 (public, no login): which programmes may apply to a household, and why.
+
+Nothing is stored and no personal data is asked for; the page reads no store at all. Every
+field is a text box so that anything typed reaches the server and gets a specific message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from app.auth import current_lang
+from app.layout import notice
+from app.pages._eligibility_i18n import tr
+from app.pages._eligibility_view import decision_list
+from eligibility.calculator import AMOUNT_FIELDS, REGIONS, CalculatorAnswer, answer
+
+log = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/mock-calc", order=65, name="복지 모의계산",
+                   name_ko="복지 모의계산", name_en="Benefit calculator",
+                   title="복지 모의계산 · 복지 아틀라스")
+
+PREFIX = "mc-"
+COUNT_FIELDS = ("size", "head_age", "spouse_age", "n_children", "n_severe_disabled")
+FLAG_FIELDS = ("single_parent", "car_exempt")
+TEXT_FIELDS = ("date", *COUNT_FIELDS, *AMOUNT_FIELDS)
+
+
+def _text(name: str, label: str, *, value: str = "", placeholder: str = "") -> html.Div:
+    return html.Div([html.Label(label, htmlFor=PREFIX + name, className="atlas-label"),
+                     dcc.Input(id=PREFIX + name, type="text", value=value, placeholder=placeholder,
+                               inputMode="numeric", autoComplete="off")], className="atlas-field")
+
+
+def _flag(name: str, label: str) -> dcc.Checklist:
+    return dcc.Checklist(id=PREFIX + name, options=[{"label": label, "value": "on"}], value=[])
+
+
+def _form(lang: str) -> html.Div:
+    en = lang == "en"
+    regions = [{"label": v[3] if en else v[2], "value": k} for k, v in REGIONS.items()]
+    amount_label = {k: (v[1] if en else v[0]) + f" ({tr('mc.won', lang)})" for k, v in AMOUNT_FIELDS.items()}
+    income = ("earned_income", "other_income")
+    return html.Div([
+        html.Fieldset([html.Legend(tr("mc.household", lang)), html.Div([
+            _text("date", tr("mc.date", lang), value=dt.date.today().isoformat(), placeholder="YYYY-MM-DD"),
+            _text("size", tr("mc.size", lang), value="1"),
+            html.Div([html.Label(tr("mc.region", lang), htmlFor=PREFIX + "region", className="atlas-label"),
+                      dcc.Dropdown(id=PREFIX + "region", options=regions, value="seoul", clearable=False)],
+                     className="atlas-field"),
+            _text("head_age", tr("mc.head_age", lang), value="40"),
+            _text("spouse_age", tr("mc.spouse_age", lang)),
+            _text("n_children", tr("mc.n_children", lang), value="0"),
+            _text("n_severe_disabled", tr("mc.n_severe_disabled", lang), value="0"),
+            _flag("single_parent", tr("mc.single_parent", lang)),
+        ], className="atlas-form-grid")], className="atlas-card"),
+        html.Fieldset([html.Legend(tr("mc.income", lang)), html.Div(
+            [_text(k, amount_label[k], value="0", placeholder="0") for k in income],
+            className="atlas-form-grid")], className="atlas-card"),
+        html.Fieldset([html.Legend(tr("mc.property", lang)), html.Div(
+            [_text(k, amount_label[k], value="0", placeholder="0") for k in AMOUNT_FIELDS if k not in income]
+            + [_flag("car_exempt", tr("mc.car_exempt", lang))],
+            className="atlas-form-grid")], className="atlas-card"),
+        html.Button(tr("mc.submit", lang), id=PREFIX + "submit", n_clicks=0,
+                    className="atlas-button atlas-button-primary"),
+    ])
+
+
+def layout(**_query: str) -> html.Div:
+    """The form and the (empty) result area; open to everyone."""
+    lang = current_lang()
+    return html.Div([
+        html.H1(tr("mc.title", lang)),
+        html.P(tr("mc.intro", lang), className="atlas-muted"),
+        _form(lang),
+        html.Div(id=PREFIX + "result", role="region", **{"aria-live": "polite"}),
+    ])
+
+
+def render_answer(result: CalculatorAnswer, lang: str) -> html.Div:
+    """Errors as a list naming each field, or the decisions with their traces."""
+    en = lang == "en"
+    if not result.ok:
+        return html.Div([
+            notice(tr("mc.errors", lang), kind="error"),
+            html.Ul([html.Li(e.en if en else e.ko, **{"data-field": e.field}) for e in result.errors],
+                    id=PREFIX + "errors", className="atlas-error"),
+        ])
+    date = result.date.isoformat() if result.date else ""
+    return html.Div([
+        html.H2(tr("mc.results", lang, date=date)),
+        decision_list(result.decisions, lang, list_id=PREFIX + "decisions"),
+        *[html.P(n[1] if en else n[0], className="atlas-muted") for n in result.notes],
+        html.P(tr("mc.simplified", lang), className="atlas-muted"),
+        html.P(tr("mc.apply", lang)),
+    ], className="atlas-card")
+
+
+@callback(Output(PREFIX + "result", "children"), Input(PREFIX + "submit", "n_clicks"),
+          State(PREFIX + "region", "value"),
+          *[State(PREFIX + name, "value") for name in TEXT_FIELDS],
+          *[State(PREFIX + name, "value") for name in FLAG_FIELDS],
+          prevent_initial_call=True)
+def calculate(_clicks: int, region: str | None, *values: object) -> html.Div:
+    """Run the calculator on the form (nothing is stored or logged beyond errors)."""
+    lang = current_lang()
+    form: dict[str, object] = {"region": region}
+    form.update(zip(TEXT_FIELDS, values[: len(TEXT_FIELDS)], strict=True))
+    form.update({name: bool(v) for name, v in zip(FLAG_FIELDS, values[len(TEXT_FIELDS):], strict=True)})
+    try:
+        result = answer(form)
+    except Exception:  # the calculator never raises for input; this guards the page anyway
+        log.exception("mock calculator failed")
+        return notice(tr("error.generic", lang), kind="error")
+    return render_answer(result, lang)

@@ -1,0 +1,64 @@
+"""Browser tests of the eligibility pages (headless Chromium, dash_duo), with screenshots in
+``tests/artifacts/``: the public 모의계산 (a result and bad input)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.app.conftest import CHROMIUM
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed"),
+]
+
+
+def _shot(dash_duo, artifacts: Path, name: str) -> None:
+    time.sleep(0.5)
+    driver = dash_duo.driver
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, min(max(int(height) + 140, 1000), 4000))
+    time.sleep(0.5)
+    driver.save_screenshot(str(artifacts / f"{name}.png"))
+    driver.set_window_size(1400, 1000)
+
+
+def _type(dash_duo, field: str, text: str) -> None:
+    box = dash_duo.find_element(f"#mc-{field}")
+    box.send_keys(Keys.CONTROL, "a")  # select all, then type over it (clear() skips React)
+    box.send_keys(Keys.DELETE)
+    box.send_keys(text)
+
+
+def test_public_calculator_explains_and_refuses_bad_input(dash_duo, make_app, artifacts: Path) -> None:
+    dash_duo.start_server(make_app())
+    dash_duo.driver.get(f"{dash_duo.server_url}/mock-calc")
+    dash_duo.wait_for_element("#mc-submit", timeout=20)
+    assert "복지 모의계산" in dash_duo.find_element("#shell-nav").text  # open without login
+    _type(dash_duo, "date", "2026-03-01")
+    _type(dash_duo, "other_income", "612,300")
+    dash_duo.find_element("#mc-submit").click()
+    dash_duo.wait_for_element("#mc-decisions", timeout=20)
+    first = dash_duo.find_element("#mc-decisions li[data-programme='livelihood']")
+    assert "소득인정액 612,300원 ≤ 생계급여 기준 820,556원 (1인, 2026)" in first.text
+    assert first.get_attribute("data-eligible") == "true"
+    first.find_element(By.TAG_NAME, "summary").click()
+    _shot(dash_duo, artifacts, "mock_calc_result")
+
+    _type(dash_duo, "other_income", "-5")
+    _type(dash_duo, "size", "11")
+    _type(dash_duo, "debt", "lots")
+    dash_duo.find_element("#mc-submit").click()
+    WebDriverWait(dash_duo.driver, 20).until(ec.presence_of_element_located((By.ID, "mc-errors")))
+    errors = dash_duo.find_element("#mc-errors").text
+    assert "음수" in errors and "1–10" in errors and "숫자로" in errors
+    assert not dash_duo.find_elements("#mc-decisions")
+    _shot(dash_duo, artifacts, "mock_calc_errors")
+    assert all(e["level"] != "SEVERE" for e in dash_duo.get_logs())
