@@ -13,6 +13,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from domain.errors import InputError
+
 __all__ = [
     "COLUMNS",
     "MAX_AMOUNT_KRW",
@@ -66,7 +68,7 @@ head and spouse are 65+ (0-2); ``n_severe_disabled_18_64``: adults 18-64 with a 
 disability; ``car_exempt``: the car counts as general property (생업용, 장애인용, ...)."""
 
 
-class HouseholdInputError(ValueError):
+class HouseholdInputError(InputError):
     """The household frame has a missing column or impossible values (which rows, why)."""
 
 

@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from domain.errors import InputError
+
 __all__ = [
     "PARAMETER_DIR",
     "REFORM_DIR",
@@ -54,7 +56,7 @@ class ParameterFileError(ValueError):
     """A parameter or reform file is malformed (missing field, overlapping periods, ...)."""
 
 
-class ParameterDateError(ValueError):
+class ParameterDateError(InputError):
     """No value of a parameter is valid on the requested date."""
 
 
