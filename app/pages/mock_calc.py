@@ -9,20 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from app.auth import current_lang
 from app.layout import notice
+from app.pages import page_callback
 from app.pages._eligibility_i18n import tr
 from app.pages._eligibility_view import decision_list
-from eligibility.calculator import AMOUNT_FIELDS, REGIONS, CalculatorAnswer, answer
+from eligibility.calculator import AMOUNT_FIELDS, REGIONS, CalculatorAnswer
+from services.eligibility import mock_calculation
 
 log = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/mock-calc", order=65, name="복지 모의계산",
-                   name_ko="복지 모의계산", name_en="Benefit calculator",
-                   title="복지 모의계산 · 복지 아틀라스")
+PAGE: dict[str, object] = {"path": "/mock-calc", "order": 65, "name": "복지 모의계산",
+                           "name_ko": "복지 모의계산", "name_en": "Benefit calculator",
+                           "title": "복지 모의계산 · 복지 아틀라스"}
 
 PREFIX = "mc-"
 COUNT_FIELDS = ("size", "head_age", "spouse_age", "n_children", "n_severe_disabled")
@@ -100,7 +101,7 @@ def render_answer(result: CalculatorAnswer, lang: str) -> html.Div:
     ], className="atlas-card")
 
 
-@callback(Output(PREFIX + "result", "children"), Input(PREFIX + "submit", "n_clicks"),
+@page_callback(Output(PREFIX + "result", "children"), Input(PREFIX + "submit", "n_clicks"),
           State(PREFIX + "region", "value"),
           *[State(PREFIX + name, "value") for name in TEXT_FIELDS],
           *[State(PREFIX + name, "value") for name in FLAG_FIELDS],
@@ -112,7 +113,7 @@ def calculate(_clicks: int, region: str | None, *values: object) -> html.Div:
     form.update(zip(TEXT_FIELDS, values[: len(TEXT_FIELDS)], strict=True))
     form.update({name: bool(v) for name, v in zip(FLAG_FIELDS, values[len(TEXT_FIELDS):], strict=True)})
     try:
-        result = answer(form)
+        result = mock_calculation(form)
     except Exception:  # the calculator never raises for input; this guards the page anyway
         log.exception("mock calculator failed")
         return notice(tr("error.generic", lang), kind="error")
