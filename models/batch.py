@@ -55,7 +55,7 @@ from models.features import (
     feature_specs,
     legacy_feature_names,
 )
-from models.reasons import group_codes, reasons_json, score_and_contributions, top_groups
+from models.reasons import current_reasons, group_codes, score_and_contributions
 from models.registry import ModelArtifact, load_model
 from models.scoring import RISK_SCORE_COLUMNS, calibrated_probability
 from models.tiers import CapacityConfig, assign_tiers, capacity_pools
@@ -294,8 +294,7 @@ def score_rows(tables: Mapping[str, pd.DataFrame], artifact: ModelArtifact, *, a
                                              baseline=artifact.baseline, legacy_columns=legacy_cols)
         raw[sl] = r
         prob[sl] = calibrated_probability(artifact, r, Xa)
-        idx, w = top_groups(contrib, k=n_reasons)
-        reasons[sl] = reasons_json(idx, w, X, groups)
+        reasons[sl] = current_reasons(contrib, X, groups, k=n_reasons)
     return pd.DataFrame({"household_id": hh["household_id"].to_numpy(dtype=np.int64),
                          "jurisdiction_code": hh["emd_code"].astype(str).to_numpy(),
                          "score": raw, "probability": prob, "reasons": reasons})

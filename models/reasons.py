@@ -46,7 +46,9 @@ from models.features import FeatureSpec
 __all__ = [
     "baseline_values",
     "contributions",
+    "current_reasons",
     "group_codes",
+    "present_mask",
     "reasons_json",
     "score_and_contributions",
     "top_groups",
@@ -223,6 +225,41 @@ def contributions(
     )[1]
 
 
+#: Reason groups that describe the past, not the current crisis: shown as context on the case
+#: page (its histories), never as a reason a household is on the list.
+CONTEXT_GROUPS = frozenset({"hh:history"})
+
+
+def _present(group: str, X: pd.DataFrame) -> np.ndarray:
+    """Rows of ``X`` where the factor of ``group`` is actually there now."""
+    if group in CONTEXT_GROUPS:
+        return np.zeros(len(X), dtype=bool)
+    if group.startswith("sig:"):  # a signal in the last 12 months (the count the label shows)
+        return _int(X, f"sig__{group[4:]}__n12").to_numpy() >= 1
+    if group.startswith("sn:"):
+        return _int(X, f"sn__{group[3:]}__n12").to_numpy() >= 1
+    column = {"hh:disabled": "hh__n_disabled", "hh:children": "hh__n_children",
+              "hh:multicultural": "hh__multicultural"}.get(group)  # fmt: skip
+    if column is not None:
+        return _int(X, column).to_numpy() >= 1
+    if group.startswith("rg:") and group != "rg:context":  # designations: in one now
+        cols = [c for c in X.columns if c.startswith(group.replace(":", "__", 1) + "__")
+                or c == group.replace(":", "__", 1)]  # fmt: skip
+        return (X[cols].fillna(0).to_numpy() > 0).any(axis=1) if cols else np.zeros(len(X), dtype=bool)
+    return np.ones(len(X), dtype=bool)
+
+
+def present_mask(X: pd.DataFrame, groups: Sequence[str]) -> np.ndarray:
+    """``(n, len(groups))``: True where the group may be a reason for the row.
+
+    A reason must be something the household has now: a crisis signal or safety-net report in
+    the last 12 months (never "1개월 연체" for a household without arrears), a member with a
+    disability, a designation in force, ...; past consultations and support are context only
+    (:data:`CONTEXT_GROUPS`).
+    """
+    return np.column_stack([_present(g, X) for g in groups]) if groups else np.zeros((len(X), 0), dtype=bool)
+
+
 def top_groups(contrib: np.ndarray, *, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Indices and weights of the ``k`` largest positive contributions per row (-1 if fewer)."""
     k = min(k, contrib.shape[1])
@@ -255,7 +292,7 @@ def _labels(group: str, X: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     idx = X.index
     if group.startswith("sig:"):
         s = _SOURCES[group[4:]]
-        n12 = _int(X, f"sig__{s.code}__n12").clip(lower=1).astype(str)
+        n12 = _int(X, f"sig__{s.code}__n12").astype(str)  # >= 1: present_mask keeps no other
         if s.ko.endswith((" 체납", " 연체")):
             stem, verb = s.ko.rsplit(" ", 1)
             ko = stem + " " + n12 + "개월 " + verb
@@ -315,6 +352,17 @@ def _labels(group: str, X: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
                           index=idx))  # fmt: skip
     ko, en = fixed.get(group, (group, group))
     return pd.Series(ko, index=idx), pd.Series(en, index=idx)
+
+
+def current_reasons(contrib: np.ndarray, X: pd.DataFrame, groups: Sequence[str], *, k: int = 3) -> np.ndarray:
+    """Reasons JSON per row from the ``k`` largest contributions among the factors present now.
+
+    The one place scoring (in memory and batch) turns contributions into reasons: groups the
+    household does not have (:func:`present_mask`) and context groups never become reasons.
+    """
+    masked = np.where(present_mask(X, groups), contrib, 0.0)
+    idx, w = top_groups(masked, k=k)
+    return reasons_json(idx, w, X, groups)
 
 
 def reasons_json(

@@ -27,7 +27,7 @@ from models.features import (
 )
 from models.overrides import apply_overrides
 from models.parallel import ThreadsArg, thread_limit
-from models.reasons import group_codes, reasons_json, score_and_contributions, top_groups
+from models.reasons import current_reasons, group_codes, score_and_contributions
 from models.registry import ModelArtifact, load_model
 from models.tiers import CapacityConfig, assign_tiers, capacity_pools
 
@@ -106,8 +106,7 @@ def score_tables(
         raw[sl] = r
         prob[sl] = calibrated_probability(artifact, r, Xa)
         c = time.perf_counter()
-        idx, w = top_groups(contrib, k=n_reasons)
-        reasons[sl] = reasons_json(idx, w, X, groups)
+        reasons[sl] = current_reasons(contrib, X, groups, k=n_reasons)
         t_pred, t_reason = t_pred + c - b, t_reason + time.perf_counter() - c
     del X_all
     timings |= {"features_s": t_feat, "predict_and_contributions_s": t_pred, "reasons_text_s": t_reason}
