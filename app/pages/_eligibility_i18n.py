@@ -57,7 +57,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
                        "en": "The household's one recorded income is treated as earned income when "
                              "the head is under 65, otherwise as other income. A pre-check only; "
                              "the decision follows an investigation."},
-    "ce.link": {"ko": "모의계산에서 다시 계산", "en": "Recalculate in the calculator"},
+    "ce.link": {"ko": "복지 모의계산 열기", "en": "Open the benefit calculator"},
 }
 
 

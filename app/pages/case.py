@@ -15,6 +15,7 @@ from app.components import frame_table
 from app.i18n import label_columns, label_values, t
 from app.layout import access_notice, notice
 from app.pages import page_callback
+from app.pages._eligibility_panel import eligibility_panel
 from domain.errors import AccessDenied
 from geodata.vocabulary import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, OVERRIDE_REASONS, TIERS
 from services.casework import (
@@ -160,6 +161,7 @@ def layout(household_id: str | None = None, **_query: str) -> html.Div:
                   html.Section([html.H2(t("case.members", lang)), _table(d.members, lang),
                                 html.Div(_extra_links(hid, lang))], className="atlas-card")],
                  className="atlas-grid-2"),
+        eligibility_panel(get_store(), viewer, hid, lang),
         html.Section([html.H2(t("case.histories", lang)), dcc.Tabs(histories)],
                      className="atlas-card"),
         html.Section([html.H2(t("case.activities", lang)),

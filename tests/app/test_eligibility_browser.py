@@ -1,5 +1,5 @@
 """Browser tests of the eligibility pages (headless Chromium, dash_duo), with screenshots in
-``tests/artifacts/``: the public 모의계산 (a result and bad input)."""
+``tests/artifacts/``: the public 모의계산 (a result and bad input) and the case-page panel."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.app.conftest import CHROMIUM
+from tests.fixtures_world import OUTREACH_EMD, PASSWORDS, World
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,4 +62,29 @@ def test_public_calculator_explains_and_refuses_bad_input(dash_duo, make_app, ar
     assert "음수" in errors and "1–10" in errors and "숫자로" in errors
     assert not dash_duo.find_elements("#mc-decisions")
     _shot(dash_duo, artifacts, "mock_calc_errors")
+    assert all(e["level"] != "SEVERE" for e in dash_duo.get_logs())
+
+
+def test_case_page_shows_the_eligibility_panel_and_the_blind_spot_flag(
+        dash_duo, make_app, world: World, artifacts: Path) -> None:
+    own = world.households[world.households["emd_code"] == OUTREACH_EMD]
+    hid = int(own.sort_values("income_monthly_krw")["household_id"].iloc[0])
+    dash_duo.start_server(make_app())
+    dash_duo.driver.get(f"{dash_duo.server_url}/login")
+    dash_duo.driver.find_element(By.ID, "username").send_keys("outreach")
+    dash_duo.driver.find_element(By.ID, "password").send_keys(PASSWORDS["outreach"])
+    dash_duo.driver.find_element(By.ID, "login-submit").click()
+    dash_duo.wait_for_element("#user-badge", timeout=15)
+    dash_duo.driver.get(f"{dash_duo.server_url}/case/{hid}")
+    dash_duo.wait_for_element("#case-eligibility-list", timeout=20)
+    flag = dash_duo.find_element("#case-eligibility-flag").text
+    assert "사각지대 의심" in flag and "생계급여" in flag
+    livelihood = dash_duo.find_element("#case-eligibility-list li[data-programme='livelihood']")
+    assert livelihood.get_attribute("data-eligible") == "true" and "미수급" in livelihood.text
+    assert "소득인정액" in livelihood.text and "생계급여 기준" in livelihood.text
+    livelihood.find_element(By.TAG_NAME, "summary").click()
+    dash_duo.driver.execute_script(
+        "document.getElementById('case-eligibility').scrollIntoView();")
+    _shot(dash_duo, artifacts, "case_eligibility_panel")
+    assert world.store.audit.rows(action="view_eligibility")["object_id"].eq(str(hid)).any()
     assert all(e["level"] != "SEVERE" for e in dash_duo.get_logs())
