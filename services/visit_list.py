@@ -28,6 +28,7 @@ from domain.tiers import TIER_VALUES
 from geodata.store.base import Store
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS, label
 from services.audit import audit, require_household_role
+from services.eligibility import likely_unserved
 from services.scores import scored_households, top_reasons
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class VisitFilters:
     crisis_sources: tuple[str, ...] = ()
     not_visited_days: int | None = None
     overridden: bool | None = None
+    likely_unserved: bool = False  # only "likely eligible but not receiving" (services.eligibility)
     limit: int = 200
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -142,6 +144,9 @@ def ranked_visits(
     require_household_role(store, viewer, action="view_list", purpose="visit list")
     scope = viewer.jurisdiction_code if household_scope(viewer) else None
     base = scored_households(store, scope)
+    if filters.likely_unserved:
+        flagged = likely_unserved(store, viewer, on=today)["household_id"]
+        base = base[base["household_id"].isin(flagged)]
     out = _decorate(store, base, filters, today=today or dt.date.today(), lang=lang)
     if audit_view:
         audit(store, viewer, action="view_list", object_type="jurisdiction",

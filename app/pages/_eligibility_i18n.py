@@ -44,6 +44,9 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
                             "extra deductions are applied."},
     "mc.apply": {"ko": "신청은 주소지 읍·면·동 행정복지센터 또는 복지로(bokjiro.go.kr)에서 할 수 있습니다.",
                  "en": "Apply at your 읍·면·동 community centre or on bokjiro.go.kr."},
+    # visit list filter
+    "vl.unserved": {"ko": "사각지대 의심만 (받을 가능성 높지만 미수급)",
+                    "en": "Only likely eligible but not receiving"},
     # case panel
     "ce.title": {"ko": "복지 가판정 (소득인정액)", "en": "Eligibility pre-check (recognised income)"},
     "ce.flag": {"ko": "사각지대 의심: 받을 가능성이 높지만 받고 있지 않은 제도 — {names}",

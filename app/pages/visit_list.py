@@ -14,6 +14,7 @@ from app.figures.maps import GRAPH_CONFIG, route_figure
 from app.i18n import t
 from app.layout import access_notice, notice
 from app.pages import page_callback
+from app.pages._eligibility_i18n import tr
 from domain.errors import AccessDenied
 from domain.roles import HOUSEHOLD_ROLES
 from geodata.regions import sigungu_of
@@ -39,18 +40,19 @@ SELECT_TYPE = "visit-select"
 LIMITS = (50, 100, 200, 500)
 FILTER_INPUTS = [Input(ids.VL_TIERS, "value"), Input(ids.VL_TYPES, "value"),
                  Input(ids.VL_SOURCES, "value"), Input(ids.VL_DAYS, "value"),
-                 Input(ids.VL_OVERRIDDEN, "value"), Input(ids.VL_LIMIT, "value")]
+                 Input(ids.VL_OVERRIDDEN, "value"), Input(ids.VL_LIMIT, "value"),
+                 Input(ids.VL_UNSERVED, "value")]
 
 
 def make_filters(tiers: list | None, types: list | None, sources: list | None,
-                 days: int | str | None, overridden: str | None, limit: int | None = 50
-                 ) -> VisitFilters:
+                 days: int | str | None, overridden: str | None, limit: int | None = 50,
+                 unserved: list | None = None) -> VisitFilters:
     """Filter values from the controls (plain function, no Dash)."""
     flag = {"yes": True, "no": False}.get(overridden or "")
     return VisitFilters(tiers=tuple(int(x) for x in tiers or ()),
                         household_types=tuple(types or ()), crisis_sources=tuple(sources or ()),
                         not_visited_days=int(days) if days not in (None, "") else None,
-                        overridden=flag, limit=int(limit or 50))
+                        overridden=flag, limit=int(limit or 50), likely_unserved=bool(unserved))
 
 
 def table_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
@@ -95,6 +97,8 @@ def _filters_bar(lang: str) -> html.Div:
                                  options=[{"label": t(k, lang), "value": v} for k, v in (
                                      ("visits.all", ""), ("visits.only_overridden", "yes"),
                                      ("visits.not_overridden", "no"))])]),
+        dcc.Checklist(id=ids.VL_UNSERVED, value=[], options=[{"label": tr("vl.unserved", lang),
+                                                              "value": "on"}]),
     ], className="atlas-toolbar")
 
 
@@ -129,12 +133,13 @@ def layout(**_query: str) -> html.Div:
 
 @page_callback(Output(ids.VL_TABLE_BOX, "children"), Output(ids.VL_COUNT, "children"),
           Output(ids.VL_ERROR, "children"), *FILTER_INPUTS)
-def refresh_list(tiers, types, sources, days, overridden, limit) -> tuple:
+def refresh_list(tiers, types, sources, days, overridden, limit, unserved=None) -> tuple:
     """Rank and filter the jurisdiction's households."""
     lang = current_lang()
     try:
         frame = ranked_visits(get_store(), current_viewer(),
-                              make_filters(tiers, types, sources, days, overridden, limit),
+                              make_filters(tiers, types, sources, days, overridden, limit,
+                                           unserved),
                               lang=lang)
     except (AccessDenied, VisitListInputError) as exc:
         return None, "", notice(f"{t('error.generic', lang)}: {exc}", kind="error")
@@ -145,13 +150,13 @@ def refresh_list(tiers, types, sources, days, overridden, limit) -> tuple:
           Input(ids.VL_CSV, "n_clicks"), *(State(i.component_id, i.component_property)
                                             for i in FILTER_INPUTS),
           prevent_initial_call=True)
-def export(_xlsx, _csv, tiers, types, sources, days, overridden, _limit) -> dict:
+def export(_xlsx, _csv, tiers, types, sources, days, overridden, _limit, unserved=None) -> dict:
     """Excel or CSV of the whole filtered list, not only the rows shown (audited)."""
     fmt = "xlsx" if ctx.triggered_id == ids.VL_XLSX else "csv"
     try:
         name, content = export_visits(get_store(), current_viewer(),
                                       make_filters(tiers, types, sources, days, overridden,
-                                                   5000), fmt=fmt, lang=current_lang())
+                                                   5000, unserved), fmt=fmt, lang=current_lang())
     except (AccessDenied, VisitListInputError):
         return no_update
     return dcc.send_bytes(content, name)

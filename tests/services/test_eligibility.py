@@ -147,3 +147,14 @@ def test_reform_view_refuses_outreach_and_unknown_reforms(world: World) -> None:
     assert not refused["allowed"].astype(bool).all()
     with pytest.raises(EligibilityInputError, match="does not exist"):
         reform_impact(world.store, MINISTRY, reform="no_such_reform", on=ON)
+
+
+def test_the_visit_list_filters_on_likely_unserved(world: World) -> None:
+    from services.visit_list import VisitFilters, ranked_visits
+
+    flagged = set(likely_unserved(world.store, OUTREACH)["household_id"])
+    shown = ranked_visits(world.store, OUTREACH, VisitFilters(likely_unserved=True, limit=500))
+    everyone = ranked_visits(world.store, OUTREACH, VisitFilters(limit=500))
+    assert 0 < len(shown) < len(everyone)
+    assert set(shown["household_id"]) == flagged & set(everyone["household_id"])
+    assert shown["rank"].is_monotonic_increasing
