@@ -1,9 +1,13 @@
 """Login, logout, language cookie, session security and CSRF protection (Flask side).
 
-* Sessions are Flask's signed cookies: ``HttpOnly``, ``SameSite=Lax``, ``Secure`` when
-  ``ATLAS_SECURE_COOKIES=1`` (set it behind HTTPS). They hold only the user id and a CSRF token;
-  the role and jurisdiction are re-read from the store on every request, so deactivating a
-  user takes effect at once.
+* Sessions live server-side (``user_session``, see :mod:`services.login`): the signed Flask
+  cookie (``HttpOnly``, ``SameSite=Lax``, ``Secure`` when ``ATLAS_SECURE_COOKIES=1``; set it
+  behind HTTPS) holds only a random session token and a CSRF token. Logout revokes the session
+  in the store, so a copied cookie stops working; idle and too old sessions are revoked too. The
+  role and jurisdiction are re-read from the store on every request, so deactivating a user
+  takes effect at once.
+* Logins are rate limited per account and per address with a temporary lock (429 with a
+  message saying how long); unknown usernames cost the same time as known ones.
 * The secret key comes from ``ATLAS_SECRET_KEY`` or is generated once into
   ``<data_dir>/secret_key`` (mode 0600). No secret lives in the source.
 * CSRF: every state-changing request (POST/PUT/PATCH/DELETE, including Dash's callback POSTs)
@@ -19,7 +23,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import flask
 from flask import Blueprint, current_app, g, redirect, request, session
@@ -28,12 +32,16 @@ from app.i18n import DEFAULT_LANG, LANG_COOKIE, normalise_lang, t
 from domain.access import PUBLIC_VIEWER, Viewer
 from geodata.settings import Settings
 from geodata.store.base import Store
-from services.users import authenticate, load_viewer
+from services.login import LoginPolicy, log_in, log_out, session_viewer
 
 log = logging.getLogger(__name__)
 
 STORE_KEY: Final = "ATLAS_STORE"
 SETTINGS_KEY: Final = "ATLAS_SETTINGS"
+POLICY_KEY: Final = "ATLAS_LOGIN_POLICY"
+#: Characters never allowed in a ``next=`` path, before or after decoding (browsers drop tabs and
+#: newlines, so ``/\t/evil.example`` would become ``//evil.example``).
+_UNSAFE_PATH_CHARS: Final = frozenset(chr(c) for c in (*range(0x20), 0x7F)) | {"\\"}
 _UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 bp = Blueprint("atlas_auth", __name__)
@@ -50,11 +58,17 @@ def current_viewer() -> Viewer:
     if "atlas_viewer" in g:
         return g.atlas_viewer
     viewer = PUBLIC_VIEWER
-    user_id = session.get("user_id")
-    if user_id is not None:
-        viewer = load_viewer(get_store(), int(user_id)) or PUBLIC_VIEWER
+    token = session.get("sid")
+    if token:
+        viewer = session_viewer(get_store(), str(token), policy=_policy()) or PUBLIC_VIEWER
+        if viewer is PUBLIC_VIEWER:  # revoked, idle or too old: forget the cookie too
+            session.pop("sid", None)
     g.atlas_viewer = viewer
     return viewer
+
+
+def _policy() -> LoginPolicy:
+    return current_app.config.get(POLICY_KEY) or LoginPolicy()
 
 
 def current_lang() -> str:
@@ -96,9 +110,10 @@ def configure_security(server: flask.Flask, settings: Settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_NAME="atlas_session",
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        PERMANENT_SESSION_LIFETIME=settings.session_max_hours * 3600,
         ATLAS_SECURE_COOKIES=secure,
     )
+    server.config[POLICY_KEY] = LoginPolicy.from_settings(settings)
     server.before_request(_same_origin_only)
     server.after_request(_security_headers)
 
@@ -137,10 +152,31 @@ def _security_headers(response: flask.Response) -> flask.Response:
 
 # ------------------------------------------------------------------------------ routes
 def _safe_next(value: str | None) -> str:
-    """A local path to go to after login (never another site)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """A local path to go to after login (never another site); ``/`` when in doubt.
+
+    The value is checked as given and after percent-decoding (repeatedly): it must start with a
+    single ``/``, hold no backslash, control character or whitespace, and name no host or scheme.
+    """
+    if not value:
         return "/"
-    return value
+    seen = value
+    for _ in range(3):
+        if not _local_path(seen):
+            return "/"
+        decoded = unquote(seen)
+        if decoded == seen:
+            return value
+        seen = decoded
+    return "/"  # still encoded after three rounds: not a path a page links to
+
+
+def _local_path(value: str) -> bool:
+    if not value.startswith("/") or value.startswith("//"):
+        return False
+    if any(ch in _UNSAFE_PATH_CHARS or ch.isspace() for ch in value):
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
 
 
 _LOGIN_PAGE: Final = """<!doctype html>
@@ -165,42 +201,55 @@ _LOGIN_PAGE: Final = """<!doctype html>
 @bp.get("/login")
 def login_form() -> flask.Response:
     """The login page (plain HTML form with a CSRF token)."""
-    lang = current_lang()
     error_key = {"1": "login.failed", "csrf": "login.csrf"}.get(request.args.get("error", ""))
-    error = f'<p class="atlas-error" role="alert">{t(error_key, lang)}</p>' if error_key else ""
+    return _login_page(error_key, next_path=_safe_next(request.args.get("next")))
+
+
+def _login_page(error_key: str | None, *, next_path: str, status: int = 200,
+                **values: object) -> flask.Response:
+    lang = current_lang()
+    error = (f'<p class="atlas-error" role="alert">{html.escape(t(error_key, lang, **values))}</p>'
+             if error_key else "")
     body = _LOGIN_PAGE.format(
         lang=lang, title=t("login.title", lang), app=t("app.title", lang),
         subtitle=t("app.subtitle", lang), error=error, token=csrf_token(),
-        next=html.escape(_safe_next(request.args.get("next")), quote=True),
+        next=html.escape(next_path, quote=True),
         username=t("login.username", lang), password=t("login.password", lang),
         submit=t("login.submit", lang), public_note=t("login.public_note", lang),
         home=t("nav.overview", lang), other_lang="en" if lang == "ko" else "ko",
         lang_label=t("nav.lang", lang))
-    return flask.Response(body, mimetype="text/html")
+    return flask.Response(body, status=status, mimetype="text/html")
 
 
 @bp.post("/login")
 def login_submit() -> flask.Response:
-    """Check the CSRF token and the credentials; start a fresh session on success."""
+    """Check the CSRF token, the rate limits and the credentials; start a fresh session."""
     next_path = _safe_next(request.form.get("next"))
     token = request.form.get("csrf_token", "")
     if not token or not secrets.compare_digest(token, str(session.get("csrf", ""))):
         return redirect("/login?error=csrf", code=303)
-    viewer = authenticate(get_store(), request.form.get("username", "")[:40],
-                          request.form.get("password", "")[:200])
-    if viewer is None:
+    result = log_in(get_store(), request.form.get("username", ""),
+                    request.form.get("password", ""), address=request.remote_addr or "unknown",
+                    policy=_policy())
+    if result.outcome == "locked":
+        minutes = max(1, (result.retry_after_s + 59) // 60)
+        response = _login_page("login.locked", next_path=next_path, status=429, minutes=minutes)
+        response.headers["Retry-After"] = str(result.retry_after_s)
+        return response
+    if result.outcome != "ok" or result.viewer is None:
         return redirect("/login?error=1", code=303)
+    log_out(get_store(), session.get("sid"))  # a session open in this browser ends here
     session.clear()  # no session fixation: new token, new content
     session.permanent = True
-    session["user_id"] = viewer.user_id
+    session["sid"] = result.session_token
     session["csrf"] = secrets.token_urlsafe(32)
-    log.info("login: %s (%s)", viewer.username, viewer.role)
     return redirect(next_path, code=303)
 
 
 @bp.post("/logout")
 def logout() -> flask.Response:
-    """End the session (POST only, same-origin checked)."""
+    """End the session, server-side too (POST only, same-origin checked)."""
+    log_out(get_store(), session.get("sid"))
     session.clear()
     return redirect("/", code=303)
 

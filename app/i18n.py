@@ -32,6 +32,8 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
     "login.submit": {"ko": "로그인", "en": "Log in"},
     "login.failed": {"ko": "아이디 또는 비밀번호가 올바르지 않습니다.",
                      "en": "Wrong username or password."},
+    "login.locked": {"ko": "로그인 실패가 너무 많아 잠시 잠겼습니다. {minutes}분 후에 다시 시도해 주세요.",
+                     "en": "Too many failed logins: login is locked. Try again in {minutes} minutes."},
     "login.csrf": {"ko": "보안 확인에 실패했습니다. 다시 시도해 주세요.",
                    "en": "Security check failed. Please try again."},
     "login.public_note": {"ko": "국민(주민)은 로그인 없이 공개 화면을 이용할 수 있습니다.",

@@ -7,27 +7,36 @@ jurisdiction and the validated request parameters, signed with the app's secret
 (:class:`itsdangerous.URLSafeTimedSerializer`) and valid for :data:`JOB_MAX_AGE_S`. The worker
 verifies the token and opens the store itself from :class:`JobConfig`, which the page captures
 from the server-side configuration when it registers its callbacks (never from the client).
+
+A token is bound to the session and the user that asked: it carries the hash of the session's
+token, and the worker reads the caller's session from the cookies Dash hands to background
+callbacks (``callback_context.cookies``). A token replayed from another session -- logged out,
+or another user's -- is refused and the refusal is audited under the caller, not the token's
+owner.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 import dash
+import flask
+from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from app.auth import STORE_KEY
+from app.auth import POLICY_KEY, STORE_KEY
 from domain.access import Viewer
 from geodata.settings import Settings
 from geodata.store import open_store
 from geodata.store.base import Store
+from services.login import LoginPolicy, session_hash
 
-__all__ = ["JOB_MAX_AGE_S", "JobClaims", "JobConfig", "JobTokenError", "issue_job_token",
-           "job_config", "job_manager", "verify_job_token"]
+__all__ = ["JOB_MAX_AGE_S", "JobClaims", "JobConfig", "JobTokenError", "caller_session_token",
+           "issue_job_token", "job_config", "job_manager", "verify_job_token"]
 
 #: Seconds a job token stays valid (the click that issued it must be this recent).
 JOB_MAX_AGE_S: Final = 600
@@ -44,6 +53,7 @@ class JobClaims:
 
     viewer: Viewer
     params: dict[str, Any]
+    session: str | None = None  # hash of the session token the job was started in
 
 
 @dataclass(frozen=True)
@@ -52,13 +62,16 @@ class JobConfig:
 
     secret: str
     open_store: Callable[[], Store]
+    policy: LoginPolicy = field(default_factory=LoginPolicy)
+    cookie_name: str = "atlas_session"
 
 
 def issue_job_token(secret: str, viewer: Viewer, params: Mapping[str, Any], *,
-                    purpose: str) -> str:
-    """Sign the viewer and the (already validated) parameters of one job."""
+                    purpose: str, session_token: str | None) -> str:
+    """Sign the viewer, its session and the (already validated) parameters of one job."""
     claims = {"uid": viewer.user_id, "user": viewer.username, "role": viewer.role,
-              "jur": viewer.jurisdiction_code, "params": dict(params)}
+              "jur": viewer.jurisdiction_code, "params": dict(params),
+              "sid": session_hash(session_token) if session_token else None}
     return URLSafeTimedSerializer(secret, salt=purpose).dumps(claims)
 
 
@@ -75,7 +88,27 @@ def verify_job_token(secret: str, token: object, *, purpose: str,
         raise JobTokenError("the job token is not valid") from None
     viewer = Viewer(user_id=claims["uid"], username=claims["user"], role=claims["role"],
                     jurisdiction_code=claims["jur"])
-    return JobClaims(viewer, dict(claims["params"]))
+    return JobClaims(viewer, dict(claims["params"]), claims.get("sid"))
+
+
+def caller_session_token(config: JobConfig, cookies: Mapping[str, str]) -> str | None:
+    """The session token in the caller's session cookie (verified with the app's secret)."""
+    raw = cookies.get(config.cookie_name)
+    if not raw:
+        return None
+    signer = SecureCookieSessionInterface().get_signing_serializer(_signing_app(config.secret))
+    try:
+        data = signer.loads(raw, max_age=int(config.policy.max_age.total_seconds()))
+    except BadSignature:
+        return None
+    sid = data.get("sid") if isinstance(data, dict) else None
+    return str(sid) if sid else None
+
+
+def _signing_app(secret: str) -> flask.Flask:
+    app = flask.Flask("atlas-job-cookies")
+    app.secret_key = secret
+    return app
 
 
 def job_config() -> JobConfig:
@@ -88,7 +121,9 @@ def job_config() -> JobConfig:
     server = dash.get_app().server
     store = server.config[STORE_KEY]
     return JobConfig(secret=str(server.secret_key),
-                     open_store=partial(open_store, store.reopen_spec()))
+                     open_store=partial(open_store, store.reopen_spec()),
+                     policy=server.config.get(POLICY_KEY) or LoginPolicy(),
+                     cookie_name=str(server.config.get("SESSION_COOKIE_NAME", "atlas_session")))
 
 
 def job_manager(settings: Settings) -> dash.DiskcacheManager:

@@ -439,6 +439,33 @@ class FacilityOccupancy(Base):
 
 
 # --------------------------------------------------------------------------- bookkeeping
+class LoginAttempt(Base):
+    """One login attempt: who tried, from where, and how it ended (for rate limiting)."""
+
+    __tablename__ = "login_attempt"
+
+    attempt_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    username: Mapped[str] = mapped_column(String(40), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(8))  # ok | bad | locked
+
+
+class UserSession(Base):
+    """A server-side login session; the cookie holds only a random token whose hash is the key."""
+
+    __tablename__ = "user_session"
+
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.user_id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
 class TableVersion(Base):
     """PostGIS only: a counter per bulk table, raised in the same transaction as every write, so
     ``Store.data_version`` is exact and cheap (the embedded store uses its files' versions)."""
@@ -473,6 +500,8 @@ OPERATIONAL_TABLES: Final[tuple[str, ...]] = (
     "referral_transition",
     "unmet_need",
     "facility_occupancy",
+    "login_attempt",
+    "user_session",
 )
 #: Store-internal tables (not data): PostGIS keeps its write counters here.
 BOOKKEEPING_TABLES: Final[tuple[str, ...]] = ("table_version",)

@@ -54,6 +54,22 @@ class Settings(BaseSettings):
         le=365,
         description="Calendar days from acceptance to completion (통합사례관리: 접수 to plan in 30 days).",
     )
+    login_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed logins for one username that lock it for login_lock_minutes."
+    )
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed logins from one address that lock it for login_lock_minutes."
+    )
+    login_failure_window_minutes: int = Field(
+        default=15, ge=1, description="The failures that lock must fall within this many minutes."
+    )
+    login_lock_minutes: int = Field(default=15, ge=1, description="How long a lock lasts.")
+    session_idle_minutes: int = Field(
+        default=30, ge=1, description="A session unused this long is revoked (server-side)."
+    )
+    session_max_hours: int = Field(
+        default=8, ge=1, le=24, description="A session older than this is revoked however busy."
+    )
     host: str = "127.0.0.1"
     port: int = 8050
     web_workers: int = Field(default=2, ge=1, description="gunicorn worker processes (one per core).")

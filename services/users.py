@@ -8,6 +8,7 @@ Passwords are hashed with scrypt (RFC 7914) and a random salt; every login attem
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import logging
@@ -62,6 +63,12 @@ def hash_password(password: str) -> str:
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R,
                             p=_SCRYPT_P, dklen=_SCRYPT_DKLEN)
     return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A hash with the real scrypt parameters, checked when a login names no (active) user."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def verify_password(password: str, encoded: str) -> bool:
@@ -137,8 +144,8 @@ def load_viewer(store: Store, user_id: int) -> Viewer | None:
 def authenticate(store: Store, username: str, password: str) -> Viewer | None:
     """Check a login; return the :class:`Viewer` or ``None``. Every attempt is audited."""
     user = store.users.by_username(username)
-    # Hash even for unknown users so timing does not reveal which usernames exist.
-    encoded = user.password_hash if user is not None else hash_password("not-a-user-password")
+    # One scrypt for unknown users too, so timing does not reveal which usernames exist.
+    encoded = user.password_hash if user is not None else dummy_hash()
     ok = verify_password(password, encoded) and user is not None and user.active
     viewer = Viewer(user_id=user.user_id if user else None, username=username[:40],
                     role=user.role if user else Role.PUBLIC)

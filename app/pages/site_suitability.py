@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import dash
+import flask
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
@@ -34,19 +35,21 @@ from app.jobs import (
     JOB_MAX_AGE_S,
     JobConfig,
     JobTokenError,
+    caller_session_token,
     issue_job_token,
     job_config,
     verify_job_token,
 )
 from app.layout import access_notice, notice
 from app.pages import page_callback
-from domain.access import Viewer
+from domain.access import PUBLIC_VIEWER, Viewer
 from domain.errors import AccessDenied
 from domain.progress import Progress
 from domain.roles import PLANNING_ROLES, Role
 from geodata.regions import sigungu_of
 from geodata.store.base import Store
 from services.audit import audit
+from services.login import session_hash, session_viewer
 from services.regions import region_names
 from services.sites import (
     MAX_K,
@@ -148,19 +151,31 @@ def site_params(*, sigungu: object, group: object, k: object, radius_m: object,
             "method": method, "lang": lang}
 
 
-def start_site_job(store: Store, viewer: Viewer, secret: str, **inputs: Any) -> str:
-    """Foreground step: validate, check access, and sign a job token for the worker."""
+def start_site_job(store: Store, viewer: Viewer, secret: str, *, session_token: str | None,
+                   **inputs: Any) -> str:
+    """Foreground step: validate, check access, and sign a job token bound to the session."""
     params = site_params(**inputs)
     check_site_access(store, viewer, params["sigungu"])
-    return issue_job_token(secret, viewer, params, purpose=SITE_JOB)
+    return issue_job_token(secret, viewer, params, purpose=SITE_JOB, session_token=session_token)
 
 
-def run_site_job(config: JobConfig, token: object, *, progress: Progress | None = None,
-                 max_age_s: int = JOB_MAX_AGE_S) -> SiteView:
-    """Worker step: verify the token, re-read the user, open the store, solve and audit."""
+def run_site_job(config: JobConfig, token: object, *, session_token: str | None,
+                 progress: Progress | None = None, max_age_s: int = JOB_MAX_AGE_S) -> SiteView:
+    """Worker step: verify the token and the caller's session, solve and audit.
+
+    The caller (the session of ``session_token``) must be the session and user the token was
+    issued to; otherwise the job is refused and audited under the caller.
+    """
     claims = verify_job_token(config.secret, token, purpose=SITE_JOB, max_age_s=max_age_s)
     store = config.open_store()
     try:
+        caller = session_viewer(store, session_token, policy=config.policy)
+        same_session = bool(session_token) and claims.session == session_hash(str(session_token))
+        if caller is None or not same_session or caller.user_id != claims.viewer.user_id:
+            audit(store, caller or PUBLIC_VIEWER, action="plan_sites", allowed=False,
+                  object_type="sigungu", object_id=str(claims.params.get("sigungu", "")),
+                  detail=f"job token of {claims.viewer.username} replayed from another session")
+            raise JobTokenError("this job was started in another session; run it again")
         viewer = load_viewer(store, claims.viewer.user_id) if claims.viewer.user_id else None
         if viewer is None or (viewer.role, viewer.jurisdiction_code) != (
                 claims.viewer.role, claims.viewer.jurisdiction_code):
@@ -174,6 +189,15 @@ def run_site_job(config: JobConfig, token: object, *, progress: Progress | None 
         return view
     finally:
         store.close()
+
+
+def _caller_session() -> str | None:
+    """The session token of the browser that runs the background callback (from its cookies)."""
+    try:
+        cookies = dash.callback_context.cookies
+    except dash.exceptions.MissingCallbackContextException:
+        return None
+    return caller_session_token(JOB, cookies)
 
 
 def error_outputs(exc: Exception, lang: str) -> tuple:
@@ -262,7 +286,8 @@ def start(n: int, sigungu: str, group: str, k: int | None, radius: float, method
     """Check access and the inputs as the logged-in user; hand a job token to :func:`solve`."""
     lang = current_lang()
     try:
-        token = start_site_job(get_store(), current_viewer(), JOB.secret, sigungu=sigungu,
+        token = start_site_job(get_store(), current_viewer(), JOB.secret,
+                               session_token=flask.session.get("sid"), sigungu=sigungu,
                                group=group, k=k, radius_m=radius, method=method, lang=lang)
     except (AccessDenied, SiteInputError) as exc:
         return dash.no_update, error_outputs(exc, lang)[-1]
@@ -283,8 +308,8 @@ def solve(set_progress: Callable, job: dict | None) -> tuple:
         raise dash.exceptions.PreventUpdate
     lang = job.get("lang", "ko")
     try:
-        view = run_site_job(JOB, job.get("token"), progress=lambda f, msg: set_progress(
-            (str(round(100 * f)), msg)))
+        view = run_site_job(JOB, job.get("token"), session_token=_caller_session(),
+                            progress=lambda f, msg: set_progress((str(round(100 * f)), msg)))
     except (JobTokenError, AccessDenied, SiteInputError) as exc:
         return error_outputs(exc, lang)
     return view_outputs(view, lang)

@@ -37,7 +37,13 @@ from geodata.schema import BULK_TABLES, OPERATIONAL_TABLES
 from geodata.store.cache import StoreCache
 from geodata.store.errors import StoreError, StoreInputError, translated_errors
 from geodata.store.frames import FrameWrite, Where, WhereValue, check_table
-from geodata.store.repositories import ActivityRecords, AuditRecords, OverrideRecords, UserRecords
+from geodata.store.repositories import (
+    ActivityRecords,
+    AuditRecords,
+    LoginRecords,
+    OverrideRecords,
+    UserRecords,
+)
 from geodata.store.spec import StoreSpec
 
 if TYPE_CHECKING:
@@ -62,6 +68,7 @@ class Store(abc.ABC):
         self.audit = AuditRecords(self._transaction)
         self.activities = ActivityRecords(self._transaction)
         self.overrides = OverrideRecords(self._transaction)
+        self.logins = LoginRecords(self._transaction)
 
     # ------------------------------------------------------------------ lifecycle
     @abc.abstractmethod

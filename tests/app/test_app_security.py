@@ -60,10 +60,10 @@ def test_login_rotates_session_and_logout_clears(app_client) -> None:
         before = s["csrf"]
     login(client, "outreach", PASSWORDS["outreach"])
     with client.session_transaction() as s:
-        assert s["user_id"] and s["csrf"] != before
+        assert s["sid"] and s["csrf"] != before
     assert client.post("/logout", headers={"Origin": ORIGIN}).status_code == 303
     with client.session_transaction() as s:
-        assert "user_id" not in s
+        assert "sid" not in s
 
 
 def test_open_redirect_blocked(app_client) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dash
 import pytest
-from flask import g
+from flask import g, session
 
 from domain.access import PUBLIC_VIEWER, Viewer
 from tests.fixtures_world import OUTREACH_EMD, PASSWORDS, PLANNER_SIGUNGU, SMALL_EMD
@@ -23,11 +23,24 @@ def world_store(app):
     return app.server.config[STORE_KEY]
 
 
-def _call(app, viewer: Viewer, fn: Callable, *args: object, **kwargs: object) -> object:
-    """Run a callback function inside a request of ``app`` as ``viewer``."""
+def _call(app, viewer: Viewer, fn: Callable, *args: object, sid: str | None = None,
+          **kwargs: object) -> object:
+    """Run a callback function inside a request of ``app`` as ``viewer`` (in session ``sid``)."""
     with app.server.test_request_context("/"):
         g.atlas_viewer = viewer
+        if sid:
+            session["sid"] = sid
         return fn(*args, **kwargs)
+
+
+def _sid(app, username: str) -> str:
+    """A fresh server-side session of ``username`` (its token, as the cookie holds it)."""
+    from services.login import LoginPolicy, log_in
+
+    result = log_in(world_store(app), username, PASSWORDS[username], address=f"198.51.100.{len(username)}",
+                    policy=LoginPolicy())
+    assert result.outcome == "ok" and result.session_token
+    return result.session_token
 
 
 # ------------------------------------------------------------------ callbacks as functions
@@ -72,11 +85,11 @@ def _site_inputs(sigungu: str = PLANNER_SIGUNGU, **change: object) -> dict[str, 
             "lang": "ko"} | change
 
 
-def _site_token(app, viewer: Viewer, **change: object) -> str:
+def _site_token(app, viewer: Viewer, sid: str | None = None, **change: object) -> str:
     from app.pages import site_suitability as page
 
     return _call(app, viewer, page.start_site_job, world_store(app), viewer, page.JOB.secret,
-                 **_site_inputs(**change))
+                 session_token=sid, **_site_inputs(**change))
 
 
 def _site_audit(app) -> list[tuple]:
@@ -95,17 +108,26 @@ def test_site_start_issues_token_and_job_solves_with_progress(make_app) -> None:
     app = make_app()
     from app.pages import site_suitability as page
 
-    data, error = _call(app, PLANNER, page.start, 1, PLANNER_SIGUNGU, "elderly", 3, 1500, "mclp")
+    sid = _sid(app, "planner")
+    data, error = _call(app, PLANNER, page.start, 1, PLANNER_SIGUNGU, "elderly", 3, 1500, "mclp",
+                        sid=sid)
     assert error is None and set(data) == {"token", "lang", "n"}
     reports: list[tuple[float, str]] = []
     before = len(_site_audit(app))
-    view = page.run_site_job(page.JOB, data["token"], progress=lambda f, m: reports.append((f, m)))
+    view = page.run_site_job(page.JOB, data["token"], session_token=sid,
+                             progress=lambda f, m: reports.append((f, m)))
     fig, summary, rows_table, error = page.view_outputs(view, "ko")
     assert error is None and summary and str(rows_table).count("Tr(") == 4  # header + 3 sites
     assert {"신규 후보지", "기존 시설", "서비스 권역"} <= {tr.name for tr in fig.data}
     assert reports and all(0 <= f <= 1 for f, _ in reports)
     assert _site_audit(app)[before:] == [("planner", True, PLANNER_SIGUNGU)]
-    assert page.solve(lambda _v: None, data)[3] is None  # the background callback's body
+    page_module = page
+    original = page_module._caller_session
+    try:
+        page_module._caller_session = lambda: sid  # the background callback's cookies
+        assert page.solve(lambda _v: None, data)[3] is None  # the background callback's body
+    finally:
+        page_module._caller_session = original
 
 
 def test_site_token_tampered_expired_or_missing_is_refused(make_app, monkeypatch) -> None:
@@ -115,19 +137,20 @@ def test_site_token_tampered_expired_or_missing_is_refused(make_app, monkeypatch
 
     app = make_app()
     from app.pages import site_suitability as page  # after make_app: this app's page module
-    token = _site_token(app, MINISTRY, sigungu="36110")
+    sid = _sid(app, "ministry")
+    token = _site_token(app, MINISTRY, sid, sigungu="36110")
     tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
     other_key = page.JobConfig(secret="not-the-app-secret", open_store=page.JOB.open_store)
     for config, bad in ((page.JOB, tampered), (page.JOB, ""), (page.JOB, None),
                         (other_key, token)):
         with pytest.raises(JobTokenError):
-            page.run_site_job(config, bad)
+            page.run_site_job(config, bad, session_token=sid)
     monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp",
                         lambda _self: int(__import__("time").time()) - 3600)
-    old = _site_token(app, MINISTRY, sigungu="36110")
+    old = _site_token(app, MINISTRY, sid, sigungu="36110")
     monkeypatch.undo()
     with pytest.raises(JobTokenError, match="expired"):
-        page.run_site_job(page.JOB, old)
+        page.run_site_job(page.JOB, old, session_token=sid)
     _fig, _s, table_out, error = page.solve(lambda _v: None, {"token": tampered, "lang": "ko"})
     assert table_out is None and "not valid" in str(error)
 
@@ -147,19 +170,60 @@ def test_site_refuses_wrong_role_and_planner_outside_own_sigungu(make_app) -> No
     # tokens signed with the app's secret but for a request the user may not make: refused in
     # the worker too (the service layer checks again, and audits)
     params = page.site_params(**_site_inputs())
+    outreach_sid, planner_sid = _sid(app, "outreach"), _sid(app, "planner")
     with pytest.raises(AccessDenied):
         page.run_site_job(page.JOB, issue_job_token(page.JOB.secret, outreach, params,
-                                                    purpose=page.SITE_JOB))
+                                                    purpose=page.SITE_JOB,
+                                                    session_token=outreach_sid),
+                          session_token=outreach_sid)
     outside = issue_job_token(page.JOB.secret, PLANNER, params | {"sigungu": "30110"},
-                              purpose=page.SITE_JOB)
+                              purpose=page.SITE_JOB, session_token=planner_sid)
     with pytest.raises(AccessDenied):
-        page.run_site_job(page.JOB, outside)
+        page.run_site_job(page.JOB, outside, session_token=planner_sid)
     promoted = Viewer(1, "outreach", "ministry")  # claims a role the user does not have
     with pytest.raises(page.JobTokenError, match="changed"):
         page.run_site_job(page.JOB, issue_job_token(page.JOB.secret, promoted, params,
-                                                    purpose=page.SITE_JOB))
+                                                    purpose=page.SITE_JOB,
+                                                    session_token=outreach_sid),
+                          session_token=outreach_sid)
     refused = [r for r in _site_audit(app) if not r[1]]
     assert ("planner", False, "30110") in refused
+
+
+def test_site_token_replayed_from_another_session_is_refused_and_audited(make_app) -> None:
+    from services.login import log_out
+
+    app = make_app()
+    from app.pages import site_suitability as page
+    planner_sid = _sid(app, "planner")
+    token = _site_token(app, PLANNER, planner_sid)
+    before = len(_site_audit(app))
+    for caller_sid in (None, _sid(app, "outreach"), _sid(app, "planner")):  # logged out, other
+        with pytest.raises(page.JobTokenError, match="another session"):  # user, other session
+            page.run_site_job(page.JOB, token, session_token=caller_sid)
+    log_out(world_store(app), planner_sid)
+    with pytest.raises(page.JobTokenError, match="another session"):  # its own, after logout
+        page.run_site_job(page.JOB, token, session_token=planner_sid)
+    refusals = _site_audit(app)[before:]
+    assert [name for name, allowed, _ in refusals] == ["public", "outreach", "planner", "public"]
+    assert not any(allowed for _, allowed, _ in refusals)
+
+
+def test_the_worker_reads_the_caller_session_from_its_cookie(make_app) -> None:
+    from app.jobs import caller_session_token
+
+    app = make_app()
+    from app.pages import site_suitability as page
+    client = app.server.test_client()
+    from tests.app.app_helpers import login
+
+    assert login(client, "planner", PASSWORDS["planner"]).status_code == 303
+    cookie = client.get_cookie("atlas_session").value
+    with client.session_transaction() as s:
+        sid = s["sid"]
+    assert caller_session_token(page.JOB, {"atlas_session": cookie}) == sid
+    assert caller_session_token(page.JOB, {"atlas_session": cookie[:-2] + "xx"}) is None
+    assert caller_session_token(page.JOB, {}) is None
 
 
 def test_site_params_reject_bad_inputs(make_app) -> None:

@@ -1,4 +1,4 @@
-"""Repositories of the operational tables (users, audit log, visit activities, tier overrides).
+"""Repositories of the operational tables (users, audit log, visit activities, tier overrides, login attempts and sessions).
 
 Each module has plain functions that take a SQLAlchemy ``Session`` and never commit, so several
 can share one transaction, and a small facade bound to a store (``store.users``,
@@ -10,7 +10,16 @@ stores (SQLite in the embedded store), so this code is shared and behaves the sa
 
 from geodata.store.repositories.activities import ActivityRecords
 from geodata.store.repositories.audit import AuditRecords
+from geodata.store.repositories.logins import LoginRecords, SessionRecord
 from geodata.store.repositories.overrides import OverrideRecords
 from geodata.store.repositories.users import UserRecord, UserRecords
 
-__all__ = ["ActivityRecords", "AuditRecords", "OverrideRecords", "UserRecord", "UserRecords"]
+__all__ = [
+    "ActivityRecords",
+    "AuditRecords",
+    "LoginRecords",
+    "OverrideRecords",
+    "SessionRecord",
+    "UserRecord",
+    "UserRecords",
+]
