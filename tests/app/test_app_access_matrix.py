@@ -43,18 +43,15 @@ def own_household(world: World, k: int = 0) -> int:
 def render_page(app, path: str, role: str, world: World, **kwargs: str) -> str:
     """Render a registered page's layout for a role, as JSON text."""
     import dash
-    from sqlalchemy import select
 
-    from geodata.schema import table
 
     page = next(p for p in dash.page_registry.values() if p["path"] == path
                 or p.get("path_template") == path)
     with app.server.test_request_context("/"):
         if role != "public":
-            users = table("app_user")
-            with world.store.session() as s:
-                flask.session["user_id"] = s.scalar(select(users.c.user_id)
-                                                    .where(users.c.username == role))
+            from tests.app.app_helpers import open_session
+
+            flask.session["sid"] = open_session(world.store, role)
         layout = page["layout"](**kwargs)
         return json.dumps(layout, cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
 

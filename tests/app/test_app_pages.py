@@ -94,17 +94,14 @@ def test_case_activity_rows_labels(make_app, lang: str) -> None:
 def _as(app, world: World, username: str | None):
     """A request context with ``username`` logged in (callbacks read the session)."""
     import flask
-    from sqlalchemy import select
 
-    from geodata.schema import table
 
     ctx = app.server.test_request_context("/")
     ctx.push()
     if username:
-        users = table("app_user")
-        with world.store.session() as s:
-            flask.session["user_id"] = s.scalar(select(users.c.user_id)
-                                                .where(users.c.username == username))
+        from tests.app.app_helpers import open_session
+
+        flask.session["sid"] = open_session(world.store, username)
     return ctx
 
 
