@@ -88,3 +88,31 @@ def test_case_page_shows_the_eligibility_panel_and_the_blind_spot_flag(
     _shot(dash_duo, artifacts, "case_eligibility_panel")
     assert world.store.audit.rows(action="view_eligibility")["object_id"].eq(str(hid)).any()
     assert all(e["level"] != "SEVERE" for e in dash_duo.get_logs())
+
+
+def _login(dash_duo, username: str) -> None:
+    dash_duo.driver.get(f"{dash_duo.server_url}/login")
+    dash_duo.driver.find_element(By.ID, "username").send_keys(username)
+    dash_duo.driver.find_element(By.ID, "password").send_keys(PASSWORDS[username])
+    dash_duo.driver.find_element(By.ID, "login-submit").click()
+    dash_duo.wait_for_element("#user-badge", timeout=15)
+
+
+def test_reform_view_for_ministry_and_planner(dash_duo, make_app, artifacts: Path) -> None:
+    dash_duo.start_server(make_app())
+    _login(dash_duo, "ministry")
+    dash_duo.driver.get(f"{dash_duo.server_url}/reform")
+    dash_duo.wait_for_element("#reform-programmes", timeout=30)
+    WebDriverWait(dash_duo.driver, 30).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "#reform-map .choroplethlocation")))
+    text = dash_duo.find_element("#reform-programmes").text
+    assert "생계급여" in text and "차상위계층" in text
+    assert "전국" in dash_duo.driver.find_element(By.TAG_NAME, "body").text
+    _shot(dash_duo, artifacts, "reform_ministry")
+    dash_duo.driver.get(f"{dash_duo.server_url}/logout")
+    _login(dash_duo, "planner")
+    dash_duo.driver.get(f"{dash_duo.server_url}/reform")
+    dash_duo.wait_for_element("#reform-by-region", timeout=30)
+    assert "비공개" in dash_duo.find_element("#reform-by-region").text  # 연기면: 3 households
+    _shot(dash_duo, artifacts, "reform_planner")
+    assert all(e["level"] != "SEVERE" for e in dash_duo.get_logs())
