@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-from shapely import points
+import pandas as pd
+from shapely import box, points
 
 
 def points_layer(
@@ -23,3 +24,16 @@ def random_locations(
     cand_xy = rng.uniform(0, size, (n_cand, 2))
     weights = rng.integers(1, 50, n_demand).astype(float)
     return demand_xy, cand_xy, weights
+
+
+def square_lattice(
+    side: int = 10, crs: int | str | None = 5179, cell_m: float = 1000.0
+) -> gpd.GeoDataFrame:
+    """``side`` × ``side`` square polygons ``cell_m`` wide, indexed ``E{row}{col}`` (emd_code)."""
+    geoms = [
+        box(c * cell_m, r * cell_m, (c + 1) * cell_m, (r + 1) * cell_m)
+        for r in range(side)
+        for c in range(side)
+    ]
+    index = pd.Index([f"E{r}{c}" for r in range(side) for c in range(side)], name="emd_code")
+    return gpd.GeoDataFrame(geometry=geoms, index=index, crs=crs)

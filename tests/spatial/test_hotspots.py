@@ -6,7 +6,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely import Point, box
 
 from spatial import hotspots as hs
 from spatial.hotspots import (
@@ -19,26 +18,16 @@ from spatial.hotspots import (
     local_moran_clusters,
     spatial_weights,
 )
+from tests.spatial.layers import square_lattice
 
 SIDE = 10
-CELL = 1000.0  # metres
 HOT = [f"E{r}{c}" for r in range(3) for c in range(3)]  # 3x3 block, lower-left corner
 COLD = [f"E{r}{c}" for r in range(7, 10) for c in range(7, 10)]  # 3x3 block, upper right
 
 
-def _lattice(side: int = SIDE, crs: int | str | None = 5179) -> gpd.GeoDataFrame:
-    geoms = [
-        box(c * CELL, r * CELL, (c + 1) * CELL, (r + 1) * CELL)
-        for r in range(side)
-        for c in range(side)
-    ]
-    index = pd.Index([f"E{r}{c}" for r in range(side) for c in range(side)], name="emd_code")
-    return gpd.GeoDataFrame(geometry=geoms, index=index, crs=crs)
-
-
 def _planted_rates() -> pd.Series:
     rng = np.random.default_rng(7)
-    rates = pd.Series(rng.normal(0.10, 0.01, SIDE * SIDE), index=_lattice().index, name="rate")
+    rates = pd.Series(rng.normal(0.10, 0.01, SIDE * SIDE), index=square_lattice().index, name="rate")
     rates[HOT] = 0.30
     rates[COLD] = 0.01
     return rates.clip(lower=0)
@@ -46,7 +35,7 @@ def _planted_rates() -> pd.Series:
 
 @pytest.fixture(scope="module")
 def lattice() -> gpd.GeoDataFrame:
-    return _lattice()
+    return square_lattice()
 
 
 @pytest.fixture(scope="module")
@@ -62,57 +51,6 @@ def gi(weights) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def lisa(weights) -> pd.DataFrame:
     return local_moran_clusters(_planted_rates(), weights)
-
-
-# ---------------------------------------------------------------- weights
-def test_queen_weights_on_lattice(weights, lattice):
-    assert list(weights.id_order) == list(lattice.index)
-    assert weights.cardinalities["E00"] == 3  # corner
-    assert weights.cardinalities["E05"] == 5  # edge
-    assert weights.cardinalities["E55"] == 8  # interior
-    assert weights.islands == []
-
-
-def test_islands_get_their_k_nearest_neighbours_both_ways(lattice):
-    far = gpd.GeoDataFrame(
-        geometry=[box(50_000, 0, 51_000, 1_000), box(60_000, 0, 61_000, 1_000)],
-        index=pd.Index(["ISL1", "ISL2"], name="emd_code"),
-        crs=5179,
-    )
-    regions = pd.concat([lattice, far])
-    w = spatial_weights(regions, k=3)
-    assert w.islands == []
-    assert w.cardinalities["ISL2"] == 3
-    assert "ISL1" in w.neighbors["ISL2"]
-    for island in ("ISL1", "ISL2"):
-        for other in w.neighbors[island]:
-            assert island in w.neighbors[other]  # symmetric
-
-
-def test_knn_weights(lattice):
-    w = spatial_weights(lattice, kind="knn", k=4)
-    assert set(w.cardinalities.values()) == {4}
-
-
-def test_bad_crs_raises(lattice):
-    with pytest.raises(HotspotInputError, match="projected CRS in metres"):
-        spatial_weights(lattice.to_crs(4326))
-
-
-def test_all_region_problems_reported_together():
-    bad = gpd.GeoDataFrame(
-        geometry=[Point(0, 0), Point(1, 1)], index=pd.Index(["a", "a"])
-    )
-    with pytest.raises(HotspotInputError) as err:
-        spatial_weights(bad, k=0)
-    message = str(err.value)
-    for fragment in ("no CRS", "unique", "Polygon", "k must be"):
-        assert fragment in message
-
-
-def test_not_a_geodataframe_raises():
-    with pytest.raises(HotspotInputError, match="GeoDataFrame"):
-        spatial_weights(pd.DataFrame({"a": [1, 2]}))  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- Gi*
@@ -177,7 +115,7 @@ def test_fdr_is_more_conservative(weights, gi):
 
 
 def test_constant_rates_have_no_hotspots(weights):
-    rates = pd.Series(0.0, index=_lattice().index)
+    rates = pd.Series(0.0, index=square_lattice().index)
     gi = getis_ord_hotspots(rates, weights)
     assert (gi["hotspot_class"] == "not_significant").all()
     assert (gi["p_sim"] == 1.0).all()
@@ -233,7 +171,7 @@ def test_moran_reproducible(weights, lisa):
 
 
 def test_outlier_is_hl():
-    regions = _lattice()
+    regions = square_lattice()
     w = spatial_weights(regions)
     rng = np.random.default_rng(11)
     rates = pd.Series(rng.normal(0.10, 0.02, len(regions)), index=regions.index).clip(lower=0)
