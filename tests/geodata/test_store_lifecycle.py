@@ -96,3 +96,19 @@ def test_lru_cache_order_ttl_and_compute() -> None:
     caches.region("r", maxsize=1).put(1, 1)
     caches.clear()
     assert len(caches.region("r", maxsize=1)) == 0
+
+
+def test_facility_version_follows_live_occupancy(store: Store, small_world) -> None:
+    from geodata.store.referrals import set_occupancy
+
+    fac = small_world["facility"]
+    store.write_frame("facility", fac)
+    before = store.data_version("facility")
+    first = int(fac["facility_id"].iloc[0])
+    with store.session() as session:  # a provider updates 정원/현원 row by row
+        set_occupancy(session, first, capacity=40, current_users=39, user_id=None)
+    after = store.data_version("facility")
+    assert after[-1] != before[-1]  # the occupancy part moved
+    got = store.read_frame("facility", where={"facility_id": first})
+    assert (int(got["capacity"].iloc[0]), int(got["current_users"].iloc[0])) == (40, 39)
+    assert store.data_version("facility") == after
