@@ -6,8 +6,9 @@ built once in the master (``preload_app``), so start-up costs one store open and
 not one per worker.
 
 Warm-up happens once per server, in the master: after the workers are up (they answer at once),
-a master thread compiles the numba kernels (hotspots, E2SFCA; about 20 s on a first start) and
-then sends the master SIGHUP. With a preloaded app, gunicorn answers SIGHUP by forking fresh
+a master thread compiles the numba kernels (hotspots, E2SFCA; about 20 s on a first start),
+precomputes the heavy analyses of the current data version (``services.precompute``) and then
+sends the master SIGHUP. With a preloaded app, gunicorn answers SIGHUP by forking fresh
 workers from the now-warm master and retiring the old ones gracefully, so every worker holds the
 compiled kernels without compiling them itself. Host and port come from ``ATLAS_HOST`` /
 ``ATLAS_PORT``, the sizes from ``ATLAS_WEB_WORKERS`` / ``ATLAS_WEB_THREADS`` (``geodata.settings``);
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from typing import Any
 
 from geodata.settings import get_settings
@@ -49,9 +51,29 @@ def when_ready(server: Any) -> None:
                      name="atlas-warm-up", daemon=True).start()
 
 
-def _warm_up_then_roll_workers(server: Any) -> None:
-    from app.main import compile_kernels
+def _store_of(server: Any) -> Any:
+    from app.auth import STORE_KEY
 
-    seconds = compile_kernels()
-    server.log.info("kernels warm after %.1f s; forking warm workers", seconds)
+    return server.app.wsgi().config[STORE_KEY]
+
+
+def _warm_up_then_roll_workers(server: Any) -> None:
+    from app.main import warm_up_server
+
+    start = time.perf_counter()
+    seconds = warm_up_server(_store_of(server))
+    _forget_connections(_store_of(server), close=True)  # the new workers open their own
+    server.log.info("kernels warm and analyses precomputed after %.1f s %s; forking warm workers",
+                    time.perf_counter() - start, {k: round(v, 1) for k, v in seconds.items()})
     os.kill(server.pid, signal.SIGHUP)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """A forked worker must not share the master's database connections: drop the pool."""
+    _forget_connections(_store_of(server), close=False)
+
+
+def _forget_connections(store: Any, *, close: bool) -> None:
+    engine = getattr(store, "engine", None)  # the PostGIS store; the embedded one has none
+    if engine is not None:
+        engine.dispose(close=close)

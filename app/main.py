@@ -79,7 +79,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None,
     app.layout = shell
     _finish_dash_setup(server)
     if warm_up:
-        _warm_up()
+        _warm_up(store)
     log.info("Bokji Atlas ready on %r with pages %s", store,
              [p["path"] for p in dash.page_registry.values()])
     return app
@@ -99,7 +99,7 @@ def _finish_dash_setup(server: flask.Flask) -> None:
         client.get("/healthz")
 
 
-def _warm_up() -> None:
+def _warm_up(store: Store) -> None:
     """Compile the numba kernels (hotspots, E2SFCA) in a background thread at start-up.
 
     The server answers at once; a hotspot or accessibility request that arrives before the
@@ -107,7 +107,22 @@ def _warm_up() -> None:
     does not fork after start-up (``python -m app``, tests): gunicorn runs
     :func:`compile_kernels` in its master instead (``gunicorn.conf.py``).
     """
-    threading.Thread(target=compile_kernels, name="atlas-warm-up", daemon=True).start()
+    threading.Thread(target=warm_up_server, args=(store,), name="atlas-warm-up",
+                     daemon=True).start()
+
+
+def warm_up_server(store: Store | None) -> dict[str, float]:
+    """Compile the kernels, then precompute the heavy analyses of ``store``; seconds taken.
+
+    Runs once per server: in the gunicorn master before its workers are re-forked
+    (``gunicorn.conf.py``), or in a background thread of ``python -m app``.
+    """
+    seconds = {"kernels_s": compile_kernels()}
+    if store is not None:
+        from services.precompute import precompute_analyses
+
+        seconds |= precompute_analyses(store)
+    return seconds
 
 
 def compile_kernels() -> float:

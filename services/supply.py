@@ -47,13 +47,16 @@ from spatial.accessibility import supply_demand_table, unmatched_needs
 __all__ = [
     "FACILITY_GROUP_LABELS",
     "FUNCTION_LABELS",
+    "OFFERED_CATCHMENTS_M",
     "SUPPLY_CLASS_LABELS",
     "TARGET_GROUPS",
     "SupplyInputError",
     "TargetGroup",
+    "accessibility_table",
     "demand_points",
     "export_unmatched_csv",
     "mismatch_table",
+    "precompute_accessibility",
     "require_planning_role",
     "supply_demand",
     "supply_points",
@@ -65,6 +68,11 @@ log = logging.getLogger(__name__)
 
 Level = Literal["sigungu", "emd"]
 DEFAULT_CATCHMENT_M: Final = 3000.0
+#: Catchments the supply page offers (metres); :func:`precompute_accessibility` fills them all.
+OFFERED_CATCHMENTS_M: Final[tuple[float, ...]] = (1000.0, 2000.0, 3000.0, 5000.0, 10000.0)
+#: Bulk tables an accessibility table is computed from (``risk_score``: the in-need group).
+ACCESSIBILITY_TABLES: Final = ("household", "facility", "risk_score")
+_ACCESS_CACHE: Final = "supply.accessibility"
 DEFAULT_UNMATCHED_RADIUS_M: Final = 2000.0
 #: Places per 100 people below / above these multiples of the national rate are a mismatch.
 MISMATCH_BAND: Final = (0.67, 1.5)
@@ -260,10 +268,9 @@ def supply_demand(
     group = _group(target_group)
     _check_level(level, parent_code)
     key = "emd_code" if level == "emd" else "sigungu_code"
-    demand = demand_points(store, group)
     supply = supply_points(store, group)
     regions = _regions(store, level, parent_code)
-    table = _e2sfca_table(demand, supply, key=key, catchment_m=catchment_m, n_boot=n_boot)
+    table = accessibility_table(store, group, level=level, catchment_m=catchment_m, n_boot=n_boot)
     located = _located_supply(supply, key)
     out = regions.merge(table, left_on="code", right_index=True, how="left")
     out = out.merge(located, left_on="code", right_index=True, how="left")
@@ -276,6 +283,54 @@ def supply_demand(
 
 def _group(code: str) -> TargetGroup:
     return target_group(code)
+
+
+def _access_key(store: Store, group: TargetGroup, level: str, catchment_m: float,
+                n_boot: int) -> tuple[object, ...]:
+    return (group.code, level, float(catchment_m), int(n_boot),
+            store.data_version(*ACCESSIBILITY_TABLES))
+
+
+def accessibility_table(store: Store, group: TargetGroup, *, level: Level,
+                        catchment_m: float = DEFAULT_CATCHMENT_M, n_boot: int = 199) -> pd.DataFrame:
+    """The national E2SFCA table of one group, level and catchment (unsuppressed; internal).
+
+    Cached per store and data version of :data:`ACCESSIBILITY_TABLES`, so a change of
+    households, facilities or scores invalidates it; :func:`precompute_accessibility` fills the
+    cache for every offered choice once, in the background, so no page waits for it.
+    """
+    key = _access_key(store, group, level, catchment_m, n_boot)
+    cache = store.cache.region(_ACCESS_CACHE, maxsize=128)
+    return cache.get_or_compute(key, lambda: _e2sfca_table(
+        demand_points(store, group), supply_points(store, group),
+        key="emd_code" if level == "emd" else "sigungu_code", catchment_m=catchment_m,
+        n_boot=n_boot))
+
+
+def precompute_accessibility(store: Store, *, n_boot: int = 199,
+                             catchments_m: Sequence[float] = OFFERED_CATCHMENTS_M) -> int:
+    """Compute every table the supply page offers (all groups, both levels, all catchments).
+
+    Reads each group's demand and supply points once. Runs once per data version in the
+    server's warm-up (``gunicorn.conf.py``), before the workers are forked, so every worker
+    starts with the tables. Returns the number of tables computed (already cached ones are
+    skipped).
+    """
+    cache = store.cache.region(_ACCESS_CACHE, maxsize=128)
+    done = 0
+    for group in TARGET_GROUPS:
+        wanted = [(level, c) for level in ("sigungu", "emd") for c in catchments_m
+                  if cache.get(_access_key(store, group, level, c, n_boot)) is None]
+        if not wanted:
+            continue
+        demand, supply = demand_points(store, group), supply_points(store, group)
+        for level, catchment in wanted:
+            key = "emd_code" if level == "emd" else "sigungu_code"
+            cache.put(_access_key(store, group, level, catchment, n_boot),
+                      _e2sfca_table(demand, supply, key=key, catchment_m=catchment, n_boot=n_boot))
+            done += 1
+    log.info("precomputed %d accessibility tables", done)
+    return done
 
 
 def _e2sfca_table(demand: gpd.GeoDataFrame, supply: gpd.GeoDataFrame, *, key: str,

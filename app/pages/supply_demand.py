@@ -11,7 +11,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
-from app.components import table
+from app.components import data_grid, grid_column
 from app.figures.maps import GRAPH_CONFIG
 from app.figures.supply_figures import class_label, supply_class_map
 from app.i18n import t
@@ -26,6 +26,7 @@ from services.regions import region_names
 from services.supply import (
     DEFAULT_UNMATCHED_RADIUS_M,
     FUNCTION_LABELS,
+    OFFERED_CATCHMENTS_M,
     TARGET_GROUPS,
     SupplyInputError,
     export_unmatched_csv,
@@ -40,7 +41,7 @@ PAGE: dict[str, object] = {"path": "/supply", "order": 40, "name": "수급 분�
         "name_en": "Supply and demand", "roles": tuple(sorted(PLANNING_ROLES)),
         "title": "수급 분석 · 복지 아틀라스"}
 
-CATCHMENTS_KM = (1, 2, 3, 5, 10)
+CATCHMENTS_KM = tuple(int(m // 1000) for m in OFFERED_CATCHMENTS_M)  # all precomputed
 REGION_COLUMNS = ("name", "households", "demand", "capacity", "supply_in_reach",
                   "accessibility", "ratio", "class")
 MISMATCH_COLUMNS = ("name", "function", "facilities", "capacity", "free_places", "demand",
@@ -49,31 +50,26 @@ UNMATCHED_COLUMNS = ("name", "in_need", "unmatched", "unmatched_share")
 
 
 class SupplyView(NamedTuple):
-    """What the page shows for one choice of inputs."""
+    """What the page shows for one choice of inputs (rows carry numbers; the grid formats)."""
 
     figure: go.Figure
     regions: list[dict[str, object]]
     mismatch: list[dict[str, object]]
     unmatched: list[dict[str, object]]
 
-    def tables(self, lang: str) -> tuple[html.Div, html.Div, html.Div]:
-        """The three tables as HTML tables."""
-        return (_table(self.regions, REGION_COLUMNS, lang), _table(self.mismatch,
-                                                                   MISMATCH_COLUMNS, lang),
-                _table(self.unmatched, UNMATCHED_COLUMNS, lang))
 
-
-def _num(value: object, lang: str, fmt: str = "{:,.0f}") -> str:
-    return t("common.suppressed", lang) if value is None or pd.isna(value) else fmt.format(value)
+def _value(value: object) -> float | None:
+    """A number for the grid, ``None`` for a suppressed or missing cell (shown as 비공개)."""
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
 
 
 def region_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
-    """Rows of the region table (suppressed cells shown as 비공개)."""
-    return [{"name": r.full_name, "households": _num(r.households, lang),
-             "demand": _num(r.demand, lang), "capacity": f"{r.capacity:,.0f}",
-             "supply_in_reach": f"{r.supply_in_reach:,.0f}",
-             "accessibility": _num(r.accessibility, lang, "{:.3f}"),
-             "ratio": _num(r.demand_supply_ratio, lang, "{:.2f}"),
+    """Rows of the region table (suppressed cells are ``None``, shown as 비공개)."""
+    return [{"name": r.full_name, "households": _value(r.households),
+             "demand": _value(r.demand), "capacity": _value(r.capacity),
+             "supply_in_reach": _value(r.supply_in_reach),
+             "accessibility": _value(r.accessibility),
+             "ratio": _value(r.demand_supply_ratio),
              "class": class_label(r.supply_class, lang)} for r in frame.itertuples()]
 
 
@@ -81,19 +77,38 @@ def mismatch_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
     """Rows of the mismatch table."""
     pick = 0 if lang == "ko" else 1
     return [{"name": r.name, "function": FUNCTION_LABELS.get(r.function, (r.function,) * 2)[pick],
-             "facilities": f"{r.facilities:,.0f}", "capacity": f"{r.capacity:,.0f}",
-             "free_places": f"{r.free_places:,.0f}", "demand": _num(r.demand, lang),
-             "per_100": _num(r.places_per_100, lang, "{:.1f}"),
-             "national_per_100": f"{r.national_per_100:.1f}",
+             "facilities": _value(r.facilities), "capacity": _value(r.capacity),
+             "free_places": _value(r.free_places), "demand": _value(r.demand),
+             "per_100": _value(r.places_per_100),
+             "national_per_100": _value(r.national_per_100),
              "class": class_label(r.gap_class, lang)} for r in frame.itertuples()]
 
 
 def unmatched_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
-    """Rows of the unmatched-needs table."""
-    return [{"name": r.name, "in_need": _num(r.in_need, lang), "unmatched": _num(r.unmatched, lang),
-             "unmatched_share": _num(None if pd.isna(r.unmatched_share) else
-                                     100 * r.unmatched_share, lang, "{:.1f}%")}
-            for r in frame.itertuples()]
+    """Rows of the unmatched-needs table (share 0–1, shown as a percentage)."""
+    return [{"name": r.name, "in_need": _value(r.in_need), "unmatched": _value(r.unmatched),
+             "unmatched_share": _value(r.unmatched_share)} for r in frame.itertuples()]
+
+
+#: Display of each table column: kind and decimals (see :func:`app.components.grid_column`).
+_COLUMN_FORMATS: dict[str, tuple[str, int]] = {
+    "households": ("number", 0), "demand": ("number", 0), "capacity": ("number", 0),
+    "supply_in_reach": ("number", 0), "accessibility": ("number", 3), "ratio": ("number", 2),
+    "facilities": ("number", 0), "free_places": ("number", 0), "per_100": ("number", 1),
+    "national_per_100": ("number", 1), "in_need": ("number", 0), "unmatched": ("number", 0),
+    "unmatched_share": ("percent", 1)}
+
+
+def grid_columns(columns: tuple[str, ...], lang: str) -> list[dict[str, object]]:
+    """Column definitions of one of the three tables."""
+    hidden = t("common.suppressed", lang)
+    out = []
+    for c in columns:
+        kind, digits = _COLUMN_FORMATS.get(c, ("text", 0))
+        out.append(grid_column(c, t("col.region" if c == "name" else f"col.{c}", lang),
+                               kind=kind, digits=digits, missing=hidden,
+                               width=160 if c == "name" else None))
+    return out
 
 
 def build_supply_view(store: Store, viewer: Viewer, *, group: str, level: str,
@@ -123,11 +138,6 @@ def parent_options(store: Store, lang: str) -> list[dict[str, str]]:
     options += [{"label": f"{r.full_name} ({r.code})", "value": r.code}
                 for r in region_names(store, ("sido", "sigungu")).itertuples()]
     return options
-
-
-def _table(rows: list[dict[str, object]], columns: tuple[str, ...], lang: str) -> html.Div:
-    headers = [(c, t("col.region" if c == "name" else f"col.{c}", lang)) for c in columns]
-    return table(rows, headers, empty=t("common.no_rows", lang))
 
 
 def _controls(store: Store, viewer: Viewer, lang: str) -> html.Div:
@@ -168,14 +178,17 @@ def layout(**_query: str) -> html.Div:
                               className="atlas-map"), type="circle"),
         html.P(t("sd.note", lang), className="atlas-muted"),
         html.H2(t("sd.table", lang)),
-        html.Div(id=ids.SD_TABLE),
+        data_grid(ids.SD_TABLE, grid_columns(REGION_COLUMNS, lang), lang=lang,
+                  label=t("sd.table", lang)),
         html.H2(t("sd.mismatch", lang)),
         html.P(t("sd.mismatch_note", lang), className="atlas-muted"),
-        html.Div(id=ids.SD_MISMATCH),
+        data_grid(ids.SD_MISMATCH, grid_columns(MISMATCH_COLUMNS, lang), lang=lang,
+                  label=t("sd.mismatch", lang)),
         html.H2(t("sd.unmatched", lang, km=km)),
         html.Div([html.Button(t("sd.export", lang), id=ids.SD_EXPORT, className="atlas-button"),
                   dcc.Download(id=ids.SD_DOWNLOAD)], className="atlas-toolbar"),
-        html.Div(id=ids.SD_UNMATCHED),
+        data_grid(ids.SD_UNMATCHED, grid_columns(UNMATCHED_COLUMNS, lang), lang=lang,
+                  label=t("sd.unmatched", lang, km=km)),
     ])
 
 
@@ -183,19 +196,33 @@ INPUTS = [Input(ids.SD_GROUP, "value"), Input(ids.SD_LEVEL, "value"),
           Input(ids.SD_PARENT, "value"), Input(ids.SD_CATCHMENT, "value")]
 
 
-@page_callback(Output(ids.SD_MAP, "figure"), Output(ids.SD_TABLE, "children"),
-          Output(ids.SD_MISMATCH, "children"), Output(ids.SD_UNMATCHED, "children"),
+@page_callback(Output(ids.SD_MAP, "figure"), Output(ids.SD_TABLE, "rowData"),
           Output(ids.SD_NOTE, "children"), *INPUTS)
 def render(group: str, level: str, parent: str | None, catchment_km: float) -> tuple:
-    """Recompute the map and the tables for the chosen group, level, area and catchment."""
+    """The class map and the region table (first: the page shows its map before the rest)."""
     lang = current_lang()
     try:
-        view = build_supply_view(get_store(), current_viewer(), group=group, level=level,
-                                 parent=parent, catchment_km=float(catchment_km or 3), lang=lang)
+        regions = supply_demand(get_store(), current_viewer(), target_group=group,
+                                level=level, parent_code=parent or None,  # type: ignore[arg-type]
+                                catchment_m=1000 * float(catchment_km or 3))
     except (AccessDenied, SupplyInputError) as exc:
-        error = notice(f"{t('error.generic', lang)}: {exc}", kind="error")
-        return go.Figure(), [], [], [], error
-    return view.figure, *view.tables(lang), None
+        return go.Figure(), [], notice(f"{t('error.generic', lang)}: {exc}", kind="error")
+    figure = supply_class_map(regions, lang=lang, hover_title=t("col.accessibility", lang))
+    return figure, region_rows(regions, lang), None
+
+
+@page_callback(Output(ids.SD_MISMATCH, "rowData"), Output(ids.SD_UNMATCHED, "rowData"), *INPUTS)
+def render_tables(group: str, level: str, parent: str | None, _catchment_km: float) -> tuple:
+    """The mismatch and unmatched-needs tables (a separate request, filled after the map)."""
+    lang, store, viewer = current_lang(), get_store(), current_viewer()
+    try:
+        mismatch = mismatch_table(store, viewer, level=level, parent_code=parent or None,  # type: ignore[arg-type]
+                                  target_groups=[group])
+        unmatched = unmatched_needs_table(store, viewer, target_group=group, level=level,  # type: ignore[arg-type]
+                                          parent_code=parent or None)
+    except (AccessDenied, SupplyInputError):
+        return [], []
+    return mismatch_rows(mismatch, lang), unmatched_rows(unmatched, lang)
 
 
 @page_callback(Output(ids.SD_DOWNLOAD, "data"), Input(ids.SD_EXPORT, "n_clicks"),

@@ -48,17 +48,21 @@ def test_supply_render_returns_map_and_suppressed_tables(make_app) -> None:
     app = make_app()
     from app.pages import supply_demand as page
 
-    fig, regions, mismatch, unmatched, error = _call(app, PLANNER, page.render, "elderly", "emd",
-                                                     PLANNER_SIGUNGU, 3)
-    assert error is None and all("<table" in str(t).lower() or "Table" in str(t)
-                                 for t in (regions, mismatch, unmatched))
+    fig, region_data, error = _call(app, PLANNER, page.render, "elderly", "emd",
+                                    PLANNER_SIGUNGU, 3)
+    mismatch, unmatched = _call(app, PLANNER, page.render_tables, "elderly", "emd",
+                                PLANNER_SIGUNGU, 3)
+    assert error is None and region_data and mismatch and unmatched
+    hidden = next(r for r in region_data if r["name"].endswith("연기면"))
+    assert hidden["households"] is None and hidden["demand"] is None  # the grid shows 비공개
+    assert all(isinstance(r["capacity"], float) for r in region_data)  # numbers sort as numbers
     view = _call(app, PLANNER, page.build_supply_view, world_store(app), PLANNER,
                  group="elderly", level="emd", parent=PLANNER_SIGUNGU, catchment_km=3.0, lang="ko")
     regions = view.regions
     names = {tr.name for tr in fig.data}
     assert names & {"공급 부족", "적정", "공급 과잉", "공급 없음"}
     small = next(r for r in regions if r["name"].endswith("연기면"))
-    assert small["households"] == "비공개" and small["class"].startswith("비공개")
+    assert small["households"] is None and small["class"].startswith("비공개")
     assert SMALL_EMD  # the fixture's always-suppressed 읍면동
 
 
@@ -67,9 +71,9 @@ def test_supply_render_refuses_public_and_outreach(make_app) -> None:
     from app.pages import supply_demand as page
 
     for viewer in (PUBLIC_VIEWER, Viewer(1, "outreach", "outreach", OUTREACH_EMD)):
-        _fig, table, *_rest, error = _call(app, viewer, page.render, "elderly", "emd", "", 3)
-        assert table is None or table == [] or "Table" not in str(table)
-        assert error is not None
+        _fig, table, error = _call(app, viewer, page.render, "elderly", "emd", "", 3)
+        assert table == [] and error is not None
+        assert _call(app, viewer, page.render_tables, "elderly", "emd", "", 3) == ([], [])
 
 
 def test_supply_export_is_a_csv_download(make_app) -> None:
@@ -297,7 +301,9 @@ def test_supply_page_planner_in_browser(dash_duo, make_app, artifacts: Path) -> 
     dash_duo.driver.get(dash_duo.server_url + "/supply")
     dash_duo.wait_for_text_to_equal("h1", "수급 분석: 공급과 수요", timeout=15)
     dash_duo.wait_for_contains_text("#supply-map .legend", "공급", timeout=20)
-    dash_duo.wait_for_contains_text("#supply-unmatched", "미충족", timeout=10)
+    dash_duo.wait_for_element("#supply-unmatched .ag-row", timeout=20)
+    dash_duo.wait_for_element("#supply-table .ag-row", timeout=20)
+    assert "비공개" in dash_duo.find_element("#supply-table").text  # suppressed cells stay hidden
     _shot(dash_duo, artifacts, "supply_demand")
 
 

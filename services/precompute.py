@@ -1,0 +1,49 @@
+"""Heavy analyses computed once per data version, in the background, before anyone asks.
+
+The supply page's E2SFCA tables (every target group, level and offered catchment) and the risk
+map's hotspot statistics (national 시군구, and the 읍면동 of every 시군구) are filled into the
+store's per-process caches, keyed by the data version of the tables they are computed from
+(``store.data_version``): a change of households, facilities or scores makes new keys, so stale
+results are never served (the next request, or the next warm-up, computes them again).
+
+:func:`precompute_analyses` runs in the gunicorn master after start-up (``gunicorn.conf.py``);
+the master then re-forks its workers, which inherit the filled caches.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from geodata.store.base import Store
+from services.risk_map import hotspots
+from services.supply import precompute_accessibility
+
+__all__ = ["precompute_analyses"]
+
+log = logging.getLogger(__name__)
+
+
+def precompute_analyses(store: Store) -> dict[str, float]:
+    """Fill the accessibility and hotspot caches; seconds per analysis.
+
+    Never raises for one failed analysis (the pages then compute it on first use); the error
+    is logged.
+    """
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    try:
+        precompute_accessibility(store)
+    except Exception:
+        log.exception("precomputing accessibility tables failed")
+    seconds["accessibility_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    try:
+        hotspots(store, level="sigungu")
+        for code in sorted(store.regions("sigungu")["code"].astype(str)):
+            hotspots(store, level="emd", parent_code=code)
+    except Exception:
+        log.exception("precomputing hotspots failed")
+    seconds["hotspots_s"] = time.perf_counter() - start
+    log.info("analyses precomputed: %s", {k: round(v, 1) for k, v in seconds.items()})
+    return seconds
