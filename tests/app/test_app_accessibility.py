@@ -7,7 +7,6 @@ axe-core comes from the npm registry at set-up (``make vendor`` → ``build/vend
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
