@@ -1,7 +1,7 @@
 """Heavy analyses computed once per data version, in the background, before anyone asks.
 
 The supply page's E2SFCA tables (every target group, level and offered catchment) and the risk
-map's hotspot statistics (national 시군구, and the 읍면동 of every 시군구) are filled into the
+map's hotspot statistics (national 시군구, and the 읍면동 of every 시군구 with scored households) are filled into the
 store's per-process caches, keyed by the data version of the tables they are computed from
 (``store.data_version``): a change of households, facilities or scores makes new keys, so stale
 results are never served (the next request, or the next warm-up, computes them again).
@@ -16,7 +16,7 @@ import logging
 import time
 
 from geodata.store.base import Store
-from services.risk_map import hotspots
+from services.risk_map import hotspots, region_counts
 from services.supply import precompute_accessibility
 
 __all__ = ["precompute_analyses"]
@@ -40,7 +40,8 @@ def precompute_analyses(store: Store) -> dict[str, float]:
     start = time.perf_counter()
     try:
         hotspots(store, level="sigungu")
-        for code in sorted(store.regions("sigungu")["code"].astype(str)):
+        counts = region_counts(store, level="sigungu")
+        for code in sorted(counts.index[counts["scored"] > 0].astype(str)):
             hotspots(store, level="emd", parent_code=code)
     except Exception:
         log.exception("precomputing hotspots failed")

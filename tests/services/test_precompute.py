@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from domain.access import Viewer
-from services import supply
+from services import precompute, supply
 from services.precompute import precompute_analyses
-from tests.fixtures_world import World, build_world
+from tests.fixtures_world import PLANNER_SIGUNGU, World, build_world
 
 MINISTRY = Viewer(3, "ministry", "ministry")
 
@@ -21,8 +21,15 @@ def world(tmp_path: Path) -> World:
 
 
 def test_precompute_fills_every_offered_table_and_pages_read_it(world: World, monkeypatch) -> None:
+    asked: list[tuple[str, str | None]] = []
+    # The hotspot service caches itself (tests/services/test_risk_map.py); here only which views
+    # are precomputed matters, without paying numba's first compilation.
+    monkeypatch.setattr(precompute, "hotspots",
+                        lambda _store, *, level, parent_code=None: asked.append((level, parent_code)))
     seconds = precompute_analyses(world.store)
     assert set(seconds) == {"accessibility_s", "hotspots_s"}
+    assert asked[0] == ("sigungu", None)
+    assert {code for _level, code in asked[1:]} >= {PLANNER_SIGUNGU}
     assert supply.precompute_accessibility(world.store) == 0  # everything is cached already
 
     def no_compute(*_args, **_kwargs):
