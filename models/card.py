@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from geodata.vocabulary import HOUSEHOLD_TYPES, label
+from geodata.vocabulary import HOUSEHOLD_TYPES, HOUSING_TYPES, label
 from models.card_figures import figures_markdown
 from models.evaluation import capacity_selection
 from models.registry import load_model
@@ -372,4 +372,8 @@ def _group_label(factor: str, group: str, *, ko: bool) -> str:
         return _SIDO_SHORT.get(str(group), str(group))
     if factor == "household_type":
         return label(HOUSEHOLD_TYPES, str(group))
+    if factor == "housing_type":
+        return label(HOUSING_TYPES, str(group))
+    if factor == "disability":
+        return {"disabled_member": "장애인 가구원 있음", "none": "없음"}.get(str(group), str(group))
     return str(group)

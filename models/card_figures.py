@@ -37,7 +37,8 @@ def figures_markdown(meta: Mapping[str, Any]) -> str:
     """Markdown tables of the figures of one model version (registry metadata plus extras)."""
     head = pd.DataFrame(meta.get("headline", []))
     parts = [
-        f"Model `{meta['version']}` ({meta['kind']}), as of {meta['as_of']}, capacity "
+        f"Model `{meta['version']}` ({meta['kind']}) on a world of "
+        f"{meta.get('households', 0):,} households, as of {meta['as_of']}, capacity "
         f"{meta['capacity_fraction']:.2%} of households per cycle, test cycles "
         f"{', '.join(meta['split']['test_cycles'])} ({meta['split']['n_test']} rows, "
         f"design {meta['split'].get('design', '')}).\n",

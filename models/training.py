@@ -527,6 +527,7 @@ def train_from_tables(
         "feature_config": cfg.to_dict(),
         "capacity": cap_cfg.to_dict(),
         "capacity_fraction": q,
+        "households": len(tables["household"]),
         "legacy_k": legacy_k,
         "features": [{"name": s.name, "family": s.family, "group": s.group, "label_ko": s.label_ko,
                       "label_en": s.label_en, "monotone": s.monotone} for s in specs],

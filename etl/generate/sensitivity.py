@@ -61,7 +61,8 @@ def run_variant(name: str, changes: dict[str, float], *, households: int, seed: 
 
         ours = report.chosen
         rows.append({
-            "world": name, "subset": subset, "ours": cell(ours, "precision_at_capacity"),
+            "world": name, "households": households, "sido": ",".join(sido),
+            "audit_rate": audit_rate, "subset": subset, "ours": cell(ours, "precision_at_capacity"),
             "as_is_xgb": cell("as_is_xgb", "precision_at_capacity"),
             "count_rule": cell("legacy", "precision_at_capacity"),
             "ratio_vs_as_is": cell(ours, "ratio_vs_as_is_xgb"),
