@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from geodata.vocabulary import FACILITY_TARGET_GROUPS, labels
+
 LANGS: Final[tuple[str, ...]] = ("ko", "en")
 DEFAULT_LANG: Final = "ko"
 LANG_COOKIE: Final = "atlas_lang"
@@ -300,10 +302,7 @@ VALUE_LABELS: Final[dict[str, dict[str, tuple[str, str]]]] = {
     "disability": {"none": ("없음", "none"), "mild": ("경증", "mild"), "severe": ("중증", "severe")},
     "relation": {"head": ("세대주", "head"), "spouse": ("배우자", "spouse"),
                  "child": ("자녀", "child"), "parent": ("부모", "parent"), "other": ("기타", "other")},
-    "target_group": {"elderly": ("노인", "older people"), "disabled": ("장애인", "disabled people"),
-                     "children": ("아동", "children"), "women_family": ("한부모·여성·가족", "family"),
-                     "homeless": ("노숙인", "homeless"), "mental_health": ("정신건강", "mental health"),
-                     "community": ("지역사회", "community"), "low_income": ("저소득·자활", "low income")},
+    "target_group": labels(FACILITY_TARGET_GROUPS),
 }
 
 

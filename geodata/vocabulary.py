@@ -142,6 +142,36 @@ TIERS: Final[tuple[Code, ...]] = (
     Code("4", "일반", "routine"),
 )
 
+#: Facility ``target_group`` codes (reference facility types).
+FACILITY_TARGET_GROUPS: Final[tuple[Code, ...]] = (
+    Code("elderly", "노인", "Older people"),
+    Code("disabled", "장애인", "People with disabilities"),
+    Code("children", "아동", "Children"),
+    Code("women_family", "한부모·여성·가족", "Single parents, women, families"),
+    Code("homeless", "노숙인", "Homeless people"),
+    Code("mental_health", "정신건강", "Mental health"),
+    Code("community", "지역사회", "Community"),
+    Code("low_income", "저소득·자활", "Low income, self-support"),
+)
+
+#: Facility ``function`` codes (what a facility does).
+FACILITY_FUNCTIONS: Final[tuple[Code, ...]] = (
+    Code("residential", "생활(거주)", "Residential"),
+    Code("medical_care", "의료·요양", "Medical and nursing care"),
+    Code("leisure", "여가", "Leisure"),
+    Code("home_care", "재가(방문)", "Home care"),
+    Code("day_care", "주간·단기보호", "Day and short-stay care"),
+    Code("protection", "보호·쉼터", "Protection and shelter"),
+    Code("employment", "직업·일자리", "Employment"),
+    Code("community_service", "지역사회서비스", "Community services"),
+    Code("counselling", "상담", "Counselling"),
+)
+
+
+def labels(vocabulary: tuple[Code, ...]) -> dict[str, tuple[str, str]]:
+    """``{code: (Korean label, English label)}`` of a vocabulary, in order."""
+    return {v.code: (v.ko, v.en) for v in vocabulary}
+
 
 def codes(vocabulary: tuple[Code, ...] | tuple[CrisisSource, ...]) -> tuple[str, ...]:
     """Return the codes of a vocabulary in order."""

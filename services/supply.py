@@ -40,6 +40,7 @@ from domain.roles import PLANNING_ROLES
 from domain.tiers import HIGH_TIERS
 from geodata.schema import MEASURE_SRID
 from geodata.store.base import Store
+from geodata.vocabulary import FACILITY_FUNCTIONS, FACILITY_TARGET_GROUPS, labels
 from services.audit import audit
 from services.scores import current_scores
 from spatial.accessibility import supply_demand_table, unmatched_needs
@@ -109,30 +110,9 @@ TARGET_GROUPS: Final[tuple[TargetGroup, ...]] = (
                 ("women_family", "homeless", "low_income", "community")),
 )
 
-#: Facility ``target_group`` codes (reference facility types) with Korean and English labels.
-FACILITY_GROUP_LABELS: Final[dict[str, tuple[str, str]]] = {
-    "elderly": ("노인", "Older people"),
-    "disabled": ("장애인", "People with disabilities"),
-    "children": ("아동", "Children"),
-    "women_family": ("한부모·여성·가족", "Single parents, women, families"),
-    "homeless": ("노숙인", "Homeless people"),
-    "mental_health": ("정신건강", "Mental health"),
-    "community": ("지역사회", "Community"),
-    "low_income": ("저소득·자활", "Low income, self-support"),
-}
-
-#: Facility ``function`` codes with Korean and English labels.
-FUNCTION_LABELS: Final[dict[str, tuple[str, str]]] = {
-    "residential": ("생활(거주)", "Residential"),
-    "medical_care": ("의료·요양", "Medical and nursing care"),
-    "leisure": ("여가", "Leisure"),
-    "home_care": ("재가(방문)", "Home care"),
-    "day_care": ("주간·단기보호", "Day and short-stay care"),
-    "protection": ("보호·쉼터", "Protection and shelter"),
-    "employment": ("직업·일자리", "Employment"),
-    "community_service": ("지역사회서비스", "Community services"),
-    "counselling": ("상담", "Counselling"),
-}
+#: Facility ``target_group`` and ``function`` codes with Korean and English labels.
+FACILITY_GROUP_LABELS: Final[dict[str, tuple[str, str]]] = labels(FACILITY_TARGET_GROUPS)
+FUNCTION_LABELS: Final[dict[str, tuple[str, str]]] = labels(FACILITY_FUNCTIONS)
 
 SUPPLY_CLASS_LABELS: Final[dict[str, tuple[str, str]]] = {
     "under": ("공급 부족", "Under-supplied"),

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from domain.access import Viewer
 from geodata.store.embedded import EmbeddedStore
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES
 
@@ -27,6 +28,11 @@ OTHER_EMD = "36110101"  # 세종 반곡동 (another team)
 SMALL_EMD = "36110310"  # 세종 연기면: 3 households only
 PLANNER_SIGUNGU = "36110"
 MODEL_VERSION = "test-gbm-1"
+#: Viewers of the users build_world creates (user ids in creation order).
+OUTREACH = Viewer(1, "outreach", "outreach", OUTREACH_EMD, "김담당")
+PLANNER = Viewer(2, "planner", "planner", PLANNER_SIGUNGU)
+MINISTRY = Viewer(3, "ministry", "ministry")
+ADMIN = Viewer(4, "admin", "admin")
 SURNAMES = "김이박최정강조윤장임"
 GIVEN = ("민수", "서연", "지훈", "하은", "도윤", "수아", "영호", "순자", "철수", "미경")
 PASSWORDS = {"outreach": "outreach-demo", "outreach2": "outreach2-demo",

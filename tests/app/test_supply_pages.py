@@ -10,10 +10,14 @@ import pytest
 from flask import g, session
 
 from domain.access import PUBLIC_VIEWER, Viewer
-from tests.fixtures_world import OUTREACH_EMD, PASSWORDS, PLANNER_SIGUNGU, SMALL_EMD
-
-MINISTRY = Viewer(3, "ministry", "ministry")
-PLANNER = Viewer(2, "planner", "planner", PLANNER_SIGUNGU)
+from tests.fixtures_world import (
+    MINISTRY,
+    OUTREACH_EMD,
+    PASSWORDS,
+    PLANNER,
+    PLANNER_SIGUNGU,
+    SMALL_EMD,
+)
 
 
 def world_store(app):

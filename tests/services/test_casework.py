@@ -21,9 +21,8 @@ from services.casework import (
     suitable_target_groups,
 )
 from services.scores import active_overrides
-from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, World, build_world
+from tests.fixtures_world import OTHER_EMD, OUTREACH, OUTREACH_EMD, World, build_world
 
-OUTREACH = Viewer(1, "outreach", "outreach", OUTREACH_EMD, "김담당")
 OUTREACH2 = Viewer(5, "outreach2", "outreach", OTHER_EMD, "최담당")
 
 

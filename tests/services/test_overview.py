@@ -9,11 +9,7 @@ import pytest
 from domain.access import PUBLIC_VIEWER, Viewer
 from services.casework import add_activity
 from services.overview import discovery_trend, kpis
-from tests.fixtures_world import OUTREACH_EMD, World, build_world
-
-OUTREACH = Viewer(1, "outreach", "outreach", OUTREACH_EMD)
-PLANNER = Viewer(2, "planner", "planner", "36110")
-ADMIN = Viewer(4, "admin", "admin")
+from tests.fixtures_world import ADMIN, OUTREACH, OUTREACH_EMD, PLANNER, World, build_world
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,16 @@ from services.risk_map import (
     region_shapes,
     suppress,
 )
-from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, SMALL_EMD, World, build_world
-
-OUTREACH = Viewer(1, "outreach", "outreach", OUTREACH_EMD)
-PLANNER = Viewer(2, "planner", "planner", "36110")
-ADMIN = Viewer(4, "admin", "admin")
+from tests.fixtures_world import (
+    ADMIN,
+    OTHER_EMD,
+    OUTREACH,
+    OUTREACH_EMD,
+    PLANNER,
+    SMALL_EMD,
+    World,
+    build_world,
+)
 
 
 @pytest.fixture(scope="module")

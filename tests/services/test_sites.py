@@ -8,10 +8,14 @@ import pytest
 from domain.access import Viewer
 from domain.errors import AccessDenied
 from services.sites import SiteInputError, plan_sites
-from tests.fixtures_world import OUTREACH_EMD, PLANNER_SIGUNGU, World, build_world
-
-MINISTRY = Viewer(3, "ministry", "ministry")
-PLANNER = Viewer(2, "planner", "planner", PLANNER_SIGUNGU)
+from tests.fixtures_world import (
+    MINISTRY,
+    OUTREACH_EMD,
+    PLANNER,
+    PLANNER_SIGUNGU,
+    World,
+    build_world,
+)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from domain.access import PUBLIC_VIEWER, Viewer
+from domain.access import PUBLIC_VIEWER
 from domain.errors import AccessDenied
 from geodata.schema import table
 from services.supply import (
@@ -19,11 +19,15 @@ from services.supply import (
     target_group,
     unmatched_needs_table,
 )
-from tests.fixtures_world import OUTREACH_EMD, PLANNER_SIGUNGU, SMALL_EMD, World, build_world
-
-MINISTRY = Viewer(3, "ministry", "ministry")
-PLANNER = Viewer(2, "planner", "planner", PLANNER_SIGUNGU)
-OUTREACH = Viewer(1, "outreach", "outreach", OUTREACH_EMD)
+from tests.fixtures_world import (
+    MINISTRY,
+    OUTREACH,
+    PLANNER,
+    PLANNER_SIGUNGU,
+    SMALL_EMD,
+    World,
+    build_world,
+)
 
 
 @pytest.fixture(scope="module")

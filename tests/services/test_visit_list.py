@@ -23,11 +23,15 @@ from services.visit_list import (
     export_visits,
     ranked_visits,
 )
-from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, World, build_world
-
-OUTREACH = Viewer(1, "outreach", "outreach", OUTREACH_EMD, "김담당")
-ADMIN = Viewer(4, "admin", "admin")
-PLANNER = Viewer(2, "planner", "planner", "36110")
+from tests.fixtures_world import (
+    ADMIN,
+    OTHER_EMD,
+    OUTREACH,
+    OUTREACH_EMD,
+    PLANNER,
+    World,
+    build_world,
+)
 
 
 @pytest.fixture(scope="module")
