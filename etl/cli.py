@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -13,9 +13,11 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
+from domain.progress import Progress
 from etl.load import data_as_of
 from geodata.settings import get_settings
 from geodata.store import Store, StoreError, open_store
@@ -35,8 +37,8 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> 
 
 
 @contextmanager
-def _progress(title: str) -> Iterator[Callable[[str, float], None]]:
-    with Progress(
+def _progress(title: str) -> Iterator[Progress]:
+    with ProgressBar(
         TextColumn(f"[bold]{title}[/] {{task.description}}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
@@ -46,7 +48,7 @@ def _progress(title: str) -> Iterator[Callable[[str, float], None]]:
     ) as bar:
         task = bar.add_task("", total=1.0)
 
-        def update(step: str, fraction: float) -> None:
+        def update(fraction: float, step: str) -> None:
             bar.update(task, completed=fraction, description=step)
 
         yield update
@@ -77,9 +79,9 @@ def load_boundaries_cmd() -> None:
 
     store = _store()
     with _progress("boundaries") as update:
-        update("preparing (first run takes a few minutes)", 0.1)
+        update(0.1, "preparing (first run takes a few minutes)")
         layers = cached_region_layers()
-        update("writing", 0.8)
+        update(0.8, "writing")
         store.write_frame("region", layers, mode="replace")
     console.print(f"{len(layers)} regions written")
 
@@ -126,7 +128,7 @@ def ingest(
         with _progress(f"ingest {kind}") as update:
             report = run_ingest(
                 store, kind, file, crs=crs, max_reject_share=max_reject_share, replace=replace,
-                progress=lambda step, frac: update(step, frac),
+                progress=update,
             )
     except (ValueError, StoreError) as exc:  # IngestFileError, IngestRejectedError, bad arguments
         console.print("[red]error:[/] " + escape(str(exc)))

@@ -8,15 +8,14 @@ and does nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
+from domain.progress import Progress
 from geodata.regions import sigungu_of
 from geodata.settings import Settings, get_settings
 from geodata.store import Store
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str, float], None]
 # Share of households in each cycle's random audit sample. Far above what a real administration
 # would audit: with 1% the hidden-household headline of a 200k world rested on ~10 effective
 # rows; 3% gives ~50-100 (docs/data.md).
@@ -58,7 +57,7 @@ def ensure_demo_world(
     settings
         Settings (demo size, seed, 시도 subset); the process-wide ones when omitted.
     progress
-        Optional callback ``progress(step, fraction_done)``.
+        Optional callback ``progress(fraction_done, step)`` (:class:`domain.progress.Progress`).
 
     Returns
     -------
@@ -74,32 +73,32 @@ def ensure_demo_world(
     from services.users import ensure_demo_users
 
     settings = settings or get_settings()
-    step = progress or (lambda _s, _f: None)
+    step = progress or (lambda _f, _s: None)
     if demo_world_present(store) and not force:
         return False
-    step("boundaries", 0.0)
+    step(0.0, "boundaries")
     regions = cached_region_layers()
-    step("generate", 0.15)
+    step(0.15, "generate")
     sido = [c for c in settings.demo_sido.split(",") if c]
     oracle_path = settings.data_dir / "oracle" / "oracle.parquet"  # outside the store
     world = generate_world(settings.demo_households, settings.demo_seed, sido, regions=regions,
                            audit_rate=DEMO_AUDIT_RATE, oracle_path=oracle_path)  # fmt: skip
-    step("load", 0.35)
+    step(0.35, "load")
     load_world(store, world)
-    step("demo users", 0.5)
+    step(0.5, "demo users")
     ensure_demo_users(store, jurisdictions=_demo_jurisdictions(world))
-    step("train", 0.55)
+    step(0.55, "train")
     as_of = data_as_of(store)
     # Two test cycles: with one, the top 0.7% of a 200k world's audit-weighted test rows is too
     # few to tell the model from the legacy rule (see docs/models.md).
     report = train_models(store, as_of=as_of, seed=settings.demo_seed, test_cycles=2, ablation=True)
-    step("score", 0.8)
+    step(0.8, "score")
     score_households(store, as_of=as_of)
-    step("model card", 0.9)
+    step(0.9, "model card")
     card_dir = settings.data_dir / "model_card"
     write_truth_check(report, world, oracle_path, card_dir)
     write_model_card(report, card_dir)
-    step("done", 1.0)
+    step(1.0, "done")
     return True
 
 

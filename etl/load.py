@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pandas as pd
 
+from domain.progress import Progress
 from geodata.schema import BULK_TABLES
 from geodata.store import Store
 
@@ -20,7 +21,7 @@ def load_world(
     store: Store,
     world: Mapping[str, pd.DataFrame],
     *,
-    progress: Callable[[str, float], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, float]:
     """Replace the store's bulk tables with the frames of ``world``.
 
@@ -34,7 +35,7 @@ def load_world(
     world
         Frames keyed by bulk-table name, e.g. from :func:`etl.generate.generate_world`.
     progress
-        Optional callback ``progress(table, fraction_done)``.
+        Optional callback ``progress(fraction_done, tables)`` (:class:`domain.progress.Progress`).
 
     Returns
     -------
@@ -62,7 +63,7 @@ def load_world(
             future.result()
             done += 1
             if progress:
-                progress(f"{done}/{len(names)} tables", done / len(names))
+                progress(done / len(names), f"{done}/{len(names)} tables")
     return seconds
 
 

@@ -6,27 +6,27 @@ from collections.abc import Collection, Sequence
 
 from dash import html
 
-from app.pages._eligibility_i18n import tr
+from app.i18n import t
 from eligibility.trace import Decision, won
 
 
 def decision_item(decision: Decision, lang: str, *, receiving: bool | None = None) -> html.Li:
     """One programme: a likely / unlikely badge, the reason, the amount and the steps."""
     en = lang == "en"
-    badge = html.Span(tr("mc.likely" if decision.eligible else "mc.unlikely", lang),
+    badge = html.Span(t("mc.likely" if decision.eligible else "mc.unlikely", lang),
                       className="atlas-badge " + ("atlas-elig-yes" if decision.eligible else "atlas-elig-no"))
     head = [html.Strong(decision.label_en if en else decision.label_ko), " ", badge]
     if receiving is not None:
-        head += [" ", html.Span(tr("ce.receiving" if receiving else "ce.not_receiving", lang),
+        head += [" ", html.Span(t("ce.receiving" if receiving else "ce.not_receiving", lang),
                                 className="atlas-badge")]
     body: list = [html.Div(head), html.P(decision.reason_en if en else decision.reason_ko,
                                          className="atlas-elig-reason")]
     if decision.monthly_amount:
-        body.append(html.P(tr("mc.amount", lang, amount=won(decision.monthly_amount))))
+        body.append(html.P(t("mc.amount", lang, amount=won(decision.monthly_amount))))
     body.append(html.Details([
-        html.Summary(tr("mc.steps", lang)),
+        html.Summary(t("mc.steps", lang)),
         html.Ol([html.Li(step.en if en else step.ko) for step in decision.steps]),
-        html.P(tr("mc.sources", lang), className="atlas-label"),
+        html.P(t("mc.sources", lang), className="atlas-label"),
         html.Ul([html.Li(source) for source in decision.sources], className="atlas-muted"),
     ]))
     return html.Li(body, className="atlas-elig-item", **{"data-programme": decision.programme,

@@ -12,9 +12,9 @@ import logging
 from dash import Input, Output, State, dcc, html
 
 from app.auth import current_lang
+from app.i18n import t
 from app.layout import notice
 from app.pages import page_callback
-from app.pages._eligibility_i18n import tr
 from app.pages._eligibility_view import decision_list
 from eligibility.calculator import AMOUNT_FIELDS, REGIONS, CalculatorAnswer
 from services.eligibility import mock_calculation
@@ -44,29 +44,29 @@ def _flag(name: str, label: str) -> dcc.Checklist:
 def _form(lang: str) -> html.Div:
     en = lang == "en"
     regions = [{"label": v[3] if en else v[2], "value": k} for k, v in REGIONS.items()]
-    amount_label = {k: (v[1] if en else v[0]) + f" ({tr('mc.won', lang)})" for k, v in AMOUNT_FIELDS.items()}
+    amount_label = {k: (v[1] if en else v[0]) + f" ({t('mc.won', lang)})" for k, v in AMOUNT_FIELDS.items()}
     income = ("earned_income", "other_income")
     return html.Div([
-        html.Fieldset([html.Legend(tr("mc.household", lang)), html.Div([
-            _text("date", tr("mc.date", lang), value=dt.date.today().isoformat(), placeholder="YYYY-MM-DD"),
-            _text("size", tr("mc.size", lang), value="1"),
-            html.Div([html.Label(tr("mc.region", lang), htmlFor=PREFIX + "region", className="atlas-label"),
+        html.Fieldset([html.Legend(t("mc.household", lang)), html.Div([
+            _text("date", t("mc.date", lang), value=dt.date.today().isoformat(), placeholder="YYYY-MM-DD"),
+            _text("size", t("mc.size", lang), value="1"),
+            html.Div([html.Label(t("mc.region", lang), htmlFor=PREFIX + "region", className="atlas-label"),
                       dcc.Dropdown(id=PREFIX + "region", options=regions, value="seoul", clearable=False)],
                      className="atlas-field"),
-            _text("head_age", tr("mc.head_age", lang), value="40"),
-            _text("spouse_age", tr("mc.spouse_age", lang)),
-            _text("n_children", tr("mc.n_children", lang), value="0"),
-            _text("n_severe_disabled", tr("mc.n_severe_disabled", lang), value="0"),
-            _flag("single_parent", tr("mc.single_parent", lang)),
+            _text("head_age", t("mc.head_age", lang), value="40"),
+            _text("spouse_age", t("mc.spouse_age", lang)),
+            _text("n_children", t("mc.n_children", lang), value="0"),
+            _text("n_severe_disabled", t("mc.n_severe_disabled", lang), value="0"),
+            _flag("single_parent", t("mc.single_parent", lang)),
         ], className="atlas-form-grid")], className="atlas-card"),
-        html.Fieldset([html.Legend(tr("mc.income", lang)), html.Div(
+        html.Fieldset([html.Legend(t("mc.income", lang)), html.Div(
             [_text(k, amount_label[k], value="0", placeholder="0") for k in income],
             className="atlas-form-grid")], className="atlas-card"),
-        html.Fieldset([html.Legend(tr("mc.property", lang)), html.Div(
+        html.Fieldset([html.Legend(t("mc.property", lang)), html.Div(
             [_text(k, amount_label[k], value="0", placeholder="0") for k in AMOUNT_FIELDS if k not in income]
-            + [_flag("car_exempt", tr("mc.car_exempt", lang))],
+            + [_flag("car_exempt", t("mc.car_exempt", lang))],
             className="atlas-form-grid")], className="atlas-card"),
-        html.Button(tr("mc.submit", lang), id=PREFIX + "submit", n_clicks=0,
+        html.Button(t("mc.submit", lang), id=PREFIX + "submit", n_clicks=0,
                     className="atlas-button atlas-button-primary"),
     ])
 
@@ -75,8 +75,8 @@ def layout(**_query: str) -> html.Div:
     """The form and the (empty) result area; open to everyone."""
     lang = current_lang()
     return html.Div([
-        html.H1(tr("mc.title", lang)),
-        html.P(tr("mc.intro", lang), className="atlas-muted"),
+        html.H1(t("mc.title", lang)),
+        html.P(t("mc.intro", lang), className="atlas-muted"),
         _form(lang),
         html.Div(id=PREFIX + "result", role="region", **{"aria-live": "polite"}),
     ])
@@ -87,17 +87,17 @@ def render_answer(result: CalculatorAnswer, lang: str) -> html.Div:
     en = lang == "en"
     if not result.ok:
         return html.Div([
-            notice(tr("mc.errors", lang), kind="error"),
+            notice(t("mc.errors", lang), kind="error"),
             html.Ul([html.Li(e.en if en else e.ko, **{"data-field": e.field}) for e in result.errors],
                     id=PREFIX + "errors", className="atlas-error"),
         ])
     date = result.date.isoformat() if result.date else ""
     return html.Div([
-        html.H2(tr("mc.results", lang, date=date)),
+        html.H2(t("mc.results", lang, date=date)),
         decision_list(result.decisions, lang, list_id=PREFIX + "decisions"),
         *[html.P(n[1] if en else n[0], className="atlas-muted") for n in result.notes],
-        html.P(tr("mc.simplified", lang), className="atlas-muted"),
-        html.P(tr("mc.apply", lang)),
+        html.P(t("mc.simplified", lang), className="atlas-muted"),
+        html.P(t("mc.apply", lang)),
     ], className="atlas-card")
 
 
@@ -116,5 +116,5 @@ def calculate(_clicks: int, region: str | None, *values: object) -> html.Div:
         result = mock_calculation(form)
     except Exception:  # the calculator never raises for input; this guards the page anyway
         log.exception("mock calculator failed")
-        return notice(tr("error.generic", lang), kind="error")
+        return notice(t("error.generic", lang), kind="error")
     return render_answer(result, lang)

@@ -14,7 +14,6 @@ from app.figures.maps import GRAPH_CONFIG, route_figure
 from app.i18n import t
 from app.layout import access_notice, notice
 from app.pages import page_callback
-from app.pages._eligibility_i18n import tr
 from domain.errors import AccessDenied
 from domain.roles import HOUSEHOLD_ROLES
 from geodata.regions import sigungu_of
@@ -97,7 +96,7 @@ def _filters_bar(lang: str) -> html.Div:
                                  options=[{"label": t(k, lang), "value": v} for k, v in (
                                      ("visits.all", ""), ("visits.only_overridden", "yes"),
                                      ("visits.not_overridden", "no"))])]),
-        dcc.Checklist(id=ids.VL_UNSERVED, value=[], options=[{"label": tr("vl.unserved", lang),
+        dcc.Checklist(id=ids.VL_UNSERVED, value=[], options=[{"label": t("vl.unserved", lang),
                                                               "value": "on"}]),
     ], className="atlas-toolbar")
 

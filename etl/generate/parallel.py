@@ -24,10 +24,11 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
+from domain.progress import Progress
 from etl.generate.regions import draw_regions
 from etl.generate.steps import build
 from etl.generate.tables import TABLE_ORDER, build_region_table, designation_and_region
-from etl.generate.world import NATIONAL_HOUSEHOLDS, Progress, World, WorldSpec
+from etl.generate.world import NATIONAL_HOUSEHOLDS, World, WorldSpec
 from etl.reference_data import facility_types
 from geodata.schema import STORAGE_SRID
 
@@ -163,7 +164,7 @@ def _run_group(g: int, progress: Progress | None = None) -> dict[str, object]:
         world.spec.latent,
     )
     gen = World(
-        spec, world.layers, progress or (lambda _s, _f: None), plan=plan,
+        spec, world.layers, progress or (lambda _f, _s: None), plan=plan,
         rng=np.random.default_rng(plan.seed),
     )
     tables = build(gen)
@@ -190,8 +191,8 @@ def generate_parallel(
     plans = plan_groups(world, workers, plan_seed, groups_seed)
     _FORK_PLANS = plans  # inherited by the forked workers: nothing but a group index is pickled
 
-    def own_progress(step: str, fraction: float) -> None:
-        progress(step, 0.9 * fraction)
+    def own_progress(fraction: float, step: str) -> None:
+        progress(0.9 * fraction, step)
 
     try:
         can_fork = "fork" in multiprocessing.get_all_start_methods()
@@ -218,7 +219,7 @@ def generate_parallel(
             parts = [_run_group(g, own_progress if g == 0 else None) for g in range(len(plans))]
     finally:
         _FORK_PLANS = []
-    progress("merge", 0.9)
+    progress(0.9, "merge")
     start = time.perf_counter()
     merged = _merge(world, parts, progress)
     log.info("merged %d groups in %.2f s", len(parts), time.perf_counter() - start)
@@ -267,13 +268,13 @@ def _merge(world: World, parts: list[dict[str, object]], progress: Progress) -> 
     world.n_children = hh["n_children"].to_numpy()
     world.n_elderly = hh["n_elderly"].to_numpy()
     world.n_disabled = hh["n_disabled"].to_numpy()
-    progress("region table", 0.95)
+    progress(0.95, "region table")
     build_region_table(world)
     tables = designation_and_region(world)
     tables.update({name: merged[name] for name in _OWN_ID})
     world.oracle = np.concatenate([p["oracle"] for p in parts])
     world.reach_p = np.concatenate([p["reach_p"] for p in parts])
-    progress("done", 1.0)
+    progress(1.0, "done")
     return {name: tables[name] for name in TABLE_ORDER}
 
 

@@ -27,10 +27,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from domain.progress import Progress
 from etl.generate.oracle import write_oracle
 from etl.generate.parallel import generate_parallel
 from etl.generate.steps import build
-from etl.generate.world import GenerationError, LatentParameters, Progress, World, WorldSpec
+from etl.generate.world import GenerationError, LatentParameters, World, WorldSpec
 from etl.reference_data import sido_statistics
 from etl.regions import cached_region_layers
 
@@ -65,7 +66,7 @@ def generate_world(
         Prepared region layers (:func:`etl.regions.build_region_layers`); the cached layers
         under the data folder when omitted.
     progress
-        Optional callback ``progress(step, fraction_done)``.
+        Optional callback ``progress(fraction_done, step)`` (:class:`domain.progress.Progress`).
     workers
         Processes to generate with. With more than one, the 시도 are split into ``workers``
         groups balanced by household count, each group is generated in its own process with a
@@ -89,7 +90,7 @@ def generate_world(
     """
     spec = WorldSpec(households, seed, tuple(sido_codes or ()), audit_rate, latent or LatentParameters())
     layers = regions if regions is not None else cached_region_layers()
-    progress = progress or (lambda _s, _f: None)
+    progress = progress or (lambda _f, _s: None)
     if workers < 1:
         raise GenerationError(f"workers must be at least 1, not {workers}")
     n_sido = len(set(spec.sido_codes)) or len(sido_statistics())

@@ -57,7 +57,7 @@ def build(world: World) -> dict[str, pd.DataFrame]:
         steps = tuple(s for s in STEPS if s[0] not in WORLD_ONLY_STEPS)
         take_group_regions(world, world.plan)
     for i, (name, step) in enumerate(steps):
-        world.progress(name, i / len(steps))
+        world.progress(i / len(steps), name)
         step(world)
-    world.progress("done", 1.0)
+    world.progress(1.0, "done")
     return world_tables(world)

@@ -8,12 +8,13 @@ lives only here, in memory: no step writes it to a table.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+
+from domain.progress import Progress
 
 if TYPE_CHECKING:
     from etl.generate.parallel import GroupPlan
@@ -22,7 +23,6 @@ AS_OF = dt.date(2026, 10, 31)
 N_MONTHS = 24  # 2024-11 .. 2026-10
 FIRST_MONTH = np.datetime64("2024-11", "M")
 CYCLE_MONTHS = np.arange(1, N_MONTHS, 2)  # bi-monthly cycles, index of the cycle month
-Progress = Callable[[str, float], None]
 NATIONAL_HOUSEHOLDS = 22_073_000  # facilities scale with the world's share of this
 
 
@@ -109,7 +109,7 @@ class World:
     layers
         Prepared region layers (:func:`etl.regions.build_region_layers`).
     progress
-        Callback ``progress(step, fraction_done)``.
+        Callback ``progress(fraction_done, step)`` (:class:`domain.progress.Progress`).
     plan
         This group's share of a parallel run, drawn by the parent; ``None`` for a whole world.
     rng

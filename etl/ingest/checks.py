@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -10,9 +9,6 @@ import numpy as np
 import pandas as pd
 
 from etl.ingest.read import RawTable
-
-#: ``progress(step, fraction)``, called by the pipeline and the validators at each step.
-Progress = Callable[[str, float], None]
 
 #: Lines listed per reason in a message.
 MAX_LINES_SHOWN: Final = 5

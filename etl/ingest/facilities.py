@@ -12,7 +12,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from etl.ingest.checks import Checks, Progress
+from domain.progress import Progress
+from etl.ingest.checks import Checks
 from etl.ingest.columns import Columns, field_label, missing_columns_error
 from etl.ingest.crs import read_coordinates, with_points
 from etl.ingest.parse import (
@@ -185,7 +186,7 @@ def validate_facilities(
             "duplicate facility",
             checks,
         )
-    step("regions", 0.6)
+    step(0.6, "regions")
     codes = assign_regions(cols, lon, lat, checks, load_regions(store))
     ref = types.set_index("type_code")
     tc = map_obj(type_code, lambda c: c)

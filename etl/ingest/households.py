@@ -8,7 +8,8 @@ from typing import Final
 import geopandas as gpd
 import pandas as pd
 
-from etl.ingest.checks import Checks, Progress
+from domain.progress import Progress
+from etl.ingest.checks import Checks
 from etl.ingest.columns import Columns, field_label, missing_columns_error
 from etl.ingest.crs import read_coordinates, with_points
 from etl.ingest.parse import (
@@ -107,7 +108,7 @@ def validate_households(
         checks,
     )
     lon, lat, epsg = read_coordinates(raw, cols, checks, crs, path)
-    step("regions", 0.6)
+    step(0.6, "regions")
     codes = assign_regions(cols, lon, lat, checks, load_regions(store))
     frame = pd.DataFrame(out)
     frame = pd.concat([frame, codes], axis=1)

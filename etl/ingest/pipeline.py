@@ -12,7 +12,8 @@ from typing import Final, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from etl.ingest.checks import Checks, Progress, rejected_message
+from domain.progress import Progress, report
+from etl.ingest.checks import Checks, rejected_message
 from etl.ingest.crs import SUPPORTED_EPSG
 from etl.ingest.errors import IngestError, IngestRejectedError
 from etl.ingest.facilities import validate_facilities
@@ -131,7 +132,7 @@ def ingest(
     load_date
         Dates after it are rejected as ``future date``; today by default.
     progress
-        Called as ``progress(step, fraction)`` at each step.
+        Called as ``progress(fraction, step)`` at each step.
 
     Returns
     -------
@@ -165,19 +166,19 @@ def ingest(
     load_date = load_date or dt.date.today()
     step = _stepper(progress)
 
-    step("read", 0.0)
+    step(0.0, "read")
     raw = read_table(path, layer=layer)
     log.info(
         "%s: read %d %s records (%s)", path.name, len(raw.frame), kind, raw.encoding or "binary"
     )
 
-    step("validate", 0.3)
+    step(0.3, "validate")
     checks = Checks(len(raw.frame), raw)
     table = TABLE_OF_KIND[kind]
     frame, source_epsg = _validate(kind, raw, checks, store, crs, path, step, load_date)
     check_schema_limits(table, frame, checks)
 
-    step("compare", 0.7)
+    step(0.7, "compare")
     candidates = np.flatnonzero(checks.current())
     rows = to_schema(table, frame.iloc[candidates])
     stored = compare_with_stored(store, table, rows)
@@ -187,7 +188,7 @@ def ingest(
 
     quarantine_path = None
     if rejected.any():
-        step("quarantine", 0.8)
+        step(0.8, "quarantine")
         quarantine_path = write_quarantine(raw, rejected, checks.reasons(), kind, quarantine_dir)
         log.warning(
             "%s: %d of %d rows rejected, written to %s",
@@ -204,7 +205,7 @@ def ingest(
     dependents = dependent_writes(store, table, good.loc[replaced], stored.old) if replace else {}
     dependent_counts: dict[str, int] = {}
     if len(good):
-        step("write", 0.9)
+        step(0.9, "write")
         written = store.write_frames([FrameWrite(table, good, "upsert"), *dependents.values()])
         dependent_counts = dict(zip(dependents, written[1:], strict=True))
 
@@ -235,7 +236,7 @@ def ingest(
         report.rows_rejected,
         report.seconds,
     )
-    step("done", 1.0)
+    step(1.0, "done")
     return report
 
 
@@ -323,9 +324,8 @@ def _check_arguments(kind: object, crs: object, max_reject_share: object) -> Non
 
 
 def _stepper(progress: Progress | None) -> Progress:
-    def step(name: str, fraction: float) -> None:
+    def step(fraction: float, name: str) -> None:
         log.debug("ingest step %s (%.0f%%)", name, 100 * fraction)
-        if progress is not None:
-            progress(name, fraction)
+        report(progress, fraction, name)
 
     return step

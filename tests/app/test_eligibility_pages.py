@@ -10,7 +10,7 @@ import pandas as pd
 from shapely.geometry import box
 
 from app.figures.reform_figures import reform_change_map
-from app.pages._eligibility_i18n import STRINGS
+from app.i18n import STRINGS
 from app.pages.mock_calc import render_answer
 from app.pages.reform import group_rows
 from eligibility.calculator import answer

@@ -148,7 +148,7 @@ def test_progress_is_reported(store, tmp_path, qdir):
     steps: list[tuple[str, float]] = []
     path = write_csv(tmp_path / "hh_progress.csv", good_households())
     ingest(
-        store, "households", path, quarantine_dir=qdir, progress=lambda s, f: steps.append((s, f))
+        store, "households", path, quarantine_dir=qdir, progress=lambda f, s: steps.append((s, f))
     )
     assert steps[0] == ("read", 0.0) and steps[-1] == ("done", 1.0)
     assert [f for _, f in steps] == sorted(f for _, f in steps)
