@@ -83,7 +83,8 @@ def test_visit_list_callback_by_role(app_client, world: World, role: str) -> Non
                                   ("visits-error", "children")],
                          [("visits-tiers", "value", []), ("visits-types", "value", None),
                           ("visits-sources", "value", None), ("visits-days", "value", None),
-                          ("visits-overridden", "value", ""), ("visits-limit", "value", 500)])
+                          ("visits-overridden", "value", ""), ("visits-limit", "value", 500),
+                          ("visits-unserved", "value", [])])
     assert response.status_code == 200
     out = response.get_json()["response"]
     shown = {int(h) for h in re.findall(r'"/case/(\d+)"', json.dumps(out))}
@@ -105,7 +106,8 @@ def test_export_callback_by_role(app_client, role: str) -> None:
                          [("visits-xlsx", "n_clicks", 1), ("visits-csv", "n_clicks", None)],
                          [("visits-tiers", "value", []), ("visits-types", "value", None),
                           ("visits-sources", "value", None), ("visits-days", "value", None),
-                          ("visits-overridden", "value", ""), ("visits-limit", "value", 500)])
+                          ("visits-overridden", "value", ""), ("visits-limit", "value", 500),
+                          ("visits-unserved", "value", [])])
     if role in HOUSEHOLD_ROLES or role == "outreach2":
         data = response.get_json()["response"]["visits-download"]["data"]
         assert data["filename"].endswith(".xlsx") and data["base64"]
