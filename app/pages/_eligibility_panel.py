@@ -36,7 +36,8 @@ def eligibility_panel(store: Store, viewer: Viewer, household_id: int, lang: str
         title,
         html.P(t("mc.results", lang, date=result.date.isoformat()), className="atlas-muted"),
         flag,
-        decision_list(result.decisions, lang, received=result.received, list_id=f"{PANEL_ID}-list"),
+        decision_list(result.decisions, lang, received=result.received, list_id=f"{PANEL_ID}-list",
+                      collapse_unlikely=True),
         html.P(result.assumptions_en if lang == "en" else result.assumptions_ko, className="atlas-muted"),
         html.A(t("ce.link", lang), href="/mock-calc", className="atlas-button"),
     ], className="atlas-card", id=PANEL_ID)

@@ -34,9 +34,18 @@ def decision_item(decision: Decision, lang: str, *, receiving: bool | None = Non
 
 
 def decision_list(decisions: Sequence[Decision], lang: str, *,
-                  received: Collection[str] | None = None, list_id: str | None = None) -> html.Ul:
-    """Likely programmes first, then the others; ``received`` marks receiving / not receiving."""
-    ordered = sorted(decisions, key=lambda d: not d.eligible)
-    items = [decision_item(d, lang, receiving=None if received is None else d.programme in received)
-             for d in ordered]
-    return html.Ul(items, className="atlas-elig-list", **({"id": list_id} if list_id else {}))
+                  received: Collection[str] | None = None, list_id: str | None = None,
+                  collapse_unlikely: bool = False) -> html.Ul:
+    """Likely programmes first, then the others; ``received`` marks receiving / not receiving;
+    ``collapse_unlikely`` folds the unlikely ones into one closed ``details`` item."""
+    def item(d: Decision) -> html.Li:
+        return decision_item(d, lang, receiving=None if received is None else d.programme in received)
+
+    likely = [item(d) for d in decisions if d.eligible]
+    unlikely = [item(d) for d in decisions if not d.eligible]
+    if collapse_unlikely and unlikely:
+        folded = html.Li(html.Details([html.Summary(f"{tr('mc.unlikely', lang)} ({len(unlikely)})"),
+                                       html.Ul(unlikely, className="atlas-elig-list")]),
+                         className="atlas-elig-item")
+        return html.Ul([*likely, folded], className="atlas-elig-list", **({"id": list_id} if list_id else {}))
+    return html.Ul([*likely, *unlikely], className="atlas-elig-list", **({"id": list_id} if list_id else {}))
