@@ -91,6 +91,9 @@ def generate(
     households: Annotated[int, typer.Option(help="Number of households.")] = 200_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20261124,
     sido: Annotated[str, typer.Option(help="Comma-separated 시도 codes; all when empty.")] = "",
+    audit_rate: Annotated[float, typer.Option(help="Share of households in each cycle's audit sample.")] = 0.01,
+    oracle: Annotated[Path | None, typer.Option(help="Write the oracle file (true outcome probabilities) "
+                                                     "here; keep it outside the store.")] = None,
 ) -> None:
     """Generate a synthetic world and load it into the configured store (replacing its data)."""
     from etl.generate import GenerationError, generate_world
@@ -100,7 +103,8 @@ def generate(
     codes = [c.strip() for c in sido.split(",") if c.strip()]
     try:
         with _progress("generate") as update:
-            world = generate_world(households, seed, codes, progress=update)
+            world = generate_world(households, seed, codes, progress=update, audit_rate=audit_rate,
+                                   oracle_path=oracle)  # fmt: skip
         with _progress("load") as update:
             load_world(store, world, progress=update)
     except GenerationError as exc:

@@ -36,6 +36,16 @@ def test_init_generate_status(data_dir: Path) -> None:
     assert "household" in result.output and "400" in result.output
 
 
+def test_generate_writes_the_oracle_outside_the_store(data_dir: Path, tmp_path_factory) -> None:
+    oracle = tmp_path_factory.mktemp("truth") / "oracle.parquet"
+    result = runner.invoke(app, ["generate", "--households", "400", "--seed", "3", "--sido", "50",
+                                 "--oracle", str(oracle)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert oracle.exists()
+    stored = {p.name for p in (data_dir / "store").rglob("*")}
+    assert not any("oracle" in name for name in stored)
+
+
 def test_generate_refuses_bad_sido_with_a_clear_message(data_dir: Path) -> None:
     result = runner.invoke(app, ["generate", "--households", "400", "--sido", "99"])
     assert result.exit_code == 2
