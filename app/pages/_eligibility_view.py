@@ -44,7 +44,7 @@ def decision_list(decisions: Sequence[Decision], lang: str, *,
     likely = [item(d) for d in decisions if d.eligible]
     unlikely = [item(d) for d in decisions if not d.eligible]
     if collapse_unlikely and unlikely:
-        folded = html.Li(html.Details([html.Summary(f"{tr('mc.unlikely', lang)} ({len(unlikely)})"),
+        folded = html.Li(html.Details([html.Summary(f"{t('mc.unlikely', lang)} ({len(unlikely)})"),
                                        html.Ul(unlikely, className="atlas-elig-list")]),
                          className="atlas-elig-item")
         return html.Ul([*likely, folded], className="atlas-elig-list", **({"id": list_id} if list_id else {}))

@@ -87,7 +87,8 @@ def test_case_page_shows_the_eligibility_panel_and_the_blind_spot_flag(
         "document.getElementById('case-eligibility').scrollIntoView();")
     _shot(dash_duo, artifacts, "case_eligibility_panel")
     assert world.store.audit.rows(action="view_eligibility")["object_id"].eq(str(hid)).any()
-    assert all(e["level"] != "SEVERE" for e in dash_duo.get_logs())
+    severe = [e for e in dash_duo.get_logs() if e["level"] == "SEVERE"]
+    assert not severe, severe
 
 
 def _login(dash_duo, username: str) -> None:
