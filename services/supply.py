@@ -13,8 +13,8 @@ service call these functions.
   over classes are tested against the *national* median even when one 시군구 is shown.
 * **Mismatch** compares, per region × target group × function, places per 100 people in need
   with the national rate.
-* **Unmatched needs** are households in need with no suitable facility with free places within
-  the radius (:func:`spatial.accessibility.unmatched_needs`).
+* **Unmatched needs** (:mod:`services.unmatched`) are households in need with no suitable
+  facility with free places within the radius.
 
 Every table leaving this module is an aggregate with small cells (fewer than 5 households)
 suppressed by :func:`domain.disclosure.suppress_small_cells`. Only planners, the ministry and
@@ -23,7 +23,6 @@ administrators may call these services; refusals and CSV exports go to ``audit_l
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from domain.access import Viewer
-from domain.disclosure import min_cell_count, suppress_small_cells
+from domain.disclosure import suppress_small_cells
 from domain.errors import AccessDenied, InputError
 from domain.roles import PLANNING_ROLES
 from domain.tiers import HIGH_TIERS
@@ -43,7 +42,7 @@ from geodata.store.base import Store
 from geodata.vocabulary import FACILITY_FUNCTIONS, FACILITY_TARGET_GROUPS, labels
 from services.audit import audit
 from services.scores import current_scores
-from spatial.accessibility import supply_demand_table, unmatched_needs
+from spatial.accessibility import supply_demand_table
 
 __all__ = [
     "FACILITY_GROUP_LABELS",
@@ -54,15 +53,15 @@ __all__ = [
     "SupplyInputError",
     "TargetGroup",
     "accessibility_table",
+    "check_level",
     "demand_points",
-    "export_unmatched_csv",
+    "level_regions",
     "mismatch_table",
     "precompute_accessibility",
     "require_planning_role",
     "supply_demand",
     "supply_points",
     "target_group",
-    "unmatched_needs_table",
 ]
 
 log = logging.getLogger(__name__)
@@ -74,7 +73,6 @@ OFFERED_CATCHMENTS_M: Final[tuple[float, ...]] = (1000.0, 2000.0, 3000.0, 5000.0
 #: Bulk tables an accessibility table is computed from (``risk_score``: the in-need group).
 ACCESSIBILITY_TABLES: Final = ("household", "facility", "risk_score")
 _ACCESS_CACHE: Final = "supply.accessibility"
-DEFAULT_UNMATCHED_RADIUS_M: Final = 2000.0
 #: Places per 100 people below / above these multiples of the national rate are a mismatch.
 MISMATCH_BAND: Final = (0.67, 1.5)
 
@@ -148,7 +146,8 @@ def require_planning_role(store: Store, viewer: Viewer, *, action: str) -> None:
     raise AccessDenied(f"{viewer.role} users may not use the planning analytics pages")
 
 
-def _check_level(level: str, parent_code: str | None) -> None:
+def check_level(level: str, parent_code: str | None) -> None:
+    """Raise :class:`SupplyInputError` unless ``level`` and ``parent_code`` can be mapped."""
     if level not in ("sigungu", "emd"):
         raise SupplyInputError(f"level must be 'sigungu' or 'emd', not {level!r}")
     if parent_code is not None and len(str(parent_code)) not in (2, 5):
@@ -196,7 +195,8 @@ def supply_points(store: Store, group: TargetGroup) -> gpd.GeoDataFrame:
     return fac.to_crs(MEASURE_SRID).reset_index(drop=True)
 
 
-def _regions(store: Store, level: Level, parent_code: str | None) -> gpd.GeoDataFrame:
+def level_regions(store: Store, level: Level, parent_code: str | None) -> gpd.GeoDataFrame:
+    """Display regions of ``level`` under ``parent_code`` (a 시도 or 시군구; all when ``None``)."""
     regions = store.regions(level, display=True)
     if parent_code:
         regions = regions[regions["code"].astype(str).str.startswith(str(parent_code))]
@@ -246,10 +246,10 @@ def supply_demand(
     """
     require_planning_role(store, viewer, action="view_supply_demand")
     group = _group(target_group)
-    _check_level(level, parent_code)
+    check_level(level, parent_code)
     key = "emd_code" if level == "emd" else "sigungu_code"
     supply = supply_points(store, group)
-    regions = _regions(store, level, parent_code)
+    regions = level_regions(store, level, parent_code)
     table = accessibility_table(store, group, level=level, catchment_m=catchment_m, n_boot=n_boot)
     located = _located_supply(supply, key)
     out = regions.merge(table, left_on="code", right_index=True, how="left")
@@ -373,9 +373,9 @@ def mismatch_table(
         ``places_per_100`` are NaN in suppressed rows (fewer than 5 people).
     """
     require_planning_role(store, viewer, action="view_mismatch")
-    _check_level(level, parent_code)
+    check_level(level, parent_code)
     key = "emd_code" if level == "emd" else "sigungu_code"
-    regions = pd.DataFrame(_regions(store, level, parent_code).drop(columns="geometry"))
+    regions = pd.DataFrame(level_regions(store, level, parent_code).drop(columns="geometry"))
     codes = [g.code for g in TARGET_GROUPS] if target_groups is None else list(target_groups)
     parts = [_mismatch_group(store, _group(code), regions, key) for code in codes]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -423,103 +423,3 @@ def _gap_class(frame: pd.DataFrame) -> np.ndarray:
         [frame["demand"] <= 0, frame["capacity"] <= 0, ratio < MISMATCH_BAND[0],
          ratio > MISMATCH_BAND[1]],
         ["no_demand", "none", "under", "over"], "balanced")
-
-
-# ------------------------------------------------------------------------------ unmatched needs
-def unmatched_needs_table(
-    store: Store,
-    viewer: Viewer,
-    *,
-    target_group: str,
-    level: Level = "emd",
-    parent_code: str | None = None,
-    radius_m: float = DEFAULT_UNMATCHED_RADIUS_M,
-) -> pd.DataFrame:
-    """Households in need with no suitable facility with free places within ``radius_m``.
-
-    "In need" means current risk tier 1–2; for the elderly, disabled and children groups the
-    household must also have a member of that group. "Suitable" means a facility of the
-    group's target groups with free places (정원 − 현원 > 0).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Per region: ``code, name, parent_code, in_need, unmatched, unmatched_share,
-        suppressed``; counts 1–4 and their shares are suppressed (NaN), with complementary
-        cells within each parent region.
-    """
-    require_planning_role(store, viewer, action="view_unmatched_needs")
-    group = _group(target_group)
-    _check_level(level, parent_code)
-    key = "emd_code" if level == "emd" else "sigungu_code"
-    regions = pd.DataFrame(_regions(store, level, parent_code).drop(columns="geometry"))
-    need = _need_points(store, group)
-    facilities = supply_points(store, group)
-    flags = unmatched_needs(need, facilities, radius_m=radius_m) if len(need) else \
-        pd.Series(dtype=bool, name="unmatched")
-    counts = pd.DataFrame({key: need[key].to_numpy(), "unmatched": flags.to_numpy()})
-    agg = counts.groupby(key).agg(in_need=("unmatched", "size"), unmatched=("unmatched", "sum"))
-    out = regions[["code", "name", "parent_code"]].merge(agg, left_on="code", right_index=True,
-                                                         how="left")
-    out[["in_need", "unmatched"]] = out[["in_need", "unmatched"]].fillna(0).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["unmatched_share"] = np.where(out["in_need"] > 0, out["unmatched"] / out["in_need"],
-                                          np.nan)
-    return suppress_small_cells(out, count_cols=["in_need", "unmatched"],
-                                derived_cols=["unmatched_share"], group_col="parent_code")
-
-
-def _need_points(store: Store, group: TargetGroup) -> gpd.GeoDataFrame:
-    need = demand_points(store, _group("in_need"))
-    if group.demand != "in_need":
-        members = demand_points(store, group)
-        need = need[need["household_id"].isin(members["household_id"])]
-    return need.reset_index(drop=True)
-
-
-UNMATCHED_CSV_HEADERS: Final[dict[str, tuple[str, str]]] = {
-    "code": ("지역코드", "Region code"),
-    "name": ("지역명", "Region"),
-    "in_need": ("위기가구 수", "Households in need"),
-    "unmatched": ("미충족 가구 수", "Unmatched households"),
-    "unmatched_share": ("미충족 비율(%)", "Unmatched share (%)"),
-}
-
-
-def export_unmatched_csv(
-    store: Store,
-    viewer: Viewer,
-    *,
-    target_group: str,
-    level: Level = "emd",
-    parent_code: str | None = None,
-    radius_m: float = DEFAULT_UNMATCHED_RADIUS_M,
-    lang: str = "ko",
-) -> tuple[str, bytes]:
-    """The suppressed unmatched-needs table as a CSV (UTF-8 with BOM, for Excel); audited.
-
-    Returns
-    -------
-    tuple of (str, bytes)
-        File name and content. Suppressed cells are written as ``비공개`` / ``suppressed``.
-    """
-    table = unmatched_needs_table(store, viewer, target_group=target_group, level=level,
-                                  parent_code=parent_code, radius_m=radius_m)
-    hidden = "비공개" if lang == "ko" else "suppressed"
-    shown = pd.DataFrame({
-        "code": table["code"], "name": table["name"],
-        "in_need": table["in_need"].map(lambda v: hidden if pd.isna(v) else int(v)),
-        "unmatched": table["unmatched"].map(lambda v: hidden if pd.isna(v) else int(v)),
-        "unmatched_share": table["unmatched_share"].map(
-            lambda v: hidden if pd.isna(v) else round(100 * float(v), 1)),
-    })
-    pick = 0 if lang == "ko" else 1
-    shown = shown.rename(columns={k: v[pick] for k, v in UNMATCHED_CSV_HEADERS.items()})
-    buffer = io.StringIO()
-    shown.to_csv(buffer, index=False)
-    scope = parent_code or "national"
-    audit(store, viewer, action="export_csv", object_type="unmatched_needs",
-          object_id=f"{target_group}:{level}:{scope}",
-          detail=f"{len(shown)} rows, radius {radius_m:.0f} m, min cell {min_cell_count()}")
-    name = f"unmatched_needs_{target_group}_{level}_{scope}.csv"
-    return name, buffer.getvalue().encode("utf-8-sig")

@@ -24,14 +24,16 @@ from geodata.regions import sigungu_of
 from geodata.store.base import Store
 from services.regions import region_names
 from services.supply import (
-    DEFAULT_UNMATCHED_RADIUS_M,
     FUNCTION_LABELS,
     OFFERED_CATCHMENTS_M,
     TARGET_GROUPS,
     SupplyInputError,
-    export_unmatched_csv,
     mismatch_table,
     supply_demand,
+)
+from services.unmatched import (
+    DEFAULT_UNMATCHED_RADIUS_M,
+    export_unmatched_csv,
     unmatched_needs_table,
 )
 

@@ -13,12 +13,11 @@ from services.supply import (
     TARGET_GROUPS,
     SupplyInputError,
     demand_points,
-    export_unmatched_csv,
     mismatch_table,
     supply_demand,
     target_group,
-    unmatched_needs_table,
 )
+from services.unmatched import export_unmatched_csv, unmatched_needs_table
 from tests.fixtures_world import (
     MINISTRY,
     OUTREACH,
