@@ -50,6 +50,19 @@ def audit(
                     object_id, detail)
 
 
+def refuse_household_role(store: Store, viewer: Viewer, *, action: str, purpose: str = "",
+                          object_id: object = None) -> None:
+    """Audit the refusal of a household-level request by a role that sees aggregates only.
+
+    For pages that show an access notice instead of calling a service: the refusal is still
+    recorded under the caller (``allowed=0``).
+    """
+    audit(store, viewer, action=action, allowed=False, purpose=purpose,
+          object_type="household" if object_id is not None else None,
+          object_id=None if object_id is None else str(object_id)[:64],
+          detail=f"role '{viewer.role}' sees aggregates only")
+
+
 def require_household_role(store: Store, viewer: Viewer, *, action: str, purpose: str = "") -> None:
     """Raise :class:`AccessDenied` (and audit it) unless the role may see households at all."""
     if viewer.sees_households:
@@ -93,7 +106,14 @@ def require_household_access(
         Unknown household, aggregate-only role or a household outside the jurisdiction.
     """
     require_household_role(store, viewer, action=action, purpose=purpose)
-    frame = store.read_frame("household", where={"household_id": int(household_id)})
+    try:
+        hid = int(household_id)
+    except (TypeError, ValueError):
+        audit(store, viewer, action=action, object_type="household",
+              object_id=str(household_id)[:64], purpose=purpose, allowed=False,
+              detail="malformed household id")
+        raise AccessDenied(f"household {str(household_id)[:20]!r} is not in your jurisdiction") from None
+    frame = store.read_frame("household", where={"household_id": hid})
     if frame.empty or not may_see_household(viewer, str(frame.iloc[0]["emd_code"])):
         reason = "unknown household" if frame.empty else "outside jurisdiction"
         audit(store, viewer, action=action, object_type="household", object_id=str(household_id),

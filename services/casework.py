@@ -184,8 +184,9 @@ def add_activity(
     ActivityInputError
         Unknown kind or outcome, missing/future/old date, note too long (all listed at once).
     """
-    day = _check_activity(kind, activity_date, outcome_code, note, today or dt.date.today())
+    # Access first: a malformed save on a foreign household is an access attempt (audited).
     require_household_access(store, viewer, household_id, action="add_activity")
+    day = _check_activity(kind, activity_date, outcome_code, note, today or dt.date.today())
     activity_id = store.activities.add(
         household_id=int(household_id), kind=kind, outcome_code=outcome_code,
         note=(note or "").strip() or None, activity_date=day, user_id=viewer.user_id,
@@ -213,8 +214,9 @@ def override_tier(
     ActivityInputError
         Tier not 1-4, unknown reason code or note too long.
     """
+    require_household_access(store, viewer, household_id, action="override_tier")
     problems = []
-    if int(tier) not in TIER_VALUES:
+    if not _is_int(tier) or int(tier) not in TIER_VALUES:
         problems.append("tier must be 1, 2, 3 or 4")
     if reason_code not in codes(OVERRIDE_REASONS):
         problems.append(f"reason must be one of {list(codes(OVERRIDE_REASONS))}")
@@ -222,7 +224,6 @@ def override_tier(
         problems.append(f"note is longer than {MAX_NOTE} characters")
     if problems:
         raise ActivityInputError("; ".join(problems))
-    require_household_access(store, viewer, household_id, action="override_tier")
     override_id = store.overrides.replace(
         household_id=int(household_id), tier=int(tier), reason_code=reason_code,
         note=(note or "").strip() or None, user_id=viewer.user_id,
@@ -230,6 +231,14 @@ def override_tier(
     audit(store, viewer, action="override_tier", object_type="household",
           object_id=str(household_id), detail=f"tier {tier} ({reason_code})")
     return override_id
+
+
+def _is_int(value: object) -> bool:
+    try:
+        int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def suitable_target_groups(household: dict[str, object]) -> list[str]:

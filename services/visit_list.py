@@ -249,7 +249,27 @@ def export_table(frame: pd.DataFrame, *, lang: str = "ko") -> pd.DataFrame:
     out["last_visit"] = pd.to_datetime(out["last_visit"]).dt.strftime("%Y-%m-%d").fillna("")
     yes, no = ("예", "") if lang == "ko" else ("yes", "")
     out["overridden"] = out["overridden"].map({True: yes, False: no})
-    return out.rename(columns=headers)
+    return neutralise_formulas(out.rename(columns=headers))
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells starting like a formula get a leading ``'`` so spreadsheets show them as text.
+
+    Numbers are left as numbers (a negative amount is not a formula).
+    """
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+            continue
+        out[col] = pd.Series(
+            ["'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+             for v in values.astype(object)], index=values.index, dtype=object)
+    return out
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -295,6 +315,7 @@ def export_visits(
     VisitListInputError
         Invalid filters or format.
     """
+    require_household_role(store, viewer, action=f"export_{str(fmt)[:8]}", purpose=purpose)
     if fmt not in ("csv", "xlsx"):
         raise VisitListInputError(f"format must be 'csv' or 'xlsx', not {fmt!r}")
     frame = ranked_visits(store, viewer, filters, today=today, lang=lang, audit_view=False)
@@ -304,7 +325,7 @@ def export_visits(
     name = f"visit_list_{viewer.jurisdiction_code or 'national'}_{stamp}.{fmt}"
     audit(store, viewer, action=f"export_{fmt}", object_type="visit_list",
           object_id=viewer.jurisdiction_code or "national", purpose=purpose,
-          detail=f"{len(frame)} households: {','.join(map(str, frame['household_id'][:500]))}")
+          detail=f"{len(frame)} households: {','.join(map(str, frame['household_id']))}")
     return name, content
 
 

@@ -18,6 +18,7 @@ from app.pages import page_callback
 from app.pages._eligibility_panel import eligibility_panel
 from domain.errors import AccessDenied
 from geodata.vocabulary import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, OVERRIDE_REASONS, TIERS
+from services.audit import refuse_household_role
 from services.casework import (
     ActivityInputError,
     CaseDetail,
@@ -142,6 +143,8 @@ def layout(household_id: str | None = None, **_query: str) -> html.Div:
     """The case of ``household_id`` (outreach workers of its 읍면동 and admins; audited)."""
     viewer, lang = current_viewer(), current_lang()
     if not viewer.sees_households:
+        refuse_household_role(get_store(), viewer, action="view_case", purpose="case page",
+                              object_id=household_id)
         return html.Div([html.H1(t("case.title", lang)), access_notice(viewer, lang)])
     try:
         hid = int(household_id or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import NamedTuple
 
@@ -14,7 +15,8 @@ from app.components import table
 from app.figures.maps import GRAPH_CONFIG, HOTSPOT_LABELS_EN, MORAN_LABELS_EN, risk_choropleth
 from app.i18n import t
 from app.pages import page_callback
-from domain.access import Viewer, may_see_points
+from domain.access import Viewer, may_see_household, may_see_points
+from domain.errors import AccessDenied
 from domain.roles import Role
 from geodata.regions import is_code_of
 from geodata.store.base import Store
@@ -57,6 +59,9 @@ def build_map_view(store: Store, viewer: Viewer, *, level: str, parent: str | No
         if may_see_points(viewer, parent):
             points = household_points(store, viewer, viewer.jurisdiction_code or "")
         else:
+            if not may_see_household(viewer, parent or ""):  # refused and audited by the service
+                with contextlib.suppress(AccessDenied):
+                    household_points(store, viewer, parent or "")
             notes.append(t("map.points_denied", lang))
     national = level == "sigungu"
     shapes, labels = region_shapes(store, level=level, parent_code=parent,  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from domain.errors import AccessDenied
 from domain.roles import HOUSEHOLD_ROLES
 from geodata.regions import sigungu_of
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS
+from services.audit import refuse_household_role
 from services.regions import display_regions
 from services.visit_list import (
     VisitFilters,
@@ -105,6 +106,7 @@ def layout(**_query: str) -> html.Div:
     """Filters, the ranked table, exports and the route planner (outreach and admin only)."""
     viewer, lang = current_viewer(), current_lang()
     if not viewer.sees_households:
+        refuse_household_role(get_store(), viewer, action="view_list", purpose="visit list page")
         return html.Div([html.H1(t("visits.title", lang)), access_notice(viewer, lang)])
     return html.Div([
         html.H1([t("visits.title", lang),

@@ -35,6 +35,25 @@ def user(role: str) -> str | None:
     return None if role == "public" else role
 
 
+def audit_mark(world: World) -> int:
+    """How many audit rows exist now (refusals after it are the test's)."""
+    return len(world.store.audit.rows())
+
+
+def refusals_since(world: World, mark: int) -> list[tuple[str, str]]:
+    """``(username, action)`` of the ``allowed=0`` audit rows written since ``mark``."""
+    rows = world.store.audit.rows().iloc[mark:]
+    rows = rows[~rows["allowed"].astype(bool)]
+    return list(zip(rows["username"], rows["action"], strict=True))
+
+
+def assert_refusal_audited(world: World, mark: int, role: str, *actions: str) -> None:
+    """Every refused request of the test left an ``allowed=0`` row naming the caller."""
+    got = refusals_since(world, mark)
+    for action in actions:
+        assert (role, action) in got, (role, action, got)
+
+
 def own_household(world: World, k: int = 0) -> int:
     return int(world.households.loc[world.households["emd_code"] == OUTREACH_EMD,
                                     "household_id"].iloc[k])
@@ -60,6 +79,7 @@ def render_page(app, path: str, role: str, world: World, **kwargs: str) -> str:
 def test_pages_by_role(app_client, world: World, role: str) -> None:
     app = app_client.app
     hid = own_household(world)
+    mark = audit_mark(world)
     overview = render_page(app, "/", role, world)
     assert "overview-kpis" in overview
     visits = render_page(app, "/visits", role, world)
@@ -70,15 +90,18 @@ def test_pages_by_role(app_client, world: World, role: str) -> None:
     elif role == "outreach2":
         assert "visits-table" in visits
         assert "case-denied" in case and "case-activities" not in case
+        assert_refusal_audited(world, mark, role, "view_case")
     else:
         assert "access-notice" in visits and "visits-table" not in visits
         assert "access-notice" in case and "case-activities" not in case
+        assert_refusal_audited(world, mark, role, "view_list", "view_case")
     assert "riskmap-graph" in render_page(app, "/risk-map", role, world)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_visit_list_callback_by_role(app_client, world: World, role: str) -> None:
     client = app_client(user(role))
+    mark = audit_mark(world)
     response = dash_call(client, [("visits-table-box", "children"), ("visits-count", "children"),
                                   ("visits-error", "children")],
                          [("visits-tiers", "value", []), ("visits-types", "value", None),
@@ -97,11 +120,13 @@ def test_visit_list_callback_by_role(app_client, world: World, role: str) -> Non
         assert shown and not shown & own
     else:
         assert not shown and "aggregates only" in json.dumps(out["visits-error"])
+        assert_refusal_audited(world, mark, role, "view_list")
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_export_callback_by_role(app_client, role: str) -> None:
+def test_export_callback_by_role(app_client, world: World, role: str) -> None:
     client = app_client(user(role))
+    mark = audit_mark(world)
     response = dash_call(client, [("visits-download", "data")],
                          [("visits-xlsx", "n_clicks", 1), ("visits-csv", "n_clicks", None)],
                          [("visits-tiers", "value", []), ("visits-types", "value", None),
@@ -114,11 +139,13 @@ def test_export_callback_by_role(app_client, role: str) -> None:
     else:
         assert response.status_code in (200, 204)
         assert "base64" not in response.get_data(as_text=True)
+        assert_refusal_audited(world, mark, role, "export_xlsx")
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_route_callback_by_role(app_client, world: World, role: str) -> None:
     client = app_client(user(role))
+    mark = audit_mark(world)
     ids_ = [own_household(world, k) for k in range(4)]
     response = dash_call(client, [("visits-route-map", "figure"), ("visits-route-map", "style"),
                                   ("visits-route-table", "children")],
@@ -132,11 +159,13 @@ def test_route_callback_by_role(app_client, world: World, role: str) -> None:
     else:
         assert out["visits-route-map"]["style"] == {"display": "none"}
         assert "figure" not in out["visits-route-map"]
+        assert_refusal_audited(world, mark, role, "route")
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_activity_and_override_callbacks_by_role(app_client, world: World, role: str) -> None:
     client = app_client(user(role))
+    mark = audit_mark(world)
     hid = own_household(world, 5)
     saved = dash_call(client, [("case-activities", "children"), ("case-message", "children")],
                       [("case-save", "n_clicks", 1)],
@@ -157,11 +186,26 @@ def test_activity_and_override_callbacks_by_role(app_client, world: World, role:
     else:
         assert "case-activities" not in saved and "atlas-notice-error" in text
         assert "case-tier-badge" not in override
+        assert_refusal_audited(world, mark, role, "add_activity", "override_tier")
+
+
+@pytest.mark.parametrize("role", ("public", "outreach2", "planner"))
+def test_a_malformed_save_on_a_foreign_household_is_an_audited_access_attempt(
+        app_client, world: World, role: str) -> None:
+    client = app_client(user(role))
+    mark = audit_mark(world)
+    dash_call(client, [("case-activities", "children"), ("case-message", "children")],
+              [("case-save", "n_clicks", 1)],
+              [("case-id", "data", own_household(world, 6)), ("case-kind", "value", "no-such-kind"),
+               ("case-date", "date", "not-a-date"), ("case-outcome", "value", None),
+               ("case-note", "value", "x" * 5000)])
+    assert_refusal_audited(world, mark, role, "add_activity")
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_map_points_only_for_own_outreach(app_client, world: World, role: str) -> None:
     client = app_client(user(role))
+    mark = audit_mark(world)
     response = dash_call(client, [("riskmap-graph", "figure"), ("riskmap-title", "children"),
                                   ("riskmap-note", "children"), ("riskmap-table", "children")],
                          [("riskmap-state", "data", {"level": "emd", "parent": "36110"}),
@@ -174,6 +218,8 @@ def test_map_points_only_for_own_outreach(app_client, world: World, role: str) -
     own_emd = {"outreach": OUTREACH_EMD, "outreach2": "36110101"}.get(role)
     own = set(world.households.loc[world.households["emd_code"] == own_emd, "household_id"])
     assert shown == own  # outreach workers: exactly their 읍면동; everybody else: nothing
+    if role not in ("outreach", "outreach2", "admin"):  # roles without household access
+        assert_refusal_audited(world, mark, role, "view_points")
     table = json.dumps(out["riskmap-table"], ensure_ascii=False)
     assert "연기면" in table
     assert ("비공개(5가구 미만)" in table) == (role != "admin")

@@ -158,3 +158,32 @@ def test_route_refuses_foreign_households(world: World) -> None:
         day_route(world.store, OUTREACH, [int(own.iloc[0]), int(foreign.iloc[0])])
     with pytest.raises(VisitListInputError):
         day_route(world.store, OUTREACH, [])
+
+
+def test_export_audit_names_every_household(world: World) -> None:
+    _name, content = export_visits(world.store, ADMIN, VisitFilters(limit=5000), fmt="csv")
+    exported = pd.read_csv(io.BytesIO(content), encoding="utf-8-sig")["가구번호"].astype(int)
+    assert len(exported) > 500  # more than the old 500-id cut
+    detail = audits(world, "export_csv")[-1]["detail"]
+    count, ids = detail.split(" households: ")
+    assert int(count) == len(exported)
+    assert sorted(map(int, ids.split(","))) == sorted(exported)
+
+
+def test_export_neutralises_formula_like_cells() -> None:
+    from services.visit_list import neutralise_formulas
+
+    frame = pd.DataFrame({"text": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx",
+                                   "김*수", None], "n": [-1, 2, 3, 4, 5, 6, 7]})
+    out = neutralise_formulas(frame)
+    assert out["text"].tolist()[:6] == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)",
+                                        "'\tx", "김*수"]
+    assert pd.isna(out["text"].iloc[6]) and out["n"].tolist() == frame["n"].tolist()
+
+
+def test_a_refused_export_is_audited_before_its_inputs_are_checked(world: World) -> None:
+    before = len(audits(world, "export_parquet"))
+    with pytest.raises(AccessDenied):
+        export_visits(world.store, PLANNER, fmt="parquet")  # type: ignore[arg-type]
+    rows = audits(world, "export_parquet")[before:]
+    assert [(r["username"], r["allowed"]) for r in rows] == [("planner", False)]
