@@ -23,7 +23,7 @@ from app.jobs import job_manager
 from app.layout import shell
 from app.pages import register_pages
 from geodata.settings import Settings, get_settings
-from geodata.store.base import Store
+from geodata.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,15 @@ def _register_file_routes(server: flask.Flask, settings: Settings) -> None:
     card_dir = Path(settings.data_dir) / "model_card"
 
     @server.get("/healthz")
-    def healthz() -> tuple[str, int]:
-        return "ok", 200
+    def healthz() -> flask.Response:
+        """``200 ok`` when the database answers, else ``503 database unavailable: <why>``."""
+        try:
+            auth.get_store().count("app_user")  # one cheap round trip to the database
+        except StoreError as exc:
+            log.warning("healthz: database unavailable: %s", exc)
+            return flask.Response(f"database unavailable: {exc}", status=503,
+                                  mimetype="text/plain")
+        return flask.Response("ok", status=200, mimetype="text/plain")
 
     @server.get("/model-card-files/<path:name>")
     def model_card_file(name: str) -> flask.Response:

@@ -84,7 +84,9 @@ class EmbeddedStore(Store):
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.root, 0o700)  # personal data: owner only (also for folders made earlier)
+        _private_file(self.root / "operational.sqlite")
         engine = create_engine(
             f"sqlite:///{self.root / 'operational.sqlite'}",
             connect_args={"timeout": 30, "check_same_thread": False},
@@ -188,6 +190,7 @@ class EmbeddedStore(Store):
                 gdf.to_parquet(tmp, index=False, compression="lz4", row_group_size=262_144)
             else:
                 frame.to_parquet(tmp, index=False, compression="lz4", row_group_size=262_144)
+            os.chmod(tmp, 0o600)  # personal data: owner only
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
         except Exception as exc:
@@ -198,7 +201,9 @@ class EmbeddedStore(Store):
     @contextmanager
     def _write_lock(self, name: str) -> Iterator[None]:
         """Exclusive lock for writers of one table (across threads and processes)."""
-        with open(self.root / f".{name}.lock", "a+") as fh:
+        lock = self.root / f".{name}.lock"
+        _private_file(lock)
+        with open(lock, "a+") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -442,6 +447,14 @@ def _upgrade_operational(engine) -> None:
                 kind = column.type.compile(dialect=engine.dialect)
                 conn.execute(text(f'ALTER TABLE "{name}" ADD COLUMN "{column.name}" {kind}'))
                 log.info("embedded: added column %s.%s", name, column.name)
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if it does not exist (SQLite keeps the mode)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -123,3 +123,21 @@ def test_callback_json_is_compressed(app_client) -> None:
                                  "changedPropIds": ["riskmap-state.data"], "state": []})
     assert response.status_code == 200
     assert response.headers.get("Content-Encoding") in ("gzip", "br", "deflate", "zstd")
+
+
+def test_healthz_reports_the_database(app_client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from geodata.store.base import StoreError
+
+    client = app_client(None)
+    ok = client.get("/healthz")
+    assert (ok.status_code, ok.get_data(as_text=True)) == (200, "ok")
+    store = app_client.app.server.config["ATLAS_STORE"]
+
+    def down(*_args, **_kwargs):
+        raise StoreError("PostGIS count failed on postgresql://atlas@db/atlas: connection refused")
+
+    monkeypatch.setattr(store, "count", down)
+    answer = client.get("/healthz")
+    assert answer.status_code == 503
+    assert answer.get_data(as_text=True).startswith("database unavailable: ")
+    assert "connection refused" in answer.get_data(as_text=True)

@@ -77,3 +77,19 @@ def test_integer_ranges_and_twice_named_tables_are_refused(store: Store) -> None
     with pytest.raises(StoreInputError, match="mode must be one of"):
         store.write_frames([FrameWrite("person", _persons([(1, 10)]), "merge")])  # type: ignore[arg-type]
     assert store.count("person") == 0
+
+
+def test_embedded_store_files_are_private(tmp_path) -> None:
+    import stat
+
+    from geodata.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(tmp_path / "store")
+    store.init()
+    store.write_frame("person", _persons([(1, 10)]))
+    root = tmp_path / "store"
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    files = [p for p in root.iterdir() if p.is_file()]
+    assert {p.name for p in files} >= {"person.parquet", "operational.sqlite"}
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files), [
+        (p.name, oct(p.stat().st_mode)) for p in files]
