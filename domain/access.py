@@ -29,7 +29,7 @@ class Viewer:
     """The acting user: who asks, in which role, for which jurisdiction.
 
     ``jurisdiction_code`` is a 읍면동 code for outreach workers, a 시군구 code for planners and
-    ``None`` for national roles and the public.
+    ``None`` for national roles and the public; ``facility_id`` names a provider's facility.
     """
 
     user_id: int | None
@@ -37,6 +37,7 @@ class Viewer:
     role: str
     jurisdiction_code: str | None = None
     display_name: str = ""
+    facility_id: int | None = None  # providers: the facility whose referrals they answer
 
     @property
     def is_authenticated(self) -> bool:

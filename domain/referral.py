@@ -32,6 +32,8 @@ Due dates count working days (Monday to Friday, Korean public holidays excluded,
 ``holidays`` package): the provider answers within ``referral_answer_working_days`` of sending,
 starts within ``referral_start_working_days`` of accepting and completes within
 ``referral_complete_days`` calendar days of accepting (통합사례관리: 접수 to service plan in 30 days).
+A requested referral is overdue the day after its answer was due and expires (by the system)
+after ``referral_expire_working_days`` working days without an answer.
 """
 
 from __future__ import annotations
@@ -270,11 +272,15 @@ class ReferralDeadlines:
     answer_working_days: int = 3
     start_working_days: int = 5
     complete_days: int = 30
+    expire_working_days: int = 10
 
     def __post_init__(self) -> None:
-        for name in ("answer_working_days", "start_working_days", "complete_days"):
+        for name in ("answer_working_days", "start_working_days", "complete_days",
+                     "expire_working_days"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.expire_working_days < self.answer_working_days:
+            raise ValueError("expire_working_days must not be shorter than answer_working_days")
 
     @classmethod
     def from_settings(cls) -> ReferralDeadlines:
@@ -286,7 +292,12 @@ class ReferralDeadlines:
             answer_working_days=s.referral_answer_working_days,
             start_working_days=s.referral_start_working_days,
             complete_days=s.referral_complete_days,
+            expire_working_days=s.referral_expire_working_days,
         )
+
+    def expiry_date(self, sent_on: dt.date) -> dt.date:
+        """The last day a requested referral sent on ``sent_on`` may still be answered."""
+        return add_working_days(sent_on, self.expire_working_days)
 
     def due_date(self, state: ReferralState | str, since: dt.date) -> dt.date | None:
         """When the next step is due for a referral that entered ``state`` on ``since``.

@@ -7,6 +7,7 @@ outreach   읍면동 code (8 digits)  own 읍면동 only (names masked until ope
 planner    시군구 code (5 digits)  none: aggregates, small cells suppressed
 ministry   none (national)       none: aggregates, small cells suppressed
 admin      none (national)       everything, every view logged
+provider   one facility          the referrals addressed to it, masked
 public     none                  none: facilities and suppressed aggregates
 =========  ====================  =============================================
 
@@ -37,6 +38,7 @@ class Role(StrEnum):
     PLANNER = "planner"
     MINISTRY = "ministry"
     ADMIN = "admin"
+    PROVIDER = "provider"
     PUBLIC = "public"
 
 

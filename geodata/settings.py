@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     referral_start_working_days: int = Field(
         default=5, ge=1, le=60, description="Working days from acceptance to the start of the service."
     )
+    referral_expire_working_days: int = Field(
+        default=10, ge=1, le=60, description="Working days after which an unanswered referral expires."
+    )
+    referral_reach_m: float = Field(
+        default=5000.0, gt=0, description="Distance in metres within which a provider is 'in reach'."
+    )
     referral_complete_days: int = Field(
         default=30,
         ge=1,

@@ -127,6 +127,7 @@ ROLES: Final[tuple[Code, ...]] = (
     Code("planner", "시군구 기획", "municipal planner"),
     Code("ministry", "보건복지부", "ministry policy staff"),
     Code("admin", "관리자", "administrator"),
+    Code("provider", "시설 담당자", "provider staff"),
 )
 
 URBAN_CLASSES: Final[tuple[Code, ...]] = (

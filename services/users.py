@@ -49,6 +49,7 @@ DEMO_USERS: Final[tuple[tuple[str, str, str, str], ...]] = (
     ("planner", "planner-demo", Role.PLANNER, "시군구 기획 이주무관"),
     ("ministry", "ministry-demo", Role.MINISTRY, "보건복지부 박사무관"),
     ("admin", "admin-demo", Role.ADMIN, "시스템 관리자"),
+    ("provider", "provider-demo", Role.PROVIDER, "복지관 정담당"),
 )
 
 
@@ -85,12 +86,26 @@ def verify_password(password: str, encoded: str) -> bool:
 
 
 # ------------------------------------------------------------------------------ users
-def _check_user(username: str, password: str, role: str, jurisdiction_code: str | None) -> None:
+def _check_user(username: str, password: str, role: str, jurisdiction_code: str | None,
+                facility_id: int | None = None) -> None:
     problems: list[str] = []
     if not username or len(username) > 40 or not username.replace("_", "").replace("-", "").isalnum():
         problems.append("username must be 1-40 letters, digits, '-' or '_'")
+    problems += password_problems(password) + scope_problems(role, jurisdiction_code, facility_id)
+    if problems:
+        raise UserInputError("cannot create user: " + "; ".join(problems))
+
+
+def password_problems(password: str) -> list[str]:
+    """What is wrong with a new password (empty when it is acceptable)."""
     if len(password) < _MIN_PASSWORD:
-        problems.append(f"password must have at least {_MIN_PASSWORD} characters")
+        return [f"password must have at least {_MIN_PASSWORD} characters"]
+    return []
+
+
+def scope_problems(role: str, jurisdiction_code: str | None, facility_id: int | None) -> list[str]:
+    """What is wrong with a role and its jurisdiction or facility (empty when consistent)."""
+    problems: list[str] = []
     if role not in LOGIN_ROLES:
         problems.append(f"role must be one of {[str(r) for r in LOGIN_ROLES]}, not {role!r}")
     elif role == Role.OUTREACH and not is_code_of(jurisdiction_code, "emd"):
@@ -99,8 +114,13 @@ def _check_user(username: str, password: str, role: str, jurisdiction_code: str 
         problems.append("a planner needs a 5-digit 시군구 jurisdiction code")
     elif role in NATIONAL_ROLES and jurisdiction_code:
         problems.append(f"a {role} user is national: leave the jurisdiction empty")
-    if problems:
-        raise UserInputError("cannot create user: " + "; ".join(problems))
+    elif role == Role.PROVIDER and facility_id is None:
+        problems.append("a provider needs the facility id it answers for")
+    elif role == Role.PROVIDER and jurisdiction_code:
+        problems.append("a provider answers for a facility: leave the jurisdiction empty")
+    if facility_id is not None and role != Role.PROVIDER:
+        problems.append(f"only provider users have a facility, not {role} users")
+    return problems
 
 
 def create_user(
@@ -111,6 +131,7 @@ def create_user(
     role: str,
     jurisdiction_code: str | None = None,
     display_name: str = "",
+    facility_id: int | None = None,
 ) -> int:
     """Create a user with a hashed password and return its ``user_id``.
 
@@ -120,14 +141,15 @@ def create_user(
         Bad username, short password, unknown role, wrong jurisdiction for the role, or the
         username is taken.
     """
-    _check_user(username, password, role, jurisdiction_code)
+    _check_user(username, password, role, jurisdiction_code, facility_id)
     if store.users.by_username(username) is not None:
         raise UserInputError(f"cannot create user: username {username!r} is taken")
     try:
         return store.users.add(username=username, password_hash=hash_password(password),
                                role=str(role), jurisdiction_code=jurisdiction_code or None,
                                display_name=display_name or username, active=True,
-                               created_at=dt.datetime.now(dt.UTC))
+                               created_at=dt.datetime.now(dt.UTC),
+                               facility_id=None if facility_id is None else int(facility_id))
     except StoreInputError as exc:  # taken between the check and the insert
         raise UserInputError(f"cannot create user: {exc}") from exc
 
@@ -138,7 +160,8 @@ def load_viewer(store: Store, user_id: int) -> Viewer | None:
     if user is None or not user.active:
         return None
     return Viewer(user_id=user.user_id, username=user.username, role=user.role,
-                  jurisdiction_code=user.jurisdiction_code, display_name=user.display_name)
+                  jurisdiction_code=user.jurisdiction_code, display_name=user.display_name,
+                  facility_id=user.facility_id)
 
 
 def authenticate(store: Store, username: str, password: str) -> Viewer | None:
@@ -153,7 +176,8 @@ def authenticate(store: Store, username: str, password: str) -> Viewer | None:
     return load_viewer(store, user.user_id) if ok and user is not None else None
 
 
-def ensure_demo_users(store: Store, *, jurisdictions: Mapping[str, str]) -> list[tuple[str, str]]:
+def ensure_demo_users(store: Store, *, jurisdictions: Mapping[str, str],
+                      provider_facility_id: int | None = None) -> list[tuple[str, str]]:
     """Create the demo users (if missing) and return their ``(username, password)`` pairs.
 
     Parameters
@@ -162,6 +186,8 @@ def ensure_demo_users(store: Store, *, jurisdictions: Mapping[str, str]) -> list
         The store; its operational tables are created if needed.
     jurisdictions
         ``{"outreach": <읍면동 code>, "planner": <시군구 code>}``. National roles need none.
+    provider_facility_id
+        The facility the demo provider answers for; without it no provider user is made.
 
     Returns
     -------
@@ -171,9 +197,12 @@ def ensure_demo_users(store: Store, *, jurisdictions: Mapping[str, str]) -> list
     store.init()
     created: list[tuple[str, str]] = []
     for username, password, role, name in DEMO_USERS:
+        if role == Role.PROVIDER and provider_facility_id is None:
+            continue
         if store.users.by_username(username) is None:
             create_user(store, username=username, password=password, role=role,
-                        jurisdiction_code=jurisdictions.get(role), display_name=name)
+                        jurisdiction_code=jurisdictions.get(role), display_name=name,
+                        facility_id=provider_facility_id if role == Role.PROVIDER else None)
             log.info("created demo user %s (%s)", username, role)
         created.append((username, password))
     return created

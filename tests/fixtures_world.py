@@ -36,7 +36,8 @@ ADMIN = Viewer(4, "admin", "admin")
 SURNAMES = "김이박최정강조윤장임"
 GIVEN = ("민수", "서연", "지훈", "하은", "도윤", "수아", "영호", "순자", "철수", "미경")
 PASSWORDS = {"outreach": "outreach-demo", "outreach2": "outreach2-demo",
-             "planner": "planner-demo", "ministry": "ministry-demo", "admin": "admin-demo"}
+             "planner": "planner-demo", "ministry": "ministry-demo", "admin": "admin-demo",
+             "provider": "provider-demo"}
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,16 @@ def _facilities(regions: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoD
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs="EPSG:4326")
 
 
+def provider_facility(regions: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> int:
+    """The demo provider's facility: the 사회복지관 (suits every household) with free places
+    nearest the outreach worker's 읍면동."""
+    home = regions.loc[regions["code"] == OUTREACH_EMD, "geometry"].iloc[0].representative_point()
+    free = facilities[(facilities["target_group"] == "community")
+                      & (facilities["capacity"] > facilities["current_users"] + 1)]
+    distance = free.to_crs(5179).distance(gpd.GeoSeries([home], crs=4326).to_crs(5179).iloc[0])
+    return int(free.loc[distance.idxmin(), "facility_id"])
+
+
 def build_world(root: Path, *, seed: int = 7) -> World:
     """Write the test world into ``EmbeddedStore(root)`` and create the users."""
     from services.users import create_user, ensure_demo_users
@@ -206,8 +217,10 @@ def build_world(root: Path, *, seed: int = 7) -> World:
     store.write_frame("risk_score", _scores(hh, rng))
     for name, frame in _histories(hh).items():
         store.write_frame(name, frame)
-    store.write_frame("facility", _facilities(regions, rng))
-    ensure_demo_users(store, jurisdictions={"outreach": OUTREACH_EMD, "planner": PLANNER_SIGUNGU})
+    facilities = _facilities(regions, rng)
+    store.write_frame("facility", facilities)
+    ensure_demo_users(store, jurisdictions={"outreach": OUTREACH_EMD, "planner": PLANNER_SIGUNGU},
+                      provider_facility_id=provider_facility(regions, facilities))
     create_user(store, username="outreach2", password=PASSWORDS["outreach2"], role="outreach",
                 jurisdiction_code=OTHER_EMD, display_name="다른 팀 최담당")
     return World(root=Path(root), store=store, households=pd.DataFrame(hh.drop(columns="geometry")))

@@ -216,6 +216,9 @@ def test_due_dates_per_state() -> None:
         assert rules.due_date(state, monday) is None
     with pytest.raises(ValueError, match="answer_working_days must be at least 1"):
         ReferralDeadlines(answer_working_days=0)
+    with pytest.raises(ValueError, match="must not be shorter"):
+        ReferralDeadlines(answer_working_days=5, expire_working_days=4)
+    assert rules.expiry_date(monday) == dt.date(2026, 12, 14)
 
 
 def test_deadlines_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
