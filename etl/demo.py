@@ -86,7 +86,9 @@ def ensure_demo_world(
     step(0.35, "load")
     load_world(store, world)
     step(0.5, "demo users")
-    ensure_demo_users(store, jurisdictions=_demo_jurisdictions(world))
+    jurisdictions = _demo_jurisdictions(world)
+    ensure_demo_users(store, jurisdictions=jurisdictions,
+                      provider_facility_id=_demo_provider_facility(world, jurisdictions["outreach"]))
     step(0.55, "train")
     as_of = data_as_of(store)
     # Two test cycles: with one, the top 0.7% of a 200k world's audit-weighted test rows is too
@@ -100,6 +102,23 @@ def ensure_demo_world(
     write_model_card(report, card_dir)
     step(1.0, "done")
     return True
+
+
+def _demo_provider_facility(world: dict, emd_code: str) -> int | None:
+    """The demo provider's facility: the community facility (사회복지관 and the like, suited to
+    every household) with free places nearest the demo outreach worker's households."""
+    facilities = world["facility"]
+    homes = world["household"]
+    homes = homes[homes["emd_code"] == emd_code]
+    if facilities.empty or homes.empty:
+        return None
+    centre = homes.to_crs(5179).geometry.union_all().centroid
+    free = facilities[facilities["capacity"] > facilities["current_users"] + 1]
+    community = free[free["target_group"] == "community"]
+    pool = community if len(community) else free
+    if pool.empty:
+        return None
+    return int(pool.loc[pool.to_crs(5179).distance(centre).idxmin(), "facility_id"])
 
 
 def _demo_jurisdictions(world: dict) -> dict[str, str]:

@@ -17,6 +17,9 @@ from app.figures.supply_figures import class_label, supply_class_map
 from app.i18n import t
 from app.layout import access_notice, notice
 from app.pages import page_callback
+from app.pages._needs_panel import DOWNLOAD as NEEDS_DOWNLOAD
+from app.pages._needs_panel import EXPORT as NEEDS_EXPORT
+from app.pages._needs_panel import needs_download, needs_section
 from domain.access import Viewer
 from domain.errors import AccessDenied
 from domain.roles import PLANNING_ROLES, Role
@@ -191,6 +194,7 @@ def layout(**_query: str) -> html.Div:
                   dcc.Download(id=ids.SD_DOWNLOAD)], className="atlas-toolbar"),
         data_grid(ids.SD_UNMATCHED, grid_columns(UNMATCHED_COLUMNS, lang), lang=lang,
                   label=t("sd.unmatched", lang, km=km)),
+        needs_section(store, viewer, lang),
     ])
 
 
@@ -239,3 +243,9 @@ def export(_n: int, group: str, level: str, parent: str | None) -> dict:
     except (AccessDenied, SupplyInputError):
         return no_update
     return dcc.send_bytes(content, name)
+
+
+@page_callback(Output(NEEDS_DOWNLOAD, "data"), Input(NEEDS_EXPORT, "n_clicks"), prevent_initial_call=True)
+def export_needs(_n):
+    """Download the registered unmet needs (suppressed summary; audited)."""
+    return needs_download()
