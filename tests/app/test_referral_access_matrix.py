@@ -124,7 +124,7 @@ def test_referral_and_admin_pages_by_role(matrix, tmp_path: Path, role: str) -> 
     from app.main import create_app
     from geodata.settings import Settings
 
-    store, _viewer, own, foreign, home, _other = matrix
+    store, _viewer, _own, _foreign, home, _other = matrix
     app = create_app(store, Settings(data_dir=tmp_path / "var", database_url=None))
     inbox = _render(app, store, "/referrals", role)
     panel = _render(app, store, "/referrals", role, household_id=str(home))
