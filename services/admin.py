@@ -12,12 +12,10 @@ import secrets
 from typing import Final
 
 import pandas as pd
-from sqlalchemy import and_, func, or_, select, update
 
 from domain.access import Viewer
 from domain.errors import AccessDenied
 from domain.roles import Role
-from geodata.schema import table
 from geodata.store.base import Store
 from services.audit import audit
 from services.users import (
@@ -62,12 +60,10 @@ def require_admin(store: Store, viewer: Viewer, *, action: str) -> None:
 def list_users(store: Store, viewer: Viewer) -> pd.DataFrame:
     """Every user (no password hashes), by ``user_id``; audited."""
     require_admin(store, viewer, action="admin_list_users")
-    users = table("app_user")
-    with store.session() as session:
-        rows = session.execute(select(*(users.c[c] for c in USER_COLUMNS))
-                               .order_by(users.c.user_id)).mappings().all()
-    audit(store, viewer, action="admin_list_users", detail=f"{len(rows)} users")
-    return pd.DataFrame([dict(r) for r in rows], columns=list(USER_COLUMNS))
+    users = store.users.list_all()
+    audit(store, viewer, action="admin_list_users", detail=f"{len(users)} users")
+    return pd.DataFrame([{c: getattr(u, c) for c in USER_COLUMNS} for u in users],
+                        columns=list(USER_COLUMNS))
 
 
 def add_user(store: Store, viewer: Viewer, *, username: str, password: str, role: str,
@@ -86,11 +82,8 @@ def add_user(store: Store, viewer: Viewer, *, username: str, password: str, role
 
 
 def _change(store: Store, user_id: int, **values: object) -> None:
-    users = table("app_user")
-    with store.session() as session:
-        done = session.execute(update(users).where(users.c.user_id == int(user_id)).values(**values))
-        if done.rowcount != 1:
-            raise UserInputError(f"unknown user {user_id}")
+    if not store.users.update(int(user_id), **values):
+        raise UserInputError(f"unknown user {user_id}")
 
 
 def set_active(store: Store, viewer: Viewer, user_id: int, *, active: bool) -> None:
@@ -131,25 +124,18 @@ def set_scope(store: Store, viewer: Viewer, user_id: int, *, role: str,
 
 
 # ------------------------------------------------------------------------------ audit log
-def _audit_query(*, username: str | None, action: str | None, household_id: int | None,
-                 date_from: dt.date | None, date_to: dt.date | None, allowed: bool | None):
-    log = table("audit_log")
-    conditions = []
-    if username:
-        conditions.append(log.c.username == username)
-    if action:
-        conditions.append(log.c.action.startswith(action, autoescape=True))
-    if household_id is not None:
-        hid = str(int(household_id))
-        conditions.append(or_(and_(log.c.object_type == "household", log.c.object_id == hid),
-                              log.c.detail.contains(f"household {hid} ", autoescape=True)))
-    if date_from is not None:
-        conditions.append(log.c.at >= dt.datetime.combine(date_from, dt.time(), dt.UTC))
-    if date_to is not None:
-        conditions.append(log.c.at < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.UTC))
-    if allowed is not None:
-        conditions.append(log.c.allowed == bool(allowed))
-    return select(*(log.c[c] for c in AUDIT_COLUMNS)).where(*conditions).order_by(log.c.audit_id.desc())
+def _search(*, username: str | None = None, action: str | None = None,
+            household_id: int | None = None, date_from: dt.date | None = None,
+            date_to: dt.date | None = None, allowed: bool | None = None) -> dict[str, object]:
+    """The filters of the page as the store's search arguments (dates are whole UTC days)."""
+    def day(d: dt.date) -> dt.datetime:
+        return dt.datetime.combine(d, dt.time(), dt.UTC)
+
+    return {"username": username or None, "action_prefix": action or None,
+            "household_id": None if household_id is None else int(household_id),
+            "since": None if date_from is None else day(date_from),
+            "until": None if date_to is None else day(date_to + dt.timedelta(days=1)),
+            "allowed": allowed}
 
 
 def audit_entries(
@@ -170,13 +156,12 @@ def audit_entries(
     finds rows about that household (object id, or ``household N`` in the detail).
     """
     require_admin(store, viewer, action="admin_view_audit")
-    stmt = _audit_query(username=username, action=action, household_id=household_id,
-                        date_from=date_from, date_to=date_to, allowed=allowed)
-    with store.session() as session:
-        rows = session.execute(stmt.limit(max(1, min(int(limit), MAX_AUDIT_ROWS)))).mappings().all()
+    rows = store.console.audit(**_search(username=username, action=action, household_id=household_id,
+                                         date_from=date_from, date_to=date_to, allowed=allowed),
+                               limit=max(1, min(int(limit), MAX_AUDIT_ROWS)))
     audit(store, viewer, action="admin_view_audit",
           detail=_filters_text(username, action, household_id, date_from, date_to))
-    return pd.DataFrame([dict(r) for r in rows], columns=list(AUDIT_COLUMNS))
+    return rows[list(AUDIT_COLUMNS)]
 
 
 def _filters_text(*values: object) -> str:
@@ -187,11 +172,8 @@ def _filters_text(*values: object) -> str:
 def export_audit_csv(store: Store, viewer: Viewer, **filters: object) -> tuple[str, bytes]:
     """The filtered audit log (up to 5,000 rows) as CSV, formula-like cells neutralised; audited."""
     require_admin(store, viewer, action="admin_export_audit")
-    stmt = _audit_query(**{k: filters.get(k) for k in  # type: ignore[arg-type]
-                           ("username", "action", "household_id", "date_from", "date_to", "allowed")})
-    with store.session() as session:
-        rows = session.execute(stmt.limit(MAX_AUDIT_ROWS)).mappings().all()
-    frame = pd.DataFrame([dict(r) for r in rows], columns=list(AUDIT_COLUMNS))
+    frame = store.console.audit(**_search(**filters), limit=MAX_AUDIT_ROWS)  # type: ignore[arg-type]
+    frame = frame[list(AUDIT_COLUMNS)].copy()
     for col in ("username", "action", "object_id", "detail"):
         frame[col] = frame[col].map(_neutralise)
     buffer = io.StringIO()
@@ -208,19 +190,10 @@ def _neutralise(value: object) -> object:
 
 
 def failed_logins(store: Store, viewer: Viewer, *, since: dt.date | None = None) -> pd.DataFrame:
-    """Refused logins per username: ``username, failures, first_at, last_at``, most first.
-
-    Read from the audit log (every login attempt is audited with ``action`` starting ``login``).
-    """
+    """Failed logins per username: ``username, failures, locked, addresses, first_at, last_at``,
+    most first (from the login limiter's attempts; ``locked``: refused while locked)."""
     require_admin(store, viewer, action="admin_failed_logins")
-    log = table("audit_log")
-    conditions = [log.c.action.startswith("login"), log.c.allowed.is_(False)]
-    if since is not None:
-        conditions.append(log.c.at >= dt.datetime.combine(since, dt.time(), dt.UTC))
-    stmt = (select(log.c.username, func.count().label("failures"), func.min(log.c.at).label("first_at"),
-                   func.max(log.c.at).label("last_at"))
-            .where(*conditions).group_by(log.c.username).order_by(func.count().desc(), log.c.username))
-    with store.session() as session:
-        rows = session.execute(stmt).mappings().all()
-    audit(store, viewer, action="admin_failed_logins", detail=f"{len(rows)} usernames")
-    return pd.DataFrame([dict(r) for r in rows], columns=["username", "failures", "first_at", "last_at"])
+    start = None if since is None else dt.datetime.combine(since, dt.time(), dt.UTC)
+    frame = store.console.failed_logins(since=start)
+    audit(store, viewer, action="admin_failed_logins", detail=f"{len(frame)} usernames")
+    return frame

@@ -24,7 +24,6 @@ from domain.errors import AccessDenied, InputError
 from domain.roles import PLANNING_ROLES, Role
 from geodata.settings import get_settings
 from geodata.store.base import Store
-from geodata.store.referrals import insert_need, update_need
 from services.audit import audit, require_household_access
 
 __all__ = [
@@ -103,12 +102,11 @@ def register_need(
         problems.append(f"need {int(same.iloc[0]['need_id'])} of this kind is already open")
     if problems:
         raise NeedInputError("cannot register the need: " + "; ".join(problems))
-    with store.session() as session:
-        need_id = insert_need(session, {
-            "household_id": int(household_id), "need_group": need_group,
-            "need_function": need_function, "urgency": urgency, "emd_code": str(hh["emd_code"]),
-            "sigungu_code": str(hh["sigungu_code"]), "cause": cause, "status": "open",
-            "note": note or None, "user_id": viewer.user_id})
+    need_id = store.referrals.add_need({
+        "household_id": int(household_id), "need_group": need_group,
+        "need_function": need_function, "urgency": urgency, "emd_code": str(hh["emd_code"]),
+        "sigungu_code": str(hh["sigungu_code"]), "cause": cause, "status": "open",
+        "note": note or None, "user_id": viewer.user_id})
     audit(store, viewer, action="register_need", object_type="household",
           object_id=str(household_id), detail=f"need {need_id}: {need_group}/{need_function} {urgency}")
     return need_id
@@ -139,9 +137,8 @@ def refresh_offers(store: Store, *, reach_m: float | None = None) -> int:
         current = None if pd.isna(need["matched_facility_id"]) else int(need["matched_facility_id"])
         if status == need["status"] and offer == current:
             continue
-        with store.session() as session:
-            changed += update_need(session, int(need["need_id"]), expected_status=need["status"],
-                                   status=status, matched_facility_id=offer)
+        changed += store.referrals.update_need(int(need["need_id"]), expected_status=need["status"],
+                                               status=status, matched_facility_id=offer)
     if changed:
         log.info("unmet needs: %d offers changed", changed)
     return changed
@@ -198,9 +195,8 @@ def close_need(store: Store, viewer: Viewer, need_id: int, *, referral_id: int |
               object_id=str(need_id), detail="not a need of your 읍면동")
         raise AccessDenied(f"need {need_id} is not in your jurisdiction")
     status = "matched" if referral_id is not None else "closed"
-    with store.session() as session:
-        done = update_need(session, int(need_id), expected_status=str(row.iloc[0]["status"]),
-                           status=status, referral_id=referral_id)
+    done = store.referrals.update_need(int(need_id), expected_status=str(row.iloc[0]["status"]),
+                                       status=status, referral_id=referral_id)
     if not done or row.iloc[0]["status"] not in _OPEN:
         raise NeedInputError(f"need {need_id} is no longer open")
     audit(store, viewer, action="close_need", object_type="unmet_need", object_id=str(need_id),

@@ -44,16 +44,7 @@ from domain.referral import (
 )
 from domain.roles import Role
 from geodata.store.base import Store
-from geodata.store.referrals import (
-    Occupancy,
-    OccupancyError,
-    add_transition,
-    adjust_occupancy,
-    insert_referral,
-    move_referral,
-    set_occupancy,
-    update_need,
-)
+from geodata.store.referrals import Occupancy, OccupancyChange, OccupancyError
 from services.audit import audit, require_household_access
 from services.casework import suitable_target_groups
 
@@ -177,28 +168,24 @@ def send_referral(
         raise ReferralInputError("cannot send the referral: " + "; ".join(problems))
     day = _today(today)
     due = (deadlines or ReferralDeadlines.from_settings()).due_date(ReferralState.REQUESTED, day)
-    with store.session() as session:
-        rid = insert_referral(session, {
-            "household_id": int(household_id), "facility_id": int(facility_id),
-            "need_group": facility["target_group"], "need_function": facility["function"],
-            "state": ReferralState.REQUESTED.value, "note": note or None, "consent_recorded": True,
-            "consent_on": consent_on or day, "sender_emd_code": str(hh["emd_code"]),
-            "user_id": viewer.user_id, "due_date": due})
-        add_transition(session, _transition_row(viewer, rid, "send", None, ReferralState.REQUESTED,
-                                                note=note))
-        if need_id is not None:
-            update_need(session, int(need_id), status="matched", referral_id=rid,
-                        matched_facility_id=int(facility_id))
+    rid = store.referrals.send(
+        {"household_id": int(household_id), "facility_id": int(facility_id),
+         "need_group": facility["target_group"], "need_function": facility["function"],
+         "state": ReferralState.REQUESTED.value, "note": note or None, "consent_recorded": True,
+         "consent_on": consent_on or day, "sender_emd_code": str(hh["emd_code"]),
+         "user_id": viewer.user_id, "due_date": due},
+        _transition_row(viewer, "send", None, ReferralState.REQUESTED, note=note),
+        need_id=need_id)
     audit(store, viewer, action="send_referral", object_type="referral", object_id=str(rid),
           detail=f"household {int(household_id)} -> facility {int(facility_id)}")
     log.info("referral %d sent by %s", rid, viewer.username)
     return rid
 
 
-def _transition_row(viewer: Viewer | None, rid: int, action: str, source: ReferralState | None,
+def _transition_row(viewer: Viewer | None, action: str, source: ReferralState | None,
                     target: ReferralState, *, outcome: str | None = None, reason: str | None = None,
                     note: str | None = None) -> dict[str, Any]:
-    return {"referral_id": rid, "action": action, "from_state": source and source.value,
+    return {"action": action, "from_state": source and source.value,
             "to_state": target.value, "user_id": viewer.user_id if viewer else None,
             "username": viewer.username if viewer else SYSTEM,
             "role": str(viewer.role) if viewer else SYSTEM,
@@ -284,22 +271,22 @@ def _apply(store: Store, viewer: Viewer | None, referral: dict[str, Any], reques
     values: dict[str, Any] = {"state": target.value, "due_date": deadlines.due_date(target, today)}
     if outcome or request.reason:
         values |= {"outcome": outcome, "reason": request.reason}
-    facility = _facility(store, int(referral["facility_id"])) if delta else None
+    change = None
+    if delta:
+        facility = _facility(store, int(referral["facility_id"]))
+        change = OccupancyChange(int(referral["facility_id"]), delta,
+                                 (int(facility["capacity"]), int(facility["current_users"])))
     try:
-        with store.session() as session:
-            if not move_referral(session, int(referral["referral_id"]), expected_state=source.value,
-                                 expected_version=int(referral["version"]), values=values):
-                raise ReferralConflict(
-                    f"referral {referral['referral_id']} was changed by someone else; reload it")
-            if facility is not None:
-                adjust_occupancy(session, int(referral["facility_id"]), delta,
-                                 base=(int(facility["capacity"]), int(facility["current_users"])),
-                                 user_id=viewer.user_id if viewer else None)
-            add_transition(session, _transition_row(viewer, int(referral["referral_id"]),
-                                                    request.action.value, source, target,
-                                                    outcome=outcome, reason=request.reason, note=note))
+        moved = store.referrals.move(
+            int(referral["referral_id"]), expected_state=source.value,
+            expected_version=int(referral["version"]), values=values,
+            transition=_transition_row(viewer, request.action.value, source, target,
+                                       outcome=outcome, reason=request.reason, note=note),
+            occupancy=change, user_id=viewer.user_id if viewer else None)
     except OccupancyError as exc:
         raise ReferralInputError(f"cannot {request.action.value}: {exc}") from exc
+    if not moved:
+        raise ReferralConflict(f"referral {referral['referral_id']} was changed by someone else; reload it")
 
 
 def expire_overdue(store: Store, *, today: dt.date | None = None,
@@ -448,9 +435,9 @@ def update_occupancy(store: Store, viewer: Viewer, *, capacity: int, current_use
         raise AccessDenied("only provider users update a facility's 정원/현원")
     _facility(store, int(viewer.facility_id))
     try:
-        with store.session() as session:
-            occupancy = set_occupancy(session, int(viewer.facility_id), capacity=int(capacity),
-                                      current_users=int(current_users), user_id=viewer.user_id)
+        occupancy = store.referrals.set_occupancy(int(viewer.facility_id), capacity=int(capacity),
+                                                  current_users=int(current_users),
+                                                  user_id=viewer.user_id)
     except OccupancyError as exc:
         raise ReferralInputError(str(exc)) from exc
     audit(store, viewer, action="update_occupancy", object_type="facility",

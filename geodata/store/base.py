@@ -48,6 +48,7 @@ from geodata.store.spec import StoreSpec
 
 if TYPE_CHECKING:
     from geodata.store.referrals import ReferralRecords
+    from geodata.store.repositories.console import ConsoleRecords
 
 __all__ = ["FrameWrite", "Store", "StoreError", "StoreInputError", "Where", "WhereValue"]
 
@@ -80,7 +81,14 @@ class Store(abc.ABC):
         """Referrals, their history, unmet needs and live occupancy (``geodata.store.referrals``)."""
         from geodata.store.referrals import ReferralRecords
 
-        return ReferralRecords(self.session)
+        return ReferralRecords(self._transaction)
+
+    @property
+    def console(self) -> ConsoleRecords:
+        """The administrator's reads: audit search, failed logins (``repositories.console``)."""
+        from geodata.store.repositories.console import ConsoleRecords
+
+        return ConsoleRecords(self._transaction)
 
     @property
     @abc.abstractmethod

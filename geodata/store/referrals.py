@@ -33,8 +33,6 @@ from sqlalchemy.orm import Session
 from geodata.schema import table
 from geodata.store.base import StoreInputError
 
-Transaction = Callable[[], AbstractContextManager[Session]]
-
 REFERRAL_COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in table("referral").columns)
 TRANSITION_COLUMNS: Final[tuple[str, ...]] = tuple(
     c.name for c in table("referral_transition").columns
@@ -381,37 +379,103 @@ def update_need(
 
 
 # ------------------------------------------------------------------------------ facade
-class ReferralRecords:
-    """Read-side conveniences over the functions above, one transaction per call.
+@dataclass(frozen=True, slots=True)
+class OccupancyChange:
+    """A 현원 change that commits with a transition: ``delta`` places at ``facility_id``;
+    ``base`` is the bulk row's ``(capacity, current_users)`` (see :func:`adjust_occupancy`)."""
 
-    Writes that must commit together (a transition, its history and the 현원 change) are made
-    by the service inside one ``transaction()`` with the session functions.
+    facility_id: int
+    delta: int
+    base: tuple[int, int]
+
+
+class ReferralRecords:
+    """``store.referrals``: one transaction per call (the store translates driver errors).
+
+    The writes that must commit together do so here: :meth:`send` (the referral, its first
+    history row and the need it answers), :meth:`move` (the conditional update, the 현원 change
+    and the history row).
     """
 
-    def __init__(self, transaction: Transaction) -> None:
-        self.transaction = transaction
+    def __init__(self, transaction: Callable[[str], AbstractContextManager[Session]]) -> None:
+        self._transaction = transaction
 
+    # ---------------------------------------------------------------- referrals
     def get(self, referral_id: int) -> dict[str, Any] | None:
         """One referral, or ``None``."""
-        with self.transaction() as session:
+        with self._transaction("read referral") as session:
             return get_referral(session, referral_id)
 
     def list(self, **filters: Any) -> pd.DataFrame:
         """Referrals (see :func:`list_referrals`)."""
-        with self.transaction() as session:
+        with self._transaction("list referrals") as session:
             return list_referrals(session, **filters)
 
     def history(self, referral_ids: Sequence[int]) -> pd.DataFrame:
         """Transitions of some referrals (see :func:`referral_history`)."""
-        with self.transaction() as session:
+        with self._transaction("read referral history") as session:
             return referral_history(session, referral_ids)
 
-    def needs(self, **filters: Any) -> pd.DataFrame:
-        """Unmet needs (see :func:`list_needs`)."""
-        with self.transaction() as session:
-            return list_needs(session, **filters)
+    def send(self, values: Mapping[str, Any], transition: Mapping[str, Any], *,
+             need_id: int | None = None) -> int:
+        """Insert a referral with its first history row (and mark ``need_id`` matched); one
+        transaction. Returns the ``referral_id``."""
+        with self._transaction("send referral") as session:
+            rid = insert_referral(session, values)
+            add_transition(session, {**transition, "referral_id": rid})
+            if need_id is not None:
+                update_need(session, int(need_id), status="matched", referral_id=rid,
+                            matched_facility_id=values.get("facility_id"))
+            return rid
+
+    def move(self, referral_id: int, *, expected_state: str, expected_version: int,
+             values: Mapping[str, Any], transition: Mapping[str, Any],
+             occupancy: OccupancyChange | None = None, user_id: int | None = None) -> bool:
+        """A transition in one transaction: the conditional update, the 현원 change, the history.
+
+        Returns ``False`` (nothing written) when the referral is no longer at
+        ``expected_state``/``expected_version``.
+
+        Raises
+        ------
+        OccupancyError
+            The 현원 change would leave ``0 .. 정원`` (nothing is written).
+        """
+        with self._transaction("move referral") as session:
+            if not move_referral(session, referral_id, expected_state=expected_state,
+                                 expected_version=expected_version, values=values):
+                return False
+            if occupancy is not None and occupancy.delta:
+                adjust_occupancy(session, occupancy.facility_id, occupancy.delta,
+                                 base=occupancy.base, user_id=user_id)
+            add_transition(session, {**transition, "referral_id": int(referral_id)})
+            return True
+
+    # ---------------------------------------------------------------- occupancy
+    def set_occupancy(self, facility_id: int, *, capacity: int, current_users: int,
+                      user_id: int | None) -> Occupancy:
+        """Set 정원/현원 (see :func:`set_occupancy`)."""
+        with self._transaction("set occupancy") as session:
+            return set_occupancy(session, facility_id, capacity=capacity,
+                                 current_users=current_users, user_id=user_id)
 
     def overlay(self) -> pd.DataFrame:
         """Live occupancy rows (see :func:`occupancy_overlay`)."""
-        with self.transaction() as session:
+        with self._transaction("read occupancy") as session:
             return occupancy_overlay(session)
+
+    # ---------------------------------------------------------------- needs
+    def needs(self, **filters: Any) -> pd.DataFrame:
+        """Unmet needs (see :func:`list_needs`)."""
+        with self._transaction("list needs") as session:
+            return list_needs(session, **filters)
+
+    def add_need(self, values: Mapping[str, Any]) -> int:
+        """Register a need (see :func:`insert_need`)."""
+        with self._transaction("add need") as session:
+            return insert_need(session, values)
+
+    def update_need(self, need_id: int, *, expected_status: str | None = None, **values: Any) -> bool:
+        """Change a need if still ``expected_status`` (see :func:`update_need`)."""
+        with self._transaction("update need") as session:
+            return update_need(session, need_id, expected_status=expected_status, **values)

@@ -31,7 +31,7 @@ from services.referral import (
 )
 from services.users import create_user, load_viewer
 from services.visit_list import ranked_visits
-from tests.app.app_helpers import dash_call, login
+from tests.app.app_helpers import dash_call, login, open_session
 from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, PASSWORDS, World
 
 PAGE_ROLES = ("public", "outreach", "outreach2", "planner", "ministry", "admin", "provider", "provider2")
@@ -111,11 +111,9 @@ def _render(app, store, path: str, role: str, **kwargs: str) -> str:
 
     page = next(p for p in dash.page_registry.values() if p["path"] == path
                 or p.get("path_template") == path)
-    users = table("app_user")
     with app.server.test_request_context("/"):
         if role != "public":
-            with store.session() as s:
-                flask.session["user_id"] = s.scalar(select(users.c.user_id).where(users.c.username == role))
+            flask.session["sid"] = open_session(store, role)
         return json.dumps(page["layout"](**kwargs), cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
 
 

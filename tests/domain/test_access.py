@@ -24,9 +24,11 @@ ADMIN = Viewer(4, "a", Role.ADMIN)
 
 def test_role_is_its_code_and_sets_are_consistent() -> None:
     assert Role("admin") is Role.ADMIN and Role.ADMIN == "admin"
-    assert [str(r) for r in LOGIN_ROLES] == ["outreach", "planner", "ministry", "admin"]
+    assert [str(r) for r in LOGIN_ROLES] == ["outreach", "planner", "ministry", "admin", "provider"]
     assert Role.PUBLIC not in LOGIN_ROLES
-    assert set(LOGIN_ROLES) == HOUSEHOLD_ROLES | PLANNING_ROLES
+    # Providers see neither household records nor planning pages: only their facility's referrals.
+    assert set(LOGIN_ROLES) == HOUSEHOLD_ROLES | PLANNING_ROLES | {Role.PROVIDER}
+    assert Role.PROVIDER not in HOUSEHOLD_ROLES | PLANNING_ROLES
     assert NATIONAL_ROLES <= PLANNING_ROLES
 
 

@@ -24,6 +24,7 @@ from services.admin import (
     set_active,
     set_scope,
 )
+from services.login import LoginPolicy, log_in
 from services.needs import (
     NeedInputError,
     close_need,
@@ -194,9 +195,10 @@ def test_audit_log_filters_export_and_failed_logins(world: World) -> None:
     outreach, provider = _viewer(world.store, "outreach"), _viewer(world.store, "provider")
     hid = _households(world)[0]
     rid = send_referral(world.store, outreach, hid, provider.facility_id, consent=True)
-    for _ in range(3):
-        authenticate(world.store, "planner", "wrong-password")
-    authenticate(world.store, "=cmd|' /C calc'!A0", "whatever-password")
+    policy = LoginPolicy(max_failures_per_account=3)
+    for _ in range(4):  # three failures lock the account; the fourth is refused while locked
+        log_in(world.store, "planner", "wrong-password", address="10.0.0.7", policy=policy)
+    log_in(world.store, "=cmd|' /C calc'!A0", "whatever-password", address="10.0.0.8", policy=policy)
     by_user = audit_entries(world.store, admin, username="outreach", action="send_referral")
     assert by_user["object_id"].tolist() == [str(rid)]
     about = audit_entries(world.store, admin, household_id=hid)
@@ -205,9 +207,9 @@ def test_audit_log_filters_export_and_failed_logins(world: World) -> None:
     assert len(audit_entries(world.store, admin, date_from=today, date_to=today)) > 0
     assert audit_entries(world.store, admin, date_to=today - dt.timedelta(days=400)).empty
     refused = audit_entries(world.store, admin, action="login", allowed=False)
-    assert len(refused) == 4
+    assert len(refused) == 5 and set(refused["username"]) == {"planner", "=cmd|' /C calc'!A0"}
     failed = failed_logins(world.store, admin)
-    assert failed.iloc[0][["username", "failures"]].tolist() == ["planner", 3]
+    assert failed.iloc[0][["username", "failures", "locked", "addresses"]].tolist() == ["planner", 4, 1, 1]
     assert set(failed["username"]) == {"planner", "=cmd|' /C calc'!A0"}
     name, body = export_audit_csv(world.store, admin, action="login")
     lines = body.decode("utf-8-sig").splitlines()
