@@ -96,6 +96,11 @@ _ACTIONS = {"accept": ("수락", "accept"), "reject": ("거절", "reject"), "sta
             "complete": ("완료", "complete"), "cancel": ("취소", "cancel")}
 
 
+def _blank(values: pd.Series) -> pd.Series:
+    """Text of a column with missing values as empty strings (whatever the column's dtype)."""
+    return values.astype(object).where(values.notna(), "")
+
+
 def _t(key: str, lang: str) -> str:
     ko, en = _T[key]
     return ko if lang == "ko" else en
@@ -121,12 +126,12 @@ def referral_rows(frame: pd.DataFrame, lang: str, *, provider: bool) -> pd.DataF
                                              zip(frame["need_group"], frame["need_function"], strict=True)],
     })
     if provider:
-        out["대상자" if lang == "ko" else "Head"] = frame["head_name"].fillna("")
+        out["대상자" if lang == "ko" else "Head"] = _blank(frame["head_name"])
         out["가구원" if lang == "ko" else "Size"] = frame["household_size"].fillna(0).astype(int)
-        out["연령대" if lang == "ko" else "Age"] = frame["head_age_band"].fillna("")
+        out["연령대" if lang == "ko" else "Age"] = _blank(frame["head_age_band"])
     else:
-        out["기관" if lang == "ko" else "Provider"] = frame["facility_name"].fillna("")
-    out["내용" if lang == "ko" else "Note"] = frame["note"].fillna("")
+        out["기관" if lang == "ko" else "Provider"] = _blank(frame["facility_name"])
+    out["내용" if lang == "ko" else "Note"] = _blank(frame["note"])
     out[_t("action", lang)] = [", ".join(_pick(_ACTIONS, a, lang) for a in str(x).split(",") if a)
                                for x in frame["actions"]]
     return out
@@ -171,7 +176,7 @@ def _needs_table(needs: pd.DataFrame, lang: str) -> html.Div:
                                   zip(needs["need_group"], needs["need_function"], strict=True)],
         "긴급도" if ko else "Urgency": [_pick(_URGENCY, u, lang) for u in needs["urgency"]],
         "상태" if ko else "Status": [_pick(_NEED_STATUS, s, lang) for s in needs["status"]],
-        "연계 가능 기관" if ko else "Provider offered": needs["matched_facility_name"].fillna(""),
+        "연계 가능 기관" if ko else "Provider offered": _blank(needs["matched_facility_name"]),
     })
     return frame_table(shown, empty=_t("empty", lang), table_id="ref-needs")
 

@@ -135,4 +135,4 @@ def test_referral_round_trip_by_role(dash_duo, own_world: World, tmp_path: Path,
     assert "provider" in dash_duo.find_element("#admin-users").text
     _shot(dash_duo, artifacts, "referral_admin_audit")
     severe = [e for e in dash_duo.get_logs() or [] if e["level"] == "SEVERE"]
-    assert severe == []
+    assert severe == [], severe
