@@ -347,6 +347,14 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
     # visit list filter
     "vl.unserved": {"ko": "사각지대 의심만 (받을 가능성 높지만 미수급)",
                     "en": "Only likely eligible but not receiving"},
+    "vl.repeat_unhelped": {"ko": "2회 이상 발굴되었지만 지원받은 적 없는 가구만",
+                           "en": "Only flagged 2+ times, never supported"},
+    "col.times_flagged": {"ko": "발굴 횟수", "en": "Times flagged"},
+    "col.visited_not_helped": {"ko": "방문·미지원", "en": "Visited, not helped"},
+    "case.repeat_flags": {"ko": "발굴 {flagged}회 · 방문했으나 미지원 {unhelped}회",
+                          "en": "Flagged {flagged} times · visited, not helped {unhelped} times"},
+    "case.repeat_warning": {"ko": "반복 발굴: 지원받은 적 없이 {flagged}회 발굴되었습니다.",
+                            "en": "Repeatedly flagged: {flagged} times, never supported."},
     # case panel
     "ce.title": {"ko": "복지 가판정 (소득인정액)", "en": "Eligibility pre-check (recognised income)"},
     "ce.flag": {"ko": "사각지대 의심: 받을 가능성이 높지만 받고 있지 않은 제도 — {names}",

@@ -36,6 +36,7 @@ from geodata.vocabulary import (
     label,
 )
 from services.audit import audit, require_household_access
+from services.repeat_flags import flag_counts, repeat_unhelped
 from services.scores import active_overrides, current_scores
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ class CaseDetail:
     histories: dict[str, pd.DataFrame] = field(default_factory=dict)
     activities: pd.DataFrame = field(default_factory=pd.DataFrame)
     facilities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: ``times_flagged``, ``visited_not_helped``, ``ever_supported``, ``repeat_unhelped``
+    #: (:mod:`services.repeat_flags`).
+    flags: dict[str, object] = field(default_factory=dict)
 
 
 def case_detail(
@@ -112,10 +116,20 @@ def case_detail(
         members=members, score=score, reasons=reasons, override=override, histories=histories,
         activities=_activities(store, hid),
         facilities=_facilities(store, hh, k=facilities_k),
+        flags=_flags(store, hid),
     )
     audit(store, viewer, action="view_case", object_type="household", object_id=str(hid),
           purpose=purpose)
     return detail
+
+
+def _flags(store: Store, household_id: int) -> dict[str, object]:
+    counts = flag_counts(store, [household_id])
+    row = counts.iloc[0]
+    return {"times_flagged": int(row["times_flagged"]),
+            "visited_not_helped": int(row["visited_not_helped"]),
+            "ever_supported": bool(row["ever_supported"]),
+            "repeat_unhelped": bool(repeat_unhelped(counts).iloc[0])}
 
 
 def _reasons(score: dict[str, object] | None) -> list[dict[str, object]]:

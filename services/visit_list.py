@@ -29,6 +29,7 @@ from geodata.store.base import Store
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS, label
 from services.audit import audit, require_household_role
 from services.eligibility import likely_unserved
+from services.repeat_flags import flag_counts, repeat_unhelped
 from services.scores import scored_households, top_reasons
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class VisitFilters:
     not_visited_days: int | None = None
     overridden: bool | None = None
     likely_unserved: bool = False  # only "likely eligible but not receiving" (services.eligibility)
+    repeat_unhelped: bool = False  # only "flagged >= 2 times, never supported" (services.repeat_flags)
     limit: int = 200
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -96,7 +98,8 @@ def last_visits(store: Store, household_ids: Sequence[int]) -> pd.Series:
 # ------------------------------------------------------------------------------ the list
 LIST_COLUMNS: Final[tuple[str, ...]] = (
     "rank", "household_id", "name_masked", "tier", "tier_label", "probability", "household_type",
-    "household_type_label", "emd_code", "reasons", "last_visit", "overridden",
+    "household_type_label", "emd_code", "reasons", "last_visit", "overridden", "times_flagged",
+    "visited_not_helped",
 )
 
 
@@ -147,6 +150,9 @@ def ranked_visits(
     if filters.likely_unserved:
         flagged = likely_unserved(store, viewer, on=today)["household_id"]
         base = base[base["household_id"].isin(flagged)]
+    if filters.repeat_unhelped:
+        counts = flag_counts(store, base["household_id"].to_numpy(), scope=scope or "national")
+        base = base[repeat_unhelped(counts).to_numpy()]
     out = _decorate(store, base, filters, today=today or dt.date.today(), lang=lang)
     if audit_view:
         audit(store, viewer, action="view_list", object_type="jurisdiction",
@@ -179,6 +185,9 @@ def _decorate(store: Store, base: pd.DataFrame, filters: VisitFilters, *, today:
     if "last_visit" not in frame.columns:
         frame = frame.merge(last_visits(store, frame["household_id"].tolist()),
                             left_on="household_id", right_index=True, how="left")
+    counts = flag_counts(store, frame["household_id"].to_numpy())
+    frame["times_flagged"] = counts["times_flagged"].to_numpy()
+    frame["visited_not_helped"] = counts["visited_not_helped"].to_numpy()
     return _present(store, frame, lang=lang)
 
 
@@ -234,11 +243,13 @@ _HEADERS: Final[dict[str, dict[str, str]]] = {
     "ko": {"rank": "순위", "household_id": "가구번호", "name_masked": "세대주(마스킹)",
            "tier_label": "등급", "probability": "위기확률", "household_type_label": "가구유형",
            "emd_code": "읍면동코드", "reasons": "주요 사유", "last_visit": "최근 방문일",
-           "overridden": "등급 조정"},
+           "overridden": "등급 조정", "times_flagged": "발굴 횟수",
+           "visited_not_helped": "방문·미지원 횟수"},
     "en": {"rank": "Rank", "household_id": "Household", "name_masked": "Head (masked)",
            "tier_label": "Tier", "probability": "Probability", "household_type_label": "Type",
            "emd_code": "EMD code", "reasons": "Top reasons", "last_visit": "Last visit",
-           "overridden": "Overridden"},
+           "overridden": "Overridden", "times_flagged": "Times flagged",
+           "visited_not_helped": "Visited, not helped"},
 }
 
 

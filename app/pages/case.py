@@ -78,8 +78,13 @@ def _summary(d: CaseDetail, lang: str) -> html.Section:
              (t("case.probability", lang), f"{s.get('probability', 0):.3f}" if s else "—"),
              (t("case.rank", lang), s.get("rank", "—")),
              (t("case.model_tier", lang), describe("tier", str(s.get("model_tier")), lang=lang)
-              if s else "—")]
-    return html.Section([
+              if s else "—"),
+             (t("col.times_flagged", lang), t("case.repeat_flags", lang,
+                                               flagged=d.flags.get("times_flagged", 0),
+                                               unhelped=d.flags.get("visited_not_helped", 0)))]
+    warning = ([notice(t("case.repeat_warning", lang, flagged=d.flags["times_flagged"]),
+                       kind="warning")] if d.flags.get("repeat_unhelped") else [])
+    return html.Section([*warning,
         html.H2([t("case.score", lang), " ",
                  html.Span(badge, id=ids.CASE_TIER_BADGE,
                            className=f"atlas-badge atlas-tier-{tier or 0}")]),

@@ -35,24 +35,25 @@ PAGE: dict[str, object] = {"path": "/visits", "order": 20, "nav_key": "nav.visit
         "title": "발굴 대상자 목록 · 복지 아틀라스"}
 
 TABLE_COLUMNS = ("rank", "name_masked", "tier_label", "probability", "household_type_label",
-                 "reasons", "last_visit", "link")
+                 "reasons", "times_flagged", "visited_not_helped", "last_visit", "link")
 SELECT_TYPE = "visit-select"
 LIMITS = (50, 100, 200, 500)
 FILTER_INPUTS = [Input(ids.VL_TIERS, "value"), Input(ids.VL_TYPES, "value"),
                  Input(ids.VL_SOURCES, "value"), Input(ids.VL_DAYS, "value"),
                  Input(ids.VL_OVERRIDDEN, "value"), Input(ids.VL_LIMIT, "value"),
-                 Input(ids.VL_UNSERVED, "value")]
+                 Input(ids.VL_UNSERVED, "value"), Input(ids.VL_REPEAT, "value")]
 
 
 def make_filters(tiers: list | None, types: list | None, sources: list | None,
                  days: int | str | None, overridden: str | None, limit: int | None = 50,
-                 unserved: list | None = None) -> VisitFilters:
+                 unserved: list | None = None, repeat: list | None = None) -> VisitFilters:
     """Filter values from the controls (plain function, no Dash)."""
     flag = {"yes": True, "no": False}.get(overridden or "")
     return VisitFilters(tiers=tuple(int(x) for x in tiers or ()),
                         household_types=tuple(types or ()), crisis_sources=tuple(sources or ()),
                         not_visited_days=int(days) if days not in (None, "") else None,
-                        overridden=flag, limit=int(limit or 50), likely_unserved=bool(unserved))
+                        overridden=flag, limit=int(limit or 50), likely_unserved=bool(unserved),
+                        repeat_unhelped=bool(repeat))
 
 
 def table_rows(frame: pd.DataFrame, lang: str) -> list[dict[str, object]]:
@@ -99,6 +100,8 @@ def _filters_bar(lang: str) -> html.Div:
                                      ("visits.not_overridden", "no"))])]),
         dcc.Checklist(id=ids.VL_UNSERVED, value=[], options=[{"label": t("vl.unserved", lang),
                                                               "value": "on"}]),
+        dcc.Checklist(id=ids.VL_REPEAT, value=[], options=[{"label": t("vl.repeat_unhelped", lang),
+                                                            "value": "on"}]),
     ], className="atlas-toolbar")
 
 
@@ -134,13 +137,14 @@ def layout(**_query: str) -> html.Div:
 
 @page_callback(Output(ids.VL_TABLE_BOX, "children"), Output(ids.VL_COUNT, "children"),
           Output(ids.VL_ERROR, "children"), *FILTER_INPUTS)
-def refresh_list(tiers, types, sources, days, overridden, limit, unserved=None) -> tuple:
+def refresh_list(tiers, types, sources, days, overridden, limit, unserved=None,
+                 repeat=None) -> tuple:
     """Rank and filter the jurisdiction's households."""
     lang = current_lang()
     try:
         frame = ranked_visits(get_store(), current_viewer(),
                               make_filters(tiers, types, sources, days, overridden, limit,
-                                           unserved),
+                                           unserved, repeat),
                               lang=lang)
     except (AccessDenied, VisitListInputError) as exc:
         return None, "", notice(f"{t('error.generic', lang)}: {exc}", kind="error")
@@ -151,13 +155,15 @@ def refresh_list(tiers, types, sources, days, overridden, limit, unserved=None) 
           Input(ids.VL_CSV, "n_clicks"), *(State(i.component_id, i.component_property)
                                             for i in FILTER_INPUTS),
           prevent_initial_call=True)
-def export(_xlsx, _csv, tiers, types, sources, days, overridden, _limit, unserved=None) -> dict:
+def export(_xlsx, _csv, tiers, types, sources, days, overridden, _limit, unserved=None,
+           repeat=None) -> dict:
     """Excel or CSV of the whole filtered list, not only the rows shown (audited)."""
     fmt = "xlsx" if ctx.triggered_id == ids.VL_XLSX else "csv"
     try:
         name, content = export_visits(get_store(), current_viewer(),
                                       make_filters(tiers, types, sources, days, overridden,
-                                                   5000, unserved), fmt=fmt, lang=current_lang())
+                                                   5000, unserved, repeat), fmt=fmt,
+                                      lang=current_lang())
     except (AccessDenied, VisitListInputError):
         return no_update
     return dcc.send_bytes(content, name)

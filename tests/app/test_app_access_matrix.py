@@ -107,7 +107,8 @@ def test_visit_list_callback_by_role(app_client, world: World, role: str) -> Non
                          [("visits-tiers", "value", []), ("visits-types", "value", None),
                           ("visits-sources", "value", None), ("visits-days", "value", None),
                           ("visits-overridden", "value", ""), ("visits-limit", "value", 500),
-                          ("visits-unserved", "value", [])])
+                          ("visits-unserved", "value", []),
+                          ("visits-repeat-unhelped", "value", [])])
     assert response.status_code == 200
     out = response.get_json()["response"]
     shown = {int(h) for h in re.findall(r'"/case/(\d+)"', json.dumps(out))}
@@ -132,7 +133,8 @@ def test_export_callback_by_role(app_client, world: World, role: str) -> None:
                          [("visits-tiers", "value", []), ("visits-types", "value", None),
                           ("visits-sources", "value", None), ("visits-days", "value", None),
                           ("visits-overridden", "value", ""), ("visits-limit", "value", 500),
-                          ("visits-unserved", "value", [])])
+                          ("visits-unserved", "value", []),
+                          ("visits-repeat-unhelped", "value", [])])
     if role in HOUSEHOLD_ROLES or role == "outreach2":
         data = response.get_json()["response"]["visits-download"]["data"]
         assert data["filename"].endswith(".xlsx") and data["base64"]
