@@ -75,6 +75,7 @@ def ensure_demo_world(
     settings = settings or get_settings()
     step = progress or (lambda _f, _s: None)
     if demo_world_present(store) and not force:
+        _ensure_demo_provider(store)  # worlds built before providers existed gain one
         return False
     step(0.0, "boundaries")
     regions = cached_region_layers()
@@ -102,6 +103,21 @@ def ensure_demo_world(
     write_model_card(report, card_dir)
     step(1.0, "done")
     return True
+
+
+def _ensure_demo_provider(store: Store) -> None:
+    """Add the demo provider to an existing demo world that has none (idempotent)."""
+    from services.users import ensure_demo_users
+
+    outreach = store.users.by_username("outreach")
+    if store.users.by_username("provider") is not None or outreach is None:
+        return
+    emd = str(outreach.jurisdiction_code)
+    world = {"facility": store.read_frame("facility"),
+             "household": store.read_frame("household", columns=["emd_code", "geometry"],
+                                           where={"emd_code": emd})}
+    ensure_demo_users(store, jurisdictions={"outreach": emd, "planner": emd[:5]},
+                      provider_facility_id=_demo_provider_facility(world, emd))
 
 
 def _demo_provider_facility(world: dict, emd_code: str) -> int | None:

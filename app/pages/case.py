@@ -138,8 +138,14 @@ def _override_form(lang: str) -> html.Div:
 
 
 def _extra_links(household_id: int, lang: str) -> list[html.A]:
-    """Links to registered pages that declare ``case_link=True`` (eligibility, referral, ...)."""
-    return [html.A(str(p.get(f"name_{lang}") or p["name"]), className="atlas-button",
+    """Links to registered pages that declare ``case_link=True`` (eligibility, referral, ...);
+    a page's ``case_link_status(household_id, lang)`` adds its status to the label."""
+    def label(p: dict) -> str:
+        status = p.get("case_link_status")
+        name = str(p.get(f"name_{lang}") or p["name"])
+        return f"{name} · {status(household_id, lang)}" if status else name
+
+    return [html.A(label(p), className="atlas-button",
                    href=f"{p['relative_path']}?household_id={household_id}")
             for p in dash.page_registry.values() if p.get("case_link")]
 

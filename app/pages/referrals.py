@@ -141,6 +141,22 @@ def _error(exc: Exception, lang: str) -> html.Div:
     return notice(f"{_t('error', lang)}: {exc}", kind="error")
 
 
+def case_link_status(household_id: int, lang: str) -> str:
+    """The case page's link label: the household's newest referral state (or none)."""
+    try:
+        refs = household_referrals(get_store(), current_viewer(), int(household_id))
+    except AccessDenied:
+        return ""
+    if refs.empty:
+        return "의뢰 없음" if lang == "ko" else "none"
+    newest = refs.iloc[0]
+    late = f" ({_t('overdue', lang)})" if bool(newest["overdue"]) else ""
+    return f"{_pick(_STATES, newest['state'], lang)}{late}"
+
+
+PAGE["case_link_status"] = case_link_status
+
+
 def layout(household_id: str | None = None, **_query: str) -> html.Div:
     """Inbox (provider), sent referrals (outreach, admin), or a household's panel."""
     viewer, lang, store = current_viewer(), current_lang(), get_store()

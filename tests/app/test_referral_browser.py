@@ -91,6 +91,11 @@ def test_referral_round_trip_by_role(dash_duo, own_world: World, tmp_path: Path,
     dash_duo.find_element("#ref-send").click()
     dash_duo.wait_for_contains_text("#ref-send-message", "의뢰를 보냈습니다", timeout=15)
     dash_duo.wait_for_contains_text("#ref-household-list", "요청", timeout=10)
+    _go(dash_duo, f"/case/{hid}", "#case-activities")  # the case page's link shows the status
+    case_link = dash_duo.driver.find_element(By.CSS_SELECTOR, f"a[href='/referrals?household_id={hid}']")
+    assert case_link.text == "서비스 의뢰 · 요청"
+    case_link.click()
+    dash_duo.wait_for_element("#ref-need-save", timeout=20)
     dash_duo.select_dcc_dropdown("#ref-need-kind", index=0)
     dash_duo.find_element("#ref-need-save").click()
     dash_duo.wait_for_contains_text("#ref-need-message", "욕구를 등록했습니다", timeout=15)
