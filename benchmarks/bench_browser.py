@@ -281,17 +281,23 @@ def run(data_dir: Path, database_url: str | None, store: str, roles: list[str],
     proc = start_gunicorn(data_dir, database_url, port, log_path, warm_timeout_s)
     base = f"http://127.0.0.1:{port}"
     views: list[View] = []
+    from selenium.common.exceptions import WebDriverException
+
     try:
         for role in roles:
-            driver = make_driver()
+            driver = _logged_in(base, role)
             try:
-                if ROLES[role]:
-                    login(driver, base, role, ROLES[role])
                 paths = role_paths(driver, base, role)
                 for path in paths:
                     if only and not any(path == p or (p != "/" and path.startswith(p)) for p in only):
                         continue
-                    view = measure(driver, base, store, role, path, timeout_s)
+                    try:
+                        view = measure(driver, base, store, role, path, timeout_s)
+                    except WebDriverException as exc:  # the page froze the browser
+                        view = View(store=store, role=role, path=path, ready_s=timeout_s,
+                                    timed_out=True, notes=[str(exc).splitlines()[0][:120]])
+                        driver.quit()
+                        driver = _logged_in(base, role)
                     log.info("%s", json.dumps(asdict(view), ensure_ascii=False))
                     views.append(view)
             finally:
@@ -302,12 +308,28 @@ def run(data_dir: Path, database_url: str | None, store: str, roles: list[str],
     return views
 
 
+def _logged_in(base: str, role: str) -> Any:
+    driver = make_driver()
+    if ROLES[role]:
+        login(driver, base, role, ROLES[role])
+    return driver
+
+
+def views_from_log(path: Path) -> list[View]:
+    """The views logged by an earlier run (one JSON object per ``bench_browser:`` line)."""
+    views = []
+    for line in path.read_text(errors="replace").splitlines():
+        if " bench_browser: {" in line:
+            views.append(View(**json.loads(line.split(" bench_browser: ", 1)[1])))
+    return views
+
+
 def markdown(views: list[View], ready_target_s: float) -> str:
     """The per-view table for ``docs/benchmarks.md``."""
     lines = ["| store | role | page | ready s | script s | task s | callbacks | largest cb KB "
              "| all cbs KB | DOM | met? |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for v in views:
-        ready = f"> {v.ready_s}" if v.timed_out else f"{v.ready_s:.2f}"
+        ready = f"> {v.ready_s:.0f}" if v.timed_out else f"{v.ready_s:.2f}"
         page = "/case/…" if v.path.startswith("/case/") else v.path
         lines.append(f"| {v.store} | {v.role} | {page} | {ready} | {v.script_s:.2f} | "
                      f"{v.task_s:.2f} | {v.callbacks} | {v.max_cb_kb:,.0f} | {v.total_kb:,.0f} | "
@@ -327,12 +349,17 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds per view")
     parser.add_argument("--warm-timeout", type=float, default=300.0)
     parser.add_argument("--json", type=Path, default=None, help="write the views as JSON here")
+    parser.add_argument("--from-log", type=Path, default=None,
+                        help="print the table of a run's log instead of measuring")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    target = TARGET_READY_1M_S if args.households_1m else TARGET_READY_DEMO_S
+    if args.from_log:
+        print(markdown(views_from_log(args.from_log), target))
+        return
     store = args.label or ("postgis" if args.database_url else "embedded")
     views = run(args.data_dir, args.database_url, store, args.roles.split(","),
                 [p for p in args.only.split(",") if p] or None, args.timeout, args.warm_timeout)
-    target = TARGET_READY_1M_S if args.households_1m else TARGET_READY_DEMO_S
     if args.json:
         args.json.write_text(json.dumps([asdict(v) for v in views], ensure_ascii=False, indent=1))
     print(markdown(views, target))
