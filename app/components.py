@@ -62,7 +62,9 @@ def table(
         cells = []
         if select_type:
             cells.append(html.Td(dcc.Checklist(id={"type": select_type, "index": row[row_key]},
-                                               options=[{"label": "", "value": row[row_key]}],
+                                               options=[{"label": html.Span(f"{row_key} {row[row_key]} 선택",
+                                                                    className="atlas-sr-only"),
+                                                          "value": row[row_key]}],
                                                value=[], className="atlas-row-select")))
         for key, _ in columns:
             value = _cell(row.get(key))

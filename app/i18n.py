@@ -24,6 +24,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
     "nav.visit_list": {"ko": "발굴 대상자 목록", "en": "Visit list"},
     "nav.model_card": {"ko": "모형 카드", "en": "Model card"},
     "nav.login": {"ko": "로그인", "en": "Log in"},
+    "nav.menu": {"ko": "메뉴", "en": "Menu"},
     "nav.logout": {"ko": "로그아웃", "en": "Log out"},
     "nav.lang": {"ko": "English", "en": "한국어"},
     "role.public": {"ko": "국민(비로그인)", "en": "Resident (not logged in)"},

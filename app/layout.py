@@ -84,6 +84,8 @@ def shell() -> html.Div:
             html.Div([html.A(t("app.title", lang), href="/", className="atlas-brand"),
                       html.Span(t("app.subtitle", lang), className="atlas-subtitle")],
                      className="atlas-brand-box"),
+            html.Button(t("nav.menu", lang), type="button", className="atlas-button atlas-menu-button",
+                        **{"aria-controls": ids.NAV, "aria-expanded": "false"}),
             html.Nav(links, id=ids.NAV, className="atlas-nav", **{"aria-label": "main"}),
             _user_box(viewer, lang),
         ], className="atlas-header"),

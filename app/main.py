@@ -77,6 +77,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None,
     )
     register_pages(app)
     app.layout = shell
+    # the document language (KWCAG/WCAG 3.1.1); English pages mark their content lang="en"
+    app.index_string = app.index_string.replace("<html>", '<html lang="ko">', 1)
     _finish_dash_setup(server)
     if warm_up:
         _warm_up(store)

@@ -131,6 +131,7 @@ def _override_form(lang: str) -> html.Div:
                                   for c in OVERRIDE_REASONS],
                          placeholder=t("case.override_reason", lang)),
         ], className="atlas-toolbar"),
+        html.Label(t("case.note", lang), className="atlas-label", htmlFor=ids.CASE_OV_NOTE),
         dcc.Textarea(id=ids.CASE_OV_NOTE, maxLength=2000, className="atlas-textarea"),
         html.Button(t("case.override_save", lang), id=ids.CASE_OV_SAVE, className="atlas-button"),
         html.Div(id=ids.CASE_OV_MESSAGE, role="status"),

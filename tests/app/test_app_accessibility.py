@@ -7,6 +7,7 @@ axe-core comes from the npm registry at set-up (``make vendor`` → ``build/vend
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -26,14 +27,7 @@ pytestmark = [
 
 AXE_JS = Path(__file__).resolve().parents[2] / "build" / "vendor" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-#: Pages each role opens (its navigation); the outreach worker also opens a case page.
-ROLE_PAGES = {
-    "public": ["/", "/risk-map", "/nearby", "/model-card"],
-    "outreach": ["/", "/risk-map", "/visits", "/case/", "/nearby", "/model-card"],
-    "planner": ["/", "/risk-map", "/supply", "/sites", "/nearby"],
-    "ministry": ["/", "/supply", "/sites"],
-    "admin": ["/", "/visits", "/supply"],
-}
+ROLES = ("public", "outreach", "planner", "ministry", "admin")
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +79,37 @@ def _first_case(dash_duo) -> str:
     dash_duo.driver.get(f"{dash_duo.server_url}/visits")
     dash_duo.wait_for_element("a[href^='/case/']", timeout=30)
     return dash_duo.find_element("a[href^='/case/']").get_attribute("pathname")
+
+
+def _pages(dash_duo, role: str) -> list[str]:
+    """Every page in the role's navigation, and a case page for the outreach worker."""
+    dash_duo.driver.get(f"{dash_duo.server_url}/")
+    dash_duo.wait_for_element("#shell-nav", timeout=30)
+    paths = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#shell-nav a')).map(a => a.pathname)")
+    paths = list(dict.fromkeys(paths))
+    if role == "outreach":
+        paths.append(_first_case(dash_duo))
+    return paths
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_axe_every_page(dash_duo, make_app, axe_source: str, role: str, artifacts: Path) -> None:
+    dash_duo.start_server(make_app())
+    if role != "public":
+        _login(dash_duo, role)
+    found: dict[str, list[dict]] = {}
+    pages = _pages(dash_duo, role)
+    assert "/" in pages and len(pages) >= 3
+    for url in pages:
+        dash_duo.driver.get(f"{dash_duo.server_url}{url}")
+        dash_duo.wait_for_element("h1", timeout=30)
+        _settle(dash_duo)
+        violations = run_axe(dash_duo.driver, axe_source)
+        if violations:
+            found[url] = violations
+    (artifacts / f"axe_{role}.json").write_text(json.dumps(found, ensure_ascii=False, indent=1))
+    assert not found, json.dumps(found, ensure_ascii=False, indent=1)
 
 
 def test_keyboard_only_login_to_saved_visit_entry(dash_duo, make_app, world: World) -> None:
