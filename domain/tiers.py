@@ -7,10 +7,28 @@ cycle's visits (:data:`HIGH_TIERS`). A worker may move a household to another ti
 :func:`latest_active_overrides` picks the overrides that count and :func:`effective_tiers`
 applies them. ``models.overrides`` (scoring) and ``services.scores`` (the read model) both use
 these two functions.
+
+Overrides expire and respect capacity (issue #9):
+
+* An override is *in force* while it is active (not replaced by a later one; rows are never
+  deleted, a replaced override keeps its row with ``active`` false), younger than
+  ``Settings.override_days`` (``ATLAS_OVERRIDE_DAYS``, default 60) and not older than the scores
+  it sits on: new scores (a new model version or a new scoring run; the store keeps one set)
+  end it, because the worker judged the scores they saw. The end is computed
+  (:func:`override_ends`), not written, so nothing stored changes when an override lapses.
+* :func:`seat_tiers` keeps each tier of a jurisdiction at the size the model's capacity cut gave
+  it: overridden households take their seats first and the model-tier households fill the seats
+  left in rank order. An override up to tier ``k`` therefore pushes the lowest-ranked model-tier
+  household of ``k`` down one tier (and so on down to the tier the overridden household left),
+  so the team's visits stay within capacity; an override down frees a seat that the next
+  household in rank order takes. When the overrides into a tier outnumber its seats, no model
+  household is left in it and the tier is marked over capacity (``over_capacity``) so the team
+  sees it, rather than moving a worker's decision.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Final
 
 import numpy as np
@@ -19,12 +37,110 @@ from numpy.typing import ArrayLike
 
 from geodata.vocabulary import TIERS, codes
 
-__all__ = ["HIGH_TIERS", "TIER_VALUES", "effective_tiers", "latest_active_overrides"]
+__all__ = ["HIGH_TIERS", "TIER_VALUES", "effective_tiers", "in_force", "latest_active_overrides",
+           "override_days", "override_ends", "seat_tiers"]
 
 #: Every tier, most urgent first.
 TIER_VALUES: Final[tuple[int, ...]] = tuple(int(code) for code in codes(TIERS))
 #: Tiers counted as "high" on maps, overviews and supply (this cycle's visits).
 HIGH_TIERS: Final[tuple[int, ...]] = (1, 2)
+
+
+def override_days() -> int:
+    """Days an override stays in force (``Settings.override_days`` / ``ATLAS_OVERRIDE_DAYS``)."""
+    from geodata.settings import get_settings
+
+    return int(get_settings().override_days)
+
+
+def _utc(value: object) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def override_ends(overrides: pd.DataFrame, *, days: int | None = None,
+                  scored_at: dt.datetime | pd.Timestamp | None = None) -> pd.Series:
+    """When each override ends (UTC): ``created_at + days``, or at ``scored_at`` when the
+    current scores were written after the override (then it has already ended).
+
+    Parameters
+    ----------
+    overrides : pandas.DataFrame
+        ``tier_override`` rows (``created_at``).
+    days : int, optional
+        Period in force (default :func:`override_days`).
+    scored_at : datetime, optional
+        When the current scores were written.
+
+    Returns
+    -------
+    pandas.Series
+        UTC timestamps aligned with ``overrides``.
+    """
+    created = pd.to_datetime(overrides["created_at"], utc=True)
+    ends = created + pd.Timedelta(days=override_days() if days is None else int(days))
+    if scored_at is not None:
+        stamp = _utc(scored_at)
+        ends = ends.where(created >= stamp, stamp)
+    return ends
+
+
+def in_force(overrides: pd.DataFrame, *, now: dt.datetime | pd.Timestamp,
+             days: int | None = None, scored_at: dt.datetime | pd.Timestamp | None = None
+             ) -> np.ndarray:
+    """Whether each override counts at ``now``: active (when the column exists), not past its
+    end (:func:`override_ends`) and made after the current scores (``scored_at``)."""
+    created = pd.to_datetime(overrides["created_at"], utc=True)
+    ok = (override_ends(overrides, days=days, scored_at=scored_at) > _utc(now)).to_numpy().copy()
+    if scored_at is not None:
+        ok &= (created >= _utc(scored_at)).to_numpy()
+    if "active" in overrides.columns:
+        ok &= overrides["active"].astype(bool).to_numpy()
+    return ok
+
+
+def seat_tiers(groups: ArrayLike, model_tiers: ArrayLike, ranks: ArrayLike,
+               override_tiers: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Effective tiers that keep every tier of a group (jurisdiction) at its model size.
+
+    Parameters
+    ----------
+    groups : array-like
+        Jurisdiction of each household (the unit whose tier sizes are its visit capacity).
+    model_tiers, ranks : array-like
+        The model's tier and rank of each household (rank within its group, 1 = first).
+    override_tiers : array-like
+        The in-force override's tier, NaN where the household has none.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        Effective tiers (int64) and whether the household's tier holds more overridden
+        households than it has seats (``over_capacity``, bool).
+    """
+    model = np.asarray(model_tiers, dtype=np.int64)
+    override = np.asarray(override_tiers, dtype="float64")
+    rank = np.asarray(ranks, dtype="float64")
+    group, _ = pd.factorize(np.asarray(groups))
+    n_groups, width = int(group.max(initial=-1)) + 1, max(TIER_VALUES) + 1
+    pinned = ~np.isnan(override)
+    seats = np.zeros((n_groups, width), dtype=np.int64)
+    np.add.at(seats, (group, model), 1)
+    taken = np.zeros_like(seats)
+    np.add.at(taken, (group[pinned], override[pinned].astype(np.int64)), 1)
+    free = np.maximum(seats - taken, 0)
+    bounds = np.cumsum(free[:, min(TIER_VALUES):max(TIER_VALUES)], axis=1)  # seats up to 1..3
+    rest = np.flatnonzero(~pinned)
+    order = rest[np.lexsort((rank[rest], model[rest], group[rest]))]
+    in_group = group[order]
+    starts = np.r_[0, np.flatnonzero(in_group[1:] != in_group[:-1]) + 1] if order.size else []
+    first = np.repeat(starts, np.diff(np.r_[starts, order.size])) if order.size else order
+    position = np.arange(order.size) - first
+    tiers = model.copy()
+    tiers[order] = min(TIER_VALUES) + (position[:, None] >= bounds[in_group]).sum(axis=1)
+    tiers[pinned] = override[pinned].astype(np.int64)
+    over = (taken > seats)[group, tiers] if n_groups else np.zeros(0, dtype=bool)
+    return tiers, over
 
 
 def latest_active_overrides(overrides: pd.DataFrame) -> pd.DataFrame:

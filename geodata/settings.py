@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         description="Comma-separated sido codes the demo world covers; empty means all of Korea.",
     )
     min_cell_count: int = Field(default=5, ge=1, description="Small-cell suppression threshold.")
+    override_days: int = Field(
+        default=60, ge=1, le=730,
+        description="Days a worker's tier override stays in force (it also ends when new scores land).",
+    )
     referral_answer_working_days: int = Field(
         default=3, ge=1, le=30, description="Working days a provider has to accept or reject a referral."
     )

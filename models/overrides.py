@@ -5,16 +5,22 @@ latest *active* override per household wins (by ``created_at``, then ``override_
 :mod:`domain.tiers`, shared with the services' read model). The model's
 own tier is kept in ``model_tier``; the override's author, reason and time pass through as
 ``overridden_by``, ``override_reason`` and ``overridden_at`` (the table itself is the record).
+Overrides respect capacity and expire by the rule of :mod:`domain.tiers`: only overrides in force
+at ``now`` count (:func:`domain.tiers.in_force`), and :func:`domain.tiers.seat_tiers` keeps each
+tier of a jurisdiction at its model size (an override up pushes the lowest-ranked model household
+of that tier down; ``over_capacity`` marks a tier holding more overrides than seats).
 Ranks are recomputed within each jurisdiction by (effective tier, probability, model rank): a household
 overridden up to tier 1 ranks ahead of every model tier-2 household.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
-from domain.tiers import TIER_VALUES, effective_tiers, latest_active_overrides
+from domain.tiers import TIER_VALUES, in_force, latest_active_overrides, seat_tiers
 from geodata.vocabulary import OVERRIDE_REASONS, codes
 
 __all__ = ["apply_overrides"]
@@ -23,8 +29,10 @@ _REQUIRED_SCORES = {"household_id", "probability", "tier", "rank", "jurisdiction
 _REQUIRED_OVERRIDES = {"household_id", "tier", "reason_code", "user_id", "created_at", "active"}
 
 
-def apply_overrides(scores: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
-    """Apply the latest active override of each household to ``scores``.
+def apply_overrides(scores: pd.DataFrame, overrides: pd.DataFrame, *,
+                    now: dt.datetime | pd.Timestamp | None = None, days: int | None = None,
+                    scores_since: dt.datetime | pd.Timestamp | None = None) -> pd.DataFrame:
+    """Apply the latest override in force of each household to ``scores``, within capacity.
 
     Parameters
     ----------
@@ -33,12 +41,19 @@ def apply_overrides(scores: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFra
     overrides : DataFrame
         ``tier_override`` rows (``household_id, tier, reason_code, user_id, created_at, active``;
         ``override_id`` optional).
+    now : datetime, optional
+        Reference time for expiry (:func:`domain.tiers.in_force`); ``None``: no expiry by date.
+    days : int, optional
+        Days an override stays in force (default ``Settings.override_days``).
+    scores_since : datetime, optional
+        When the scores the overrides sit on were written; older overrides have ended.
 
     Returns
     -------
     DataFrame
         A copy of ``scores`` with the effective ``tier``, a recomputed ``rank`` and the columns
-        ``model_tier``, ``overridden``, ``overridden_by``, ``override_reason``, ``overridden_at``.
+        ``model_tier``, ``overridden``, ``over_capacity``, ``overridden_by``, ``override_reason``,
+        ``overridden_at``.
 
     Raises
     ------
@@ -61,13 +76,17 @@ def apply_overrides(scores: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFra
             f"unknown reason code (known: {list(codes(OVERRIDE_REASONS))})"
         )
     active["created_at"] = pd.to_datetime(active["created_at"], utc=True)
+    if now is not None:
+        active = active[in_force(active, now=now, days=days, scored_at=scores_since)]
     chosen = latest_active_overrides(active)
     latest = chosen.set_index("household_id")
 
     out = scores.copy()
     out["model_tier"] = out["tier"]
-    tiers, overridden = effective_tiers(out["household_id"], out["tier"], chosen)
-    out["overridden"] = overridden
+    wanted = out["household_id"].map(latest["tier"]).to_numpy(dtype="float64")
+    tiers, over = seat_tiers(out["jurisdiction_code"], out["tier"], out["rank"], wanted)
+    out["overridden"] = ~np.isnan(wanted)
+    out["over_capacity"] = over
     out["tier"] = tiers.astype(np.int16)
     out["overridden_by"] = out["household_id"].map(latest["user_id"])
     out["override_reason"] = out["household_id"].map(latest["reason_code"])

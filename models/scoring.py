@@ -166,8 +166,10 @@ def score_households(
     scored_at : datetime, optional
         Timestamp written to ``scored_at`` (default now, UTC).
     overrides : DataFrame, optional
-        ``tier_override`` rows; when given, :func:`models.overrides.apply_overrides` is applied and
-        the returned frame has its extra columns (only the schema columns are written).
+        ``tier_override`` rows; when given, :func:`models.overrides.apply_overrides` is applied
+        (overrides in force at ``scored_at``, within each jurisdiction's tier sizes; the rule of
+        :mod:`domain.tiers`) and the returned frame has its extra columns (only the schema
+        columns are written).
     write : bool
         Write to the store.
     n_threads : int, 'auto' or None
@@ -185,7 +187,7 @@ def score_households(
         out = score_tables(tables, artifact, as_of=as_of, capacity=capacity, scored_at=scored_at)
     if overrides is not None and len(overrides):
         timings: dict[str, Any] = out.attrs.get("timings", {})
-        out = apply_overrides(out, overrides)
+        out = apply_overrides(out, overrides, now=scored_at or dt.datetime.now(dt.UTC))
         out.attrs["timings"] = timings
     if write:
         store.write_frame("risk_score", out[list(RISK_SCORE_COLUMNS)], mode="replace")

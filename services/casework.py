@@ -37,7 +37,7 @@ from geodata.vocabulary import (
 )
 from services.audit import audit, require_household_access
 from services.repeat_flags import flag_counts, repeat_unhelped
-from services.scores import active_overrides, current_scores
+from services.scores import current_scores, overrides_in_force
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def case_detail(
     scores = current_scores(store, where={"household_id": [hid]})
     score = scores.iloc[0].to_dict() if len(scores) else None
     reasons = _reasons(score)
-    overrides = active_overrides(store, [hid])
+    overrides = overrides_in_force(store, [hid])
     override = overrides.iloc[0].to_dict() if len(overrides) else None
     histories = {name: records[name].sort_values(date_col, ascending=False, kind="stable")
                  .reset_index(drop=True) for name, date_col in HISTORY_TABLES.items()}
@@ -220,6 +220,12 @@ def override_tier(
     note: str | None = None,
 ) -> int:
     """Override a household's tier with a reason code (earlier overrides are deactivated).
+
+    Nothing is deleted: a replaced override keeps its row (``active`` false). The override
+    counts for ``Settings.override_days`` (``ATLAS_OVERRIDE_DAYS``) or until new scores are
+    written, and within the team's capacity: moving a household up pushes the lowest-ranked
+    model household of that tier down one tier (the rule of :mod:`domain.tiers`, applied by
+    :mod:`services.scores`).
 
     Raises
     ------

@@ -3,19 +3,25 @@
 Every service that shows scores reads them here: :func:`current_scores` (latest model, an
 active override wins, via :func:`domain.tiers.effective_tiers`), :func:`scored_households`
 (the ranked households of a 읍면동, cached per data version), :func:`data_version` (a cheap key
-that changes when scores, overrides or households change) and :func:`active_overrides`.
+that changes when scores, overrides or households change, or an override lapses),
+:func:`active_overrides` (every active row) and :func:`overrides_in_force` (the ones that count:
+not expired, not older than the scores; :mod:`domain.tiers`). Effective tiers keep each
+jurisdiction's tier sizes (:func:`domain.tiers.seat_tiers`): an override up pushes the
+lowest-ranked model household of that tier down, the same rule as batch scoring.
 Service-internal: no access checks here, callers check the viewer first.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
-from domain.tiers import effective_tiers
+from domain.tiers import in_force, override_days, override_ends, seat_tiers
 from geodata.store.base import Store
 
 __all__ = [
@@ -25,6 +31,7 @@ __all__ = [
     "data_version",
     "has_scores",
     "latest_model_version",
+    "overrides_in_force",
     "scored_households",
     "top_reasons",
 ]
@@ -58,7 +65,7 @@ def data_version(store: Store) -> tuple[object, ...]:
     """A cheap key that changes when scores, overrides or households change: the store's
     version of ``risk_score`` and ``household`` and the active overrides (read every time, a
     small table)."""
-    overrides = active_overrides(store)
+    overrides = overrides_in_force(store)
     digest = 0
     if len(overrides):
         digest = int(pd.util.hash_pandas_object(
@@ -70,6 +77,58 @@ def active_overrides(store: Store, household_ids: Sequence[int] | None = None) -
     """The latest active tier override per household (``household_id, tier, reason_code, ...``),
     by household."""
     return store.overrides.active(household_ids)
+
+
+def overrides_in_force(store: Store, household_ids: Sequence[int] | None = None, *,
+                       now: dt.datetime | None = None) -> pd.DataFrame:
+    """The active overrides that count at ``now`` (default: now): younger than
+    ``Settings.override_days`` and made after the current scores were written, with their
+    computed end ``ends_at`` (:func:`domain.tiers.override_ends`). Expired rows stay stored."""
+    rows = active_overrides(store, household_ids)
+    scored_at = _model_version_info(store)[1]
+    stamp = None if scored_at is None else pd.Timestamp(scored_at)
+    days = override_days()
+    if rows.empty:
+        return rows.assign(ends_at=pd.Series(dtype="datetime64[ns, UTC]"))
+    keep = in_force(rows, now=now or dt.datetime.now(dt.UTC), days=days, scored_at=stamp)
+    rows = rows[keep]
+    return rows.assign(ends_at=override_ends(rows, days=days, scored_at=stamp)).reset_index(
+        drop=True)
+
+
+def _seated(store: Store, version: str) -> pd.DataFrame:
+    """Effective tiers of every household in a jurisdiction with an override in force
+    (``tier, overridden, over_capacity`` by ``household_id``), cached per :func:`data_version`."""
+    key = data_version(store)
+    cache = store.cache.region("scores.seated", maxsize=2)
+    hit = cache.get(version)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    overrides = overrides_in_force(store)
+    empty = pd.DataFrame({"tier": pd.Series(dtype=np.int64), "overridden": pd.Series(dtype=bool),
+                          "over_capacity": pd.Series(dtype=bool)},
+                         index=pd.Index([], dtype=np.int64, name="household_id"))
+    if overrides.empty:
+        cache.put(version, (key, empty))
+        return empty
+    ids = overrides["household_id"].astype(int).tolist()
+    places = store.read_frame("risk_score", columns=["household_id", "jurisdiction_code"],
+                              where={"household_id": ids, "model_version": version})
+    codes = sorted(set(places["jurisdiction_code"].dropna()))
+    if not codes:
+        cache.put(version, (key, empty))
+        return empty
+    rows = store.read_frame("risk_score", columns=["household_id", "tier", "rank",
+                                                   "jurisdiction_code"],
+                            where={"jurisdiction_code": codes, "model_version": version})
+    wanted = rows["household_id"].map(
+        overrides.set_index("household_id")["tier"]).to_numpy(dtype="float64")
+    tiers, over = seat_tiers(rows["jurisdiction_code"], rows["tier"], rows["rank"], wanted)
+    seated = pd.DataFrame({"tier": tiers, "overridden": ~np.isnan(wanted), "over_capacity": over},
+                          index=pd.Index(rows["household_id"].to_numpy(np.int64),
+                                         name="household_id"))
+    cache.put(version, (key, seated))
+    return seated
 
 
 SCORE_COLUMNS: Final[tuple[str, ...]] = (
@@ -94,20 +153,24 @@ def current_scores(store: Store, *, where: dict[str, object] | None = None,
     Returns
     -------
     pandas.DataFrame
-        The columns asked for plus ``model_tier`` (the model's tier), ``tier`` (effective) and
-        ``overridden``.
+        The columns asked for plus ``model_tier`` (the model's tier), ``tier`` (effective,
+        within the jurisdiction's tier sizes), ``overridden`` and ``over_capacity`` (the tier
+        holds more overrides than it has seats).
     """
     cols = list(dict.fromkeys(["household_id", "tier", *(columns or SCORE_COLUMNS)]))
     version = latest_model_version(store)
     if version is None:
-        return pd.DataFrame(columns=[*cols, "model_tier", "overridden"])
+        return pd.DataFrame(columns=[*cols, "model_tier", "overridden", "over_capacity"])
     scores = store.read_frame("risk_score", columns=cols,
                               where={**(where or {}), "model_version": version})
     scores = scores.rename(columns={"tier": "model_tier"})
-    tiers, overridden = effective_tiers(scores["household_id"], scores["model_tier"],
-                                        active_overrides(store))
-    scores["overridden"] = overridden
-    scores["tier"] = tiers
+    seated = _seated(store, version)
+    hit = seated.reindex(scores["household_id"].to_numpy(np.int64))
+    found = hit["tier"].notna().to_numpy()
+    scores["tier"] = np.where(found, hit["tier"].to_numpy(dtype="float64"),
+                              scores["model_tier"].to_numpy(dtype="float64")).astype(np.int64)
+    scores["overridden"] = hit["overridden"].eq(True).to_numpy()
+    scores["over_capacity"] = hit["over_capacity"].eq(True).to_numpy()
     return scores
 
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from domain.tiers import HIGH_TIERS, TIER_VALUES, effective_tiers, latest_active_overrides
+from domain.tiers import (
+    HIGH_TIERS,
+    TIER_VALUES,
+    effective_tiers,
+    in_force,
+    latest_active_overrides,
+    override_ends,
+    seat_tiers,
+)
 
 
 def _overrides() -> pd.DataFrame:
@@ -41,3 +50,48 @@ def test_no_overrides() -> None:
     empty = latest_active_overrides(_overrides().iloc[:0])
     tiers, overridden = effective_tiers([1, 2], [4, 1], empty)
     assert tiers.tolist() == [4, 1] and not overridden.any()
+
+
+# ------------------------------------------------------------------ capacity and expiry
+def test_override_up_pushes_lowest_ranked_model_household_down_one_tier() -> None:
+    # one jurisdiction: model tiers 1,1,2,2,3,3 by rank; household 6 (tier 3) overridden to 1
+    model = [1, 1, 2, 2, 3, 3]
+    override = [np.nan] * 5 + [1.0]
+    tiers, over = seat_tiers(["a"] * 6, model, [1, 2, 3, 4, 5, 6], override)
+    assert tiers.tolist() == [1, 2, 2, 3, 3, 1]  # rank 2 pushed to tier 2, rank 4 to tier 3
+    assert np.bincount(tiers).tolist() == np.bincount(model).tolist()  # sizes kept
+    assert not over.any()
+
+
+def test_groups_are_separate_and_override_down_frees_a_seat() -> None:
+    groups = ["a", "a", "a", "b", "b", "b"]
+    model = [1, 2, 4, 1, 2, 4]
+    tiers, _ = seat_tiers(groups, model, [1, 2, 3, 1, 2, 3], [4.0] + [np.nan] * 5)
+    assert tiers.tolist() == [4, 1, 2, 1, 2, 4]
+
+
+def test_more_overrides_than_seats_marks_the_tier_over_capacity() -> None:
+    tiers, over = seat_tiers(["a"] * 4, [1, 2, 3, 4], [1, 2, 3, 4], [np.nan, np.nan, 1.0, 1.0])
+    assert tiers.tolist() == [2, 3, 1, 1]
+    assert over.tolist() == [False, False, True, True]
+
+
+def test_override_expires_after_the_configured_days() -> None:
+    rows = pd.DataFrame({"created_at": pd.to_datetime(["2026-01-01", "2026-02-15"], utc=True),
+                         "active": [True, True]})
+    now = pd.Timestamp("2026-03-05", tz="UTC")
+    assert in_force(rows, now=now, days=60).tolist() == [False, True]
+    assert in_force(rows, now=now, days=90).tolist() == [True, True]
+    ends = override_ends(rows, days=60)
+    assert ends.iloc[0] == pd.Timestamp("2026-03-02", tz="UTC")
+
+
+def test_override_ends_when_new_scores_are_written() -> None:
+    rows = pd.DataFrame({"created_at": pd.to_datetime(["2026-01-01", "2026-02-15"], utc=True),
+                         "active": [True, False]})
+    scored = pd.Timestamp("2026-02-01", tz="UTC")
+    now = pd.Timestamp("2026-02-20", tz="UTC")
+    assert in_force(rows, now=now, days=60, scored_at=scored).tolist() == [False, False]
+    assert override_ends(rows, days=60, scored_at=scored).iloc[0] == scored
+    later = in_force(rows.assign(active=True), now=now, days=60, scored_at=scored)
+    assert later.tolist() == [False, True]

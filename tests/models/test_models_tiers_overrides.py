@@ -73,7 +73,10 @@ def test_overrides_latest_active_wins_and_ranks_first() -> None:
     assert out.loc[4, "tier"] == 1 and out.loc[4, "model_tier"] == 4
     assert out.loc[4, "overridden_by"] == 8 and out.loc[4, "override_reason"] == "urgent_report"
     assert out.loc[3, "tier"] == 4 and not out.loc[3, "overridden"]  # inactive override ignored
-    assert out["rank"].to_dict() == {1: 1, 4: 2, 2: 3, 3: 4}
+    # capacity kept: tier 1 has one seat, so household 1 is pushed to tier 2 and household 2
+    # (tier 2 full, tier 3 has no seats) to tier 4
+    assert out["tier"].to_dict() == {1: 2, 2: 4, 3: 4, 4: 1} and not out["over_capacity"].any()
+    assert out["rank"].to_dict() == {4: 1, 1: 2, 2: 3, 3: 4}
     bad = overrides.assign(reason_code="whim")
     with pytest.raises(ValueError, match="unknown reason code"):
         apply_overrides(scores, bad)
