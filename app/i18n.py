@@ -354,6 +354,11 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
     "col.visited_not_helped": {"ko": "방문·미지원", "en": "Visited, not helped"},
     "case.repeat_flags": {"ko": "발굴 {flagged}회 · 방문했으나 미지원 {unhelped}회",
                           "en": "Flagged {flagged} times · visited, not helped {unhelped} times"},
+    "case.override_until": {"ko": "{date}까지 (새 점수 산정 시 종료)",
+                            "en": "until {date} (or new scores)"},
+    "case.over_capacity": {"ko": "이 등급은 조정된 가구가 방문 역량보다 많습니다.",
+                           "en": "This tier holds more overridden households than the team's "
+                                 "visit capacity."},
     "case.repeat_warning": {"ko": "반복 발굴: 지원받은 적 없이 {flagged}회 발굴되었습니다.",
                             "en": "Repeatedly flagged: {flagged} times, never supported."},
     # case panel

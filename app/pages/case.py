@@ -69,6 +69,9 @@ def _summary(d: CaseDetail, lang: str) -> html.Section:
         badge += " · " + t("case.overridden", lang, tier=describe("tier", str(d.override["tier"]),
                                                                    lang=lang),
                            reason=describe("reason", d.override["reason_code"], lang=lang))
+        if d.override.get("ends_at") is not None and pd.notna(d.override["ends_at"]):
+            badge += " · " + t("case.override_until", lang,
+                               date=pd.Timestamp(d.override["ends_at"]).strftime("%Y-%m-%d"))
     facts = [(t("col.household_id", lang), h["household_id"]), ("읍면동", h["emd_code"]),
              (t("visits.household_type", lang), describe("household_type", h["household_type"],
                                                          lang=lang)),
@@ -84,6 +87,8 @@ def _summary(d: CaseDetail, lang: str) -> html.Section:
                                                unhelped=d.flags.get("visited_not_helped", 0)))]
     warning = ([notice(t("case.repeat_warning", lang, flagged=d.flags["times_flagged"]),
                        kind="warning")] if d.flags.get("repeat_unhelped") else [])
+    if s and bool(s.get("over_capacity")):
+        warning.append(notice(t("case.over_capacity", lang), kind="warning"))
     return html.Section([*warning,
         html.H2([t("case.score", lang), " ",
                  html.Span(badge, id=ids.CASE_TIER_BADGE,

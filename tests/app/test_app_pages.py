@@ -144,3 +144,23 @@ def test_hotspot_classes_hidden_for_suppressed_cells(make_app, world: World) -> 
     assert "36110310" in hidden["locations"] and all("p=" not in x for x in hidden["text"])
     row = next(r for r in view.rows if r["code"] == "36110310")
     assert row["hotspot"] == row["moran"] == "비공개(5가구 미만)"
+
+
+def test_case_summary_shows_repeat_flags_override_end_and_over_capacity() -> None:
+    from app.pages import case
+    from services.casework import CaseDetail
+
+    detail = CaseDetail(
+        household={"household_id": 7, "emd_code": "36110250", "household_type": "single_elderly",
+                   "housing_type": "apartment", "tenure": "owner"},
+        members=pd.DataFrame(), reasons=[],
+        score={"tier": 1, "model_tier": 3, "probability": 0.2, "rank": 1, "over_capacity": True},
+        override={"tier": 1, "reason_code": "urgent_report",
+                  "ends_at": pd.Timestamp("2027-01-30", tz="UTC")},
+        flags={"times_flagged": 3, "visited_not_helped": 2, "ever_supported": False,
+               "repeat_unhelped": True})
+    ko = str(case._summary(detail, "ko"))
+    assert "발굴 3회 · 방문했으나 미지원 2회" in ko and "지원받은 적 없이 3회" in ko
+    assert "2027-01-30까지" in ko and "방문 역량보다 많습니다" in ko
+    en = str(case._summary(detail, "en"))
+    assert "Flagged 3 times" in en and "until 2027-01-30" in en
