@@ -8,8 +8,8 @@ LocalCluster of 1 and of 2 single-threaded workers (``--workers 1,2``) with the 
 ``--models-dir`` and cuts the tiers over all households (``land_scores``, not written to a
 store: ``--land`` writes them to a fresh embedded store under the work folder).
 
-Peak memory per worker is the worker process's maximum resident set (``ru_maxrss``) after its
-last task. Target: ≤ 2 GB per worker.
+Peak memory per worker is the largest resident set a worker process had while running a task
+(sampled every 50 ms, ``models.batch._PeakRss``). Target: ≤ 2 GB per worker.
 
 Example
 -------

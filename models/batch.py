@@ -31,9 +31,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import resource
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -308,15 +308,44 @@ def _score_task(world: PartitionedWorld, task: BatchTask, artifact: ModelArtifac
     from threadpoolctl import threadpool_limits
 
     start = time.perf_counter()
-    with threadpool_limits(limits=1):  # one task per worker thread: no oversubscription
+    with threadpool_limits(limits=1), _PeakRss() as peak:  # one task per worker thread
         rows = score_rows(read_task_tables(world, task), artifact, as_of=as_of)
     path = staging / f"part-{task.index:05d}.parquet"
     tmp = path.with_suffix(".tmp")
     pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), tmp)
     tmp.replace(path)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak.mb
     return {"index": task.index, "rows": len(rows), "path": str(path), "seconds": time.perf_counter() - start,
             "worker": f"{socket.gethostname()}:{os.getpid()}", "peak_rss_mb": peak_mb}
+
+
+class _PeakRss:
+    """Largest resident set of this process while the block runs, sampled every 50 ms (MB).
+
+    ``ru_maxrss`` cannot be used: Linux carries it across fork and exec from the process that
+    started the worker, so it reports the driver's peak.
+    """
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._proc = psutil.Process()
+        self.mb = self._proc.memory_info().rss / 2**20
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            self.mb = max(self.mb, self._proc.memory_info().rss / 2**20)
+
+    def __enter__(self) -> _PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.mb = max(self.mb, self._proc.memory_info().rss / 2**20)
 
 
 @contextmanager
