@@ -78,3 +78,25 @@ def test_new_scores_end_overrides_and_every_change_is_kept(world: World) -> None
     assert after.loc[hid, "tier"] == worst and not after.loc[hid, "overridden"]
     assert overrides_in_force(world.store, [hid]).empty
     assert len(_stored_overrides(world)) == 2
+
+
+def test_push_down_and_expiry_by_new_scores_on_both_stores(store) -> None:
+    from services.users import create_user
+
+    scored = pd.Timestamp("2026-11-01", tz="UTC")
+    store.write_frame("risk_score", pd.DataFrame({
+        "household_id": [1, 2, 3, 4], "model_version": "v1", "scored_at": scored,
+        "probability": [0.9, 0.8, 0.5, 0.1], "tier": [1, 2, 3, 4], "rank": [1, 2, 3, 4],
+        "jurisdiction_code": "36110250", "reasons": "[]"}))
+    user = create_user(store, username="ow", password="pw-0123456789", role="outreach",
+                       jurisdiction_code="36110250", display_name="담당")
+    user_id = int(user)
+    store.overrides.replace(household_id=4, tier=1, reason_code="urgent_report", user_id=user_id,
+                            created_at=dt.datetime.now(dt.UTC))
+    tiers = current_scores(store).set_index("household_id")["tier"].to_dict()
+    assert tiers == {1: 2, 2: 3, 3: 4, 4: 1}  # each pushed one tier down, sizes kept
+    store.write_frame("risk_score", store.read_frame("risk_score").assign(
+        model_version="v2", scored_at=pd.Timestamp.now(tz="UTC") + pd.Timedelta(seconds=1)))
+    tiers = current_scores(store).set_index("household_id")["tier"].to_dict()
+    assert tiers == {1: 1, 2: 2, 3: 3, 4: 4}
+    assert len(store.overrides.active([4])) == 1  # the row is kept, the override has ended

@@ -106,3 +106,17 @@ def test_logged_visits_count_and_support_ends_the_flag(world: World) -> None:
     assert case_detail(world.store, OUTREACH, a).flags["repeat_unhelped"] is False
     frame = ranked_visits(world.store, OUTREACH, VisitFilters(repeat_unhelped=True), today=TODAY)
     assert frame.empty
+
+
+def test_flag_counts_on_both_stores(store) -> None:
+    disc = _discovery([(11, "not_eligible"), (11, "unreachable"), (12, "supported"),
+                       (12, "not_eligible"), (13, "unreachable")])
+    store.write_frame("discovery_history", disc)
+    store.write_frame("support", pd.DataFrame([
+        {"support_id": 1, "household_id": 13, "supported_on": dt.date(2026, 6, 1),
+         "kind": "public", "programme": "긴급복지 생계지원", "amount_krw": 730000.0}]))
+    out = flag_counts(store, [13, 12, 11, 14], scope="both")
+    assert out["household_id"].tolist() == [13, 12, 11, 14]
+    assert out["times_flagged"].tolist() == [1, 2, 2, 0]
+    assert out["visited_not_helped"].tolist() == [1, 1, 2, 0]
+    assert repeat_unhelped(out).tolist() == [False, False, True, False]
