@@ -16,6 +16,11 @@ clean GeoDataFrames:
   shared edges shared, and rounded so that GeoJSON stays small.
 
 See ``docs/boundaries.md`` for the data source, the repairs and the measured sizes.
+
+Why one module of ~750 lines: the steps (read, repair, de-duplicate, resolve overlaps, classify,
+simplify for display) form one ordered pipeline over the same three frames and share private
+geometry helpers; each step is a small function. Split it (e.g. ``display`` apart) when a second
+boundary source arrives.
 """
 
 from __future__ import annotations

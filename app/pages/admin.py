@@ -26,6 +26,7 @@ from services.admin import (
     list_users,
     reset_password,
     set_active,
+    set_scope,
 )
 
 PAGE: dict[str, object] = {"path": "/admin", "order": 95, "name": "관리자 콘솔", "name_ko": "관리자 콘솔",
@@ -40,6 +41,7 @@ NEW_SAVE = "admin-new-save"
 USER_ID = "admin-user-id"
 DEACTIVATE = "admin-deactivate"
 RESET = "admin-reset"
+SET_SCOPE = "admin-set-scope"
 USER_MESSAGE = "admin-user-message"
 F_USER = "admin-filter-user"
 F_ACTION = "admin-filter-action"
@@ -96,6 +98,8 @@ def layout(**_query: str) -> html.Div:
                 dcc.Input(id=USER_ID, type="number", min=1, placeholder="user_id"),
                 html.Button(_w("비활성화", "Deactivate", lang), id=DEACTIVATE, className="atlas-button"),
                 html.Button(_w("비밀번호 초기화", "Reset password", lang), id=RESET, className="atlas-button"),
+                html.Button(_w("역할·관할 변경 (위의 역할·관할 칸)", "Change role and scope (fields above)",
+                               lang), id=SET_SCOPE, className="atlas-button"),
             ], className="atlas-toolbar"),
             html.Div(id=USER_MESSAGE, role="status"),
         ], className="atlas-card"),
@@ -119,6 +123,16 @@ def layout(**_query: str) -> html.Div:
                                            table_id="admin-failed-table"), id=FAILED)],
                      className="atlas-card"),
     ])
+
+
+def _scope_fields(role: str | None, scope: str | None) -> dict[str, object]:
+    """The scope field is a facility id for providers and a region code for everyone else."""
+    text = str(scope or "").strip()
+    if role == Role.PROVIDER:
+        if text and not text.isdigit():
+            raise ValueError(f"a provider's scope is a facility id (a number), got {text!r}")
+        return {"jurisdiction_code": None, "facility_id": int(text) if text else None}
+    return {"jurisdiction_code": text or None, "facility_id": None}
 
 
 def _filters(user, action, household, start, end) -> dict[str, object]:
@@ -155,19 +169,21 @@ def export(_n, user, action, household, start, end):
 
 @page_callback(Output(USER_MESSAGE, "children"), Output(USERS, "children"),
           Input(NEW_SAVE, "n_clicks"), Input(DEACTIVATE, "n_clicks"), Input(RESET, "n_clicks"),
-          State(NEW_NAME, "value"), State(NEW_PASSWORD, "value"), State(NEW_ROLE, "value"),
-          State(NEW_SCOPE, "value"), State(USER_ID, "value"), prevent_initial_call=True)
-def change_users(_add, _off, _reset, username, password, role, scope, user_id) -> tuple:
-    """Add a user, deactivate one, or reset a password (the new one is shown once)."""
+          Input(SET_SCOPE, "n_clicks"), State(NEW_NAME, "value"), State(NEW_PASSWORD, "value"),
+          State(NEW_ROLE, "value"), State(NEW_SCOPE, "value"), State(USER_ID, "value"),
+          prevent_initial_call=True)
+def change_users(_add, _off, _reset, _scope, username, password, role, scope, user_id) -> tuple:
+    """Add a user, deactivate one, reset a password (shown once) or change a role and scope."""
     store, viewer, lang = get_store(), current_viewer(), current_lang()
     button = dash.ctx.triggered_id
     try:
         if button == NEW_SAVE:
-            is_provider = role == Role.PROVIDER
             add_user(store, viewer, username=username or "", password=password or "", role=role or "",
-                     jurisdiction_code=None if is_provider else (scope or None),
-                     facility_id=int(scope) if is_provider and scope else None)
+                     **_scope_fields(role, scope))
             message = _w("추가했습니다", "User added", lang)
+        elif button == SET_SCOPE:
+            set_scope(store, viewer, int(user_id or 0), role=role or "", **_scope_fields(role, scope))
+            message = _w("역할·관할을 바꿨습니다", "Role and scope changed", lang)
         elif button == DEACTIVATE:
             set_active(store, viewer, int(user_id or 0), active=False)
             message = _w("비활성화했습니다", "Deactivated", lang)

@@ -178,3 +178,40 @@ def test_provider_callbacks_refuse_other_facilities_over_http(matrix, tmp_path: 
                    [("ref-act-id", "value", own), *state[1:]])
     assert "처리했습니다" in _text(ok) and "우리 기관" in _text(ok) and "다른 기관" not in _text(ok)
     assert store.referrals.get(own)["state"] == "accepted"
+
+
+def _scope_call(client, user_id: int, role: str, scope: str):
+    outputs = [("admin-user-message", "children"), ("admin-users", "children")]
+    state = [("admin-new-username", "value", None), ("admin-new-password", "value", None),
+             ("admin-new-role", "value", role), ("admin-new-scope", "value", scope),
+             ("admin-user-id", "value", user_id)]
+    inputs = [("admin-new-save", "n_clicks", None), ("admin-deactivate", "n_clicks", None),
+              ("admin-reset", "n_clicks", None), ("admin-set-scope", "n_clicks", 1)]
+    return dash_call(client, outputs, inputs, state, changed=["admin-set-scope.n_clicks"])
+
+
+def test_console_changes_role_and_scope_over_http_admin_only(matrix, tmp_path: Path) -> None:
+    from app.main import create_app
+    from geodata.settings import Settings
+
+    store, viewer, *_ = matrix
+    app = create_app(store, Settings(data_dir=tmp_path / "var", database_url=None))
+    target = viewer("provider2")
+    planner = app.server.test_client()
+    assert login(planner, "planner", PASSWORDS["planner"]).status_code == 303
+    refused = _scope_call(planner, int(target.user_id), "outreach", OTHER_EMD)
+    assert refused.status_code == 200 and "only administrators" in _text(refused)
+    assert viewer("provider2").role == "provider"
+    admin = app.server.test_client()
+    assert login(admin, "admin", PASSWORDS["admin"]).status_code == 303
+    bad = _scope_call(admin, int(target.user_id), "provider", "not-a-number")
+    assert "facility id" in _text(bad) and viewer("provider2").role == "provider"
+    done = _scope_call(admin, int(target.user_id), "outreach", OTHER_EMD)
+    assert "역할·관할을 바꿨습니다" in _text(done)
+    changed = viewer("provider2")
+    assert (changed.role, changed.jurisdiction_code, changed.facility_id) == ("outreach", OTHER_EMD, None)
+    log = table("audit_log")
+    with store.session() as s:
+        rows = s.execute(select(log.c.username, log.c.allowed)
+                         .where(log.c.action == "admin_set_scope")).all()
+    assert ("planner", False) in rows and ("admin", True) in rows
