@@ -11,7 +11,7 @@ APT_STAMP := /var/tmp/.bokji-atlas-apt
 
 .PHONY: run test lint venv system-deps demo clean bench vendor
 
-# Front-end files fetched from the npm registry at set-up (not committed; see docs/accessibility.md):
+# Front-end files fetched from the npm registry at set-up (not committed; see the accessibility section of docs/benchmarks.md):
 # axe-core for the accessibility tests, and KRDS's Pretendard GOV font (krds-uiux, ISC; the font
 # itself is SIL OFL 1.1) served from app/assets/fonts. `npm pack` needs no node_modules.
 VENDOR := build/vendor
