@@ -76,7 +76,10 @@ def table(
                                       className="atlas-table")]
     if not body and empty:
         children.append(html.P(empty, className="atlas-muted"))
-    return html.Div(children, className="atlas-table-wrap", **({"id": table_id} if table_id else {}))
+    # the wrap scrolls sideways on narrow screens: a focusable, named region so keyboard users
+    # can scroll it too (axe: scrollable-region-focusable)
+    return html.Div(children, className="atlas-table-wrap", tabIndex="0", role="region",
+                    **{"aria-label": "표"}, **({"id": table_id} if table_id else {}))
 
 
 def frame_table(frame: pd.DataFrame | None, *, empty: str, table_id: str | None = None) -> html.Div:

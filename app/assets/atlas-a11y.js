@@ -4,7 +4,8 @@
 //   though each label holds a native radio or checkbox: interactive content nested in an
 //   option. The native inputs already carry name and state, so the option roles are dropped
 //   and the list becomes a radiogroup / group.
-// * dcc.Dropdown keeps an aria-hidden, focusable helper input: taken out of the tab order.
+// * dcc.Dropdown keeps an aria-hidden, focusable helper input as its tab stop (its button has
+//   tabindex -1): the helper leaves the tab order and the button, which has the name, joins it.
 // * Field labels (label.atlas-label) name the control in the same field box: `for` on a
 //   labelable control (the dropdown's button, an input, a textarea), aria-labelledby on a group;
 //   a label the page already points somewhere (htmlFor) is left alone.
@@ -24,7 +25,14 @@
       list.setAttribute("role", list.querySelector("input[type=radio]") ? "radiogroup" : "group");
     });
     root.querySelectorAll(".dash-dropdown-focus-target[aria-hidden=true]").forEach(function (i) {
-      i.setAttribute("tabindex", "-1");
+      // the tab stop moves from the hidden helper to the dropdown's own button (Dash resets the
+      // helper's tabindex on blur, hence the guarded writes and "tabindex" in the observer)
+      var button = i.nextElementSibling;
+      if (i.getAttribute("tabindex") !== "-1") { i.setAttribute("tabindex", "-1"); }
+      if (button && button.tagName === "BUTTON" && !button.disabled &&
+          button.getAttribute("tabindex") !== "0") {
+        button.setAttribute("tabindex", "0");
+      }
     });
     root.querySelectorAll("div[aria-haspopup]:not([role]), div[aria-expanded]:not([role])")
       .forEach(function (wrapper) {  // dcc.DatePickerSingle's wrapper: ARIA state on a plain div
@@ -56,6 +64,7 @@
   }
   new MutationObserver(schedule).observe(document.documentElement, {
     childList: true, subtree: true, attributes: true,
-    attributeFilter: ["role", "aria-selected", "aria-hidden", "aria-expanded", "aria-haspopup"]});
+    attributeFilter: ["role", "aria-selected", "aria-hidden", "aria-expanded", "aria-haspopup",
+                      "tabindex"]});
   schedule();
 })();
