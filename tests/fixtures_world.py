@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from domain.access import Viewer
+from geodata.store.base import Store
 from geodata.store.embedded import EmbeddedStore
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES
 
@@ -224,3 +225,23 @@ def build_world(root: Path, *, seed: int = 7) -> World:
     create_user(store, username="outreach2", password=PASSWORDS["outreach2"], role="outreach",
                 jurisdiction_code=OTHER_EMD, display_name="다른 팀 최담당")
     return World(root=Path(root), store=store, households=pd.DataFrame(hh.drop(columns="geometry")))
+
+
+def copy_world(built: World, root: Path) -> World:
+    """A fresh copy of a built world under ``root`` (for tests that write to the store)."""
+    import shutil
+
+    shutil.copytree(built.root, root)
+    return World(root=root, store=EmbeddedStore(root), households=built.households)
+
+
+def viewer_of(store: Store, username: str) -> Viewer:
+    """The :class:`domain.access.Viewer` of a stored user (asserting it exists and is active)."""
+    from services.users import load_viewer
+
+    user = store.users.by_username(username)
+    assert user is not None, f"no user {username!r} in the test world"
+    viewer = load_viewer(store, int(user.user_id))
+    assert viewer is not None, f"user {username!r} is not active"
+    return viewer
+

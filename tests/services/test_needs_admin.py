@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +11,6 @@ from domain.access import Viewer
 from domain.errors import AccessDenied
 from geodata.schema import table
 from geodata.store.base import Store
-from geodata.store.embedded import EmbeddedStore
 from geodata.store.referrals import set_occupancy
 from services.admin import (
     add_user,
@@ -37,7 +35,7 @@ from services.needs import (
 )
 from services.referral import send_referral, update_occupancy
 from services.users import UserInputError, authenticate, load_viewer
-from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, World, build_world
+from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, World, build_world, copy_world, viewer_of
 
 
 @pytest.fixture(scope="module")
@@ -47,18 +45,11 @@ def _built(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 @pytest.fixture
 def world(_built: World, tmp_path) -> World:
-    root = tmp_path / "store"
-    shutil.copytree(_built.root, root)
-    return World(root=root, store=EmbeddedStore(root), households=_built.households)
+    return copy_world(_built, tmp_path / "store")
 
 
 def _viewer(store: Store, username: str) -> Viewer:
-    users = table("app_user")
-    with store.session() as s:
-        uid = s.scalar(select(users.c.user_id).where(users.c.username == username))
-    viewer = load_viewer(store, int(uid))
-    assert viewer is not None
-    return viewer
+    return viewer_of(store, username)
 
 
 def _households(world: World, emd: str = OUTREACH_EMD) -> list[int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
 
 import pandas as pd
@@ -15,7 +14,6 @@ from domain.errors import AccessDenied
 from domain.referral import ReferralDeadlines
 from geodata.schema import table
 from geodata.store.base import Store
-from geodata.store.embedded import EmbeddedStore
 from services.referral import (
     ReferralConflict,
     ReferralInputError,
@@ -29,8 +27,7 @@ from services.referral import (
     sent_referrals,
     update_occupancy,
 )
-from services.users import load_viewer
-from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, World, build_world
+from tests.fixtures_world import OTHER_EMD, OUTREACH_EMD, World, build_world, copy_world, viewer_of
 
 MONDAY = dt.date(2026, 11, 30)
 RULES = ReferralDeadlines(answer_working_days=3, start_working_days=5, complete_days=30,
@@ -45,18 +42,11 @@ def _built(tmp_path_factory: pytest.TempPathFactory) -> World:
 @pytest.fixture
 def world(_built: World, tmp_path) -> World:
     """A fresh copy of the built world for each test (tests change referrals and 현원)."""
-    root = tmp_path / "store"
-    shutil.copytree(_built.root, root)
-    return World(root=root, store=EmbeddedStore(root), households=_built.households)
+    return copy_world(_built, tmp_path / "store")
 
 
 def _viewer(store: Store, username: str) -> Viewer:
-    users = table("app_user")
-    with store.session() as s:
-        uid = s.scalar(select(users.c.user_id).where(users.c.username == username))
-    viewer = load_viewer(store, int(uid))
-    assert viewer is not None
-    return viewer
+    return viewer_of(store, username)
 
 
 def _household(world: World, emd: str = OUTREACH_EMD, k: int = 0) -> int:
