@@ -49,6 +49,7 @@ from geodata.store.spec import StoreSpec
 if TYPE_CHECKING:
     from geodata.store.referrals import ReferralRecords
     from geodata.store.repositories.console import ConsoleRecords
+    from geodata.store.staged import StagedTable
 
 __all__ = ["FrameWrite", "Store", "StoreError", "StoreInputError", "Where", "WhereValue"]
 
@@ -174,6 +175,23 @@ class Store(abc.ABC):
         StoreInputError
             Unknown table or mode, a table given twice, or rows that do not fit the schema;
             nothing is written.
+        """
+
+    @abc.abstractmethod
+    def staged_replace(self, table: str) -> AbstractContextManager[StagedTable]:
+        """Replace non-spatial bulk ``table`` by rows appended part by part, in one swap at the end.
+
+        ``with store.staged_replace(t) as staged: staged.append(part)`` -- each part is checked
+        and written to a staging area at once (memory stays bounded by one part); when the block
+        ends the table holds exactly the appended rows, swapped in atomically. If the block
+        raises, or the process dies, the table keeps its previous rows
+        (:mod:`geodata.store.staged`).
+
+        Raises
+        ------
+        StoreInputError
+            Unknown or spatial table, a part that does not fit the schema, or a primary key
+            repeated across parts (at the swap; nothing is written).
         """
 
     @abc.abstractmethod

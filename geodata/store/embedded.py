@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +56,7 @@ from geodata.store.frames import (
 from geodata.store.referrals import forget_occupancy, occupancy_overlay
 from geodata.store.spec import StoreSpec
 from geodata.store.sql import count_statement
+from geodata.store.staged import StagedTable, staged_embedded
 
 log = logging.getLogger(__name__)
 _TO_5179 = Transformer.from_crs(STORAGE_SRID, MEASURE_SRID, always_xy=True)
@@ -209,6 +210,9 @@ class EmbeddedStore(Store):
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def staged_replace(self, table: str) -> AbstractContextManager[StagedTable]:
+        return staged_embedded(self, table)
 
     # ------------------------------------------------------------------ bulk reads
     def read_frame(

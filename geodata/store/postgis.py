@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,6 +49,7 @@ from geodata.store.frames import (
 )
 from geodata.store.spec import StoreSpec
 from geodata.store.sql import apply_where, count_statement
+from geodata.store.staged import StagedTable, staged_postgis
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -169,6 +171,9 @@ class PostgisStore(Store):
                 buffer = io.BytesIO()
                 pacsv.write_csv(_arrow_for_copy(chunk, geoms), buffer, write_options=options)
                 copy.write(buffer.getbuffer())
+
+    def staged_replace(self, table: str) -> AbstractContextManager[StagedTable]:
+        return staged_postgis(self, table)
 
     # ------------------------------------------------------------------ bulk reads
     def read_frame(
