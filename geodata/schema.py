@@ -30,6 +30,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -441,6 +442,25 @@ class FacilityOccupancy(Base):
     user_id: Mapped[int | None] = mapped_column(Integer)
 
 
+class SimulationScenario(Base):
+    """A saved 지자체별 시뮬레이션 scenario: discovery criteria (JSON of
+    ``models.criteria.CriteriaSpec``) with its name, owner, scope and date; names are unique
+    per owner."""
+
+    __tablename__ = "simulation_scenario"
+    __table_args__ = (UniqueConstraint("owner_user_id", "name"),)
+
+    scenario_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    owner_user_id: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.user_id"), index=True)
+    owner_username: Mapped[str] = mapped_column(String(40))
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(10), index=True)  # None: national
+    spec: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 # --------------------------------------------------------------------------- bookkeeping
 class LoginAttempt(Base):
     """One login attempt: who tried, from where, and how it ended (for rate limiting)."""
@@ -503,6 +523,7 @@ OPERATIONAL_TABLES: Final[tuple[str, ...]] = (
     "referral_transition",
     "unmet_need",
     "facility_occupancy",
+    "simulation_scenario",
     "login_attempt",
     "user_session",
 )

@@ -168,15 +168,22 @@ def compare_at_capacity(
     capacity_fraction: float,
     weights: np.ndarray,
     sample_weight: np.ndarray | None = None,
+    capacity_fraction_b: float | None = None,
 ) -> dict[str, float]:
-    """Precision at capacity of ``a`` and ``b`` and the ratio a/b, with paired intervals."""
+    """Precision at capacity of ``a`` and ``b`` and the ratio a/b, with paired intervals.
+
+    ``b`` visits ``capacity_fraction_b`` of the rows when given (a scenario with another
+    capacity), else the same ``capacity_fraction`` as ``a``.
+    """
     y = np.asarray(y).astype(np.float64)
     sw = _sw(sample_weight, y.size)
     key = "precision_at_capacity"
-    pa = _ranking(y, score_a, sw[None, :], capacity_fraction)[key][0]
-    pb = _ranking(y, score_b, sw[None, :], capacity_fraction)[key][0]
-    ra = _chunked(lambda w: _ranking(y, score_a, w * sw[None, :], capacity_fraction), weights)[key]
-    rb = _chunked(lambda w: _ranking(y, score_b, w * sw[None, :], capacity_fraction), weights)[key]
+    qa = capacity_fraction
+    qb = capacity_fraction if capacity_fraction_b is None else capacity_fraction_b
+    pa = _ranking(y, score_a, sw[None, :], qa)[key][0]
+    pb = _ranking(y, score_b, sw[None, :], qb)[key][0]
+    ra = _chunked(lambda w: _ranking(y, score_a, w * sw[None, :], qa), weights)[key]
+    rb = _chunked(lambda w: _ranking(y, score_b, w * sw[None, :], qb), weights)[key]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = ra / rb
         diff = ra - rb

@@ -42,6 +42,7 @@ from geodata.store.repositories import (
     AuditRecords,
     LoginRecords,
     OverrideRecords,
+    ScenarioRecords,
     UserRecords,
 )
 from geodata.store.spec import StoreSpec
@@ -71,6 +72,7 @@ class Store(abc.ABC):
         self.activities = ActivityRecords(self._transaction)
         self.overrides = OverrideRecords(self._transaction)
         self.logins = LoginRecords(self._transaction)
+        self.scenarios = ScenarioRecords(self._transaction)
 
     # ------------------------------------------------------------------ lifecycle
     @abc.abstractmethod

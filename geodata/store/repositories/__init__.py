@@ -1,4 +1,4 @@
-"""Repositories of the operational tables (users, audit log, visit activities, tier overrides, login attempts and sessions).
+"""Repositories of the operational tables (users, audit log, visit activities, tier overrides, login attempts and sessions, simulation scenarios).
 
 Each module has plain functions that take a SQLAlchemy ``Session`` and never commit, so several
 can share one transaction, and a small facade bound to a store (``store.users``,
@@ -12,6 +12,7 @@ from geodata.store.repositories.activities import ActivityRecords
 from geodata.store.repositories.audit import AuditRecords
 from geodata.store.repositories.logins import LoginRecords, SessionRecord
 from geodata.store.repositories.overrides import OverrideRecords
+from geodata.store.repositories.scenarios import ScenarioRecords
 from geodata.store.repositories.users import UserRecord, UserRecords
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "AuditRecords",
     "LoginRecords",
     "OverrideRecords",
+    "ScenarioRecords",
     "SessionRecord",
     "UserRecord",
     "UserRecords",
