@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from domain.access import Viewer
 from domain.errors import AccessDenied
 from geodata.settings import get_settings
 from models.criteria import CriteriaSpec, SignalCriterion
