@@ -94,8 +94,15 @@ def generate(
     audit_rate: Annotated[float, typer.Option(help="Share of households in each cycle's audit sample.")] = 0.01,
     oracle: Annotated[Path | None, typer.Option(help="Write the oracle file (true outcome probabilities) "
                                                      "here; keep it outside the store.")] = None,
+    dense_region: Annotated[list[str] | None, typer.Option(
+        help="시군구 code generated at its real (published) household count on top of --households; "
+             "repeatable; codes in etl/reference/demo_regions.csv.")] = None,
 ) -> None:
-    """Generate a synthetic world and load it into the configured store (replacing its data)."""
+    """Generate a synthetic world and load it into the configured store (replacing its data).
+
+    --households is the sample-density layer (spread over Korea by 시도 share); each
+    --dense-region adds a 시군구 at its real density.
+    """
     from etl.generate import GenerationError, generate_world
     from etl.load import load_world
 
@@ -104,7 +111,7 @@ def generate(
     try:
         with _progress("generate") as update:
             world = generate_world(households, seed, codes, progress=update, audit_rate=audit_rate,
-                                   oracle_path=oracle)  # fmt: skip
+                                   oracle_path=oracle, dense_regions=dense_region or ())  # fmt: skip
         with _progress("load") as update:
             load_world(store, world, progress=update)
     except GenerationError as exc:

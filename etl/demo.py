@@ -34,6 +34,14 @@ def write_truth_check(report: object, world: dict, oracle_path: Path, card_dir: 
     return path
 
 
+def demo_dense_regions(settings: Settings) -> list[str]:
+    """The demo's real-density 시군구 (``ATLAS_DEMO_DENSE_REGIONS``) inside its 시도
+    (``ATLAS_DEMO_SIDO``; all when empty)."""
+    sido = {c for c in settings.demo_sido.split(",") if c}
+    codes = [c.strip() for c in settings.demo_dense_regions.split(",") if c.strip()]
+    return [c for c in codes if not sido or c[:2] in sido]
+
+
 def demo_world_present(store: Store) -> bool:
     """True when the store holds households and their risk scores."""
     return store.count("household") > 0 and store.count("risk_score") > 0
@@ -81,9 +89,11 @@ def ensure_demo_world(
     regions = cached_region_layers()
     step(0.15, "generate")
     sido = [c for c in settings.demo_sido.split(",") if c]
+    dense = demo_dense_regions(settings)
     oracle_path = settings.data_dir / "oracle" / "oracle.parquet"  # outside the store
     world = generate_world(settings.demo_households, settings.demo_seed, sido, regions=regions,
-                           audit_rate=DEMO_AUDIT_RATE, oracle_path=oracle_path)  # fmt: skip
+                           audit_rate=DEMO_AUDIT_RATE, oracle_path=oracle_path,
+                           dense_regions=dense)  # fmt: skip
     step(0.35, "load")
     load_world(store, world)
     step(0.5, "demo users")
@@ -138,8 +148,17 @@ def _demo_provider_facility(world: dict, emd_code: str) -> int | None:
 
 
 def _demo_jurisdictions(world: dict) -> dict[str, str]:
-    """The 시군구 and 읍면동 with the most households: home of the demo outreach worker/planner."""
+    """Home of the demo outreach worker and planner: the real-density 읍면동 with the most
+    welfare teams (then households), else the 읍면동 with the most households, and its 시군구."""
     households = world["household"]
-    emd = households["emd_code"].value_counts().index[0]
+    counts = households["emd_code"].value_counts()
+    region = world.get("region")
+    emd = counts.index[0]
+    if region is not None and "welfare_teams" in region:
+        dense = region[(region["level"] == "emd") & region["welfare_teams"].notna()]
+        dense = dense.assign(n=dense["code"].map(counts).fillna(0))
+        dense = dense[dense["n"] > 0]
+        if len(dense):
+            emd = str(dense.sort_values(["welfare_teams", "n"], ascending=False)["code"].iloc[0])
     sigungu = sigungu_of(emd)
     return {"outreach": emd, "planner": sigungu}

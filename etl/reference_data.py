@@ -85,6 +85,12 @@ SPECS: dict[str, _Spec] = {
         floats=("value",),
         nullable=frozenset({"reference_period"}),
     ),
+    "demo_regions": _Spec(
+        strings=("sigungu_code", "sigungu_name", "sido_name", "urban_class", "emd_code",
+                 "emd_name", "reference_period", "source", "status"),
+        ints=("households", "welfare_teams"),
+        nullable=frozenset({"emd_code", "emd_name"}),
+    ),
     "blindspot_outcomes": _Spec(
         strings=("metric", "source", "status"),
         ints=("year",),
@@ -169,6 +175,30 @@ def _validate(df: pd.DataFrame, name: str) -> None:
         codes = df["sigungu_code"].dropna()
         if not codes.str.fullmatch(r"\d{5}").all():
             raise ReferenceDataError(f"{name}: sigungu_code must be 5 digits")
+    elif name == "demo_regions":
+        _validate_demo_regions(df, name)
+
+
+def _validate_demo_regions(df: pd.DataFrame, name: str) -> None:
+    """One whole-시군구 row per region; 읍면동 rows (optional) sum to their 시군구's count."""
+    if not df["sigungu_code"].str.fullmatch(r"\d{5}").all():
+        raise ReferenceDataError(f"{name}: sigungu_code must be 5 digits")
+    if not df["urban_class"].isin(("대도시", "중소도시", "농어촌")).all():
+        raise ReferenceDataError(f"{name}: urban_class must be 대도시, 중소도시 or 농어촌")
+    if (df["households"] <= 0).any() or (df["welfare_teams"] <= 0).any():
+        raise ReferenceDataError(f"{name}: households and welfare_teams must be positive")
+    whole = df[df["emd_code"].isna()]
+    if whole["sigungu_code"].duplicated().any():
+        raise ReferenceDataError(f"{name}: more than one whole-시군구 row for a code")
+    parts = df[df["emd_code"].notna()]
+    if not parts["emd_code"].str.fullmatch(r"\d{8}").all():
+        raise ReferenceDataError(f"{name}: emd_code must be 8 digits")
+    if not (parts["emd_code"].str.slice(0, 5) == parts["sigungu_code"]).all():
+        raise ReferenceDataError(f"{name}: an emd_code lies outside its sigungu_code")
+    totals = whole.set_index("sigungu_code")["households"]
+    for code, rows in parts.groupby("sigungu_code"):
+        if code not in totals.index or int(rows["households"].sum()) != int(totals[code]):
+            raise ReferenceDataError(f"{name}: the 읍면동 rows of {code} do not sum to its count")
 
 
 def load_reference(name: str) -> pd.DataFrame:
@@ -262,6 +292,19 @@ def blindspot_outcomes() -> pd.DataFrame:
         Columns ``year``, ``metric``, ``value``, ``value_low``, ``value_high``, source, status.
     """
     return load_reference("blindspot_outcomes")
+
+
+def demo_regions() -> pd.DataFrame:
+    """Return the real-density demo regions: published household counts per 시군구 (and 읍면동).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One whole-시군구 row per region (``emd_code`` empty) with ``households`` and
+        ``welfare_teams`` (its 읍면동 welfare teams, one per 행정동), plus 읍면동 rows where the
+        source gives them.
+    """
+    return load_reference("demo_regions")
 
 
 def national_totals() -> pd.DataFrame:

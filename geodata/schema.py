@@ -75,6 +75,9 @@ class Region(Base):
     households: Mapped[int | None] = mapped_column(Integer)
     nonhousing_share: Mapped[float | None] = mapped_column(Float)  # synthetic indicator
     multicultural_share: Mapped[float | None] = mapped_column(Float)  # synthetic indicator
+    # 읍면동 welfare teams serving a real-density demo region (etl.generate.dense); NULL in the
+    # sample-density layer, where visit capacity is scaled to the world (models.tiers)
+    welfare_teams: Mapped[float | None] = mapped_column(Float)
     geometry = mapped_column(Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True))
     display_geometry = mapped_column(
         Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False), nullable=True
@@ -339,6 +342,9 @@ class TierOverride(Base):
     user_id: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.user_id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # model version of the scores the worker overrode; a new version ends the override
+    # (domain.tiers); NULL for overrides written before the column existed
+    model_version: Mapped[str | None] = mapped_column(String(40))
 
 
 class Referral(Base):

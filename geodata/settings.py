@@ -35,7 +35,16 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="Flask session secret; generated into data_dir when unset."
     )
-    demo_households: int = Field(default=200_000, ge=100, description="Size of the demo world.")
+    demo_households: int = Field(
+        default=120_000, ge=0,
+        description="Households of the demo world's sample-density layer (all of Korea by 시도 share, "
+                    "outside the dense regions).",
+    )
+    demo_dense_regions: str = Field(
+        default="27110,42190,46720",
+        description="Comma-separated 시군구 codes the demo world generates at their real household "
+                    "counts (etl/reference/demo_regions.csv): 대구 중구, 태백시, 곡성군; empty for none.",
+    )
     demo_seed: int = Field(default=20261124)
     demo_sido: str = Field(
         default="",

@@ -10,12 +10,18 @@ real 읍면동, capacity is scaled by ``world households in the 읍면동 / real
 count being ``region.households`` when it exceeds the world's count, else the national average
 ``22,073,000 / 3,496 ≈ 6,314`` — so the share of households visited stays realistic (≈ 0.7 %).
 
+Real-density demo regions (``region.welfare_teams`` set, :mod:`etl.generate.dense`) hold their
+real households, so their capacity is not scaled: a 읍면동 unit gets ``welfare_teams`` × the team
+capacity (one team per 행정동; a 법정동 unit gets its household share of its 행정동's team).
+
 Per-team capacity can be overridden per 시군구 or 읍면동 code (읍면동 wins); overrides are in the
 same unit (visits per cycle by a real team) and are scaled the same way.
 
 Small synthetic worlds give fractions of a visit per 읍면동. Tiers are then cut within a *pool*:
 the smallest level (읍면동 → 시군구 → 시도 → all) at which the median pooled capacity is at least
-one visit (:func:`capacity_pools`); with real capacity the pool is the 읍면동 itself. ``rank`` is
+one visit (:func:`capacity_pools`); with real capacity the pool is the 읍면동 itself. In a world
+with real-density regions the choice is made on the sample-density layer alone, and every
+real-density 읍면동 with at least one visit is its own pool. ``rank`` is
 always the rank within the 읍면동 (the worker's list).
 
 Tiers (``TIERS``: 1 긴급, 2 우선, 3 관찰, 4 일반) with capacity ``C`` of the pool:
@@ -32,7 +38,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-__all__ = ["CapacityConfig", "assign_tiers", "capacity_by_emd", "capacity_fraction", "capacity_pools"]
+__all__ = ["CapacityConfig", "assign_tiers", "capacity_by_emd", "capacity_fraction", "capacity_pools",
+           "real_density_codes"]
 
 NATIONAL_HOUSEHOLDS: Final = 22_073_000  # 2023 census, REFERENCE-FACTS
 NATIONAL_EMD: Final = 3_496  # administrative 읍면동 (2016)
@@ -106,13 +113,30 @@ def capacity_by_emd(
         ov = pd.Series(dict(cfg.overrides), dtype=float)
         team = team.where(~sgg.isin(ov.index), sgg.map(ov))
         team = team.where(~team.index.isin(ov.index), team.index.to_series().map(ov))
+    teams = _welfare_teams(region, counts.index)
     if cfg.scale_to_world:
         real = pd.Series(NATIONAL_HOUSEHOLDS / NATIONAL_EMD, index=counts.index)
         if region is not None and "households" in region:
             known = region.set_index("code")["households"].astype(float).reindex(counts.index)
             real = known.where(known > counts, real)
-        team = team * (counts / real).clip(upper=1.0)
+        team = team.where(teams.notna(), team * (counts / real).clip(upper=1.0))
+    team = team.where(teams.isna(), team * teams)  # real-density regions: their real teams
     return team.rename("capacity")
+
+
+def _welfare_teams(region: pd.DataFrame | None, codes: pd.Index) -> pd.Series:
+    """``region.welfare_teams`` of each 읍면동 code (NaN in the sample-density layer)."""
+    if region is None or "welfare_teams" not in region:
+        return pd.Series(np.nan, index=codes, dtype=float)
+    teams = region.set_index("code")["welfare_teams"]
+    return pd.to_numeric(teams, errors="coerce").astype(float).reindex(codes)
+
+
+def real_density_codes(region: pd.DataFrame | None) -> frozenset[str]:
+    """Codes of the 읍면동 and 시군구 of real-density demo regions (``welfare_teams`` set)."""
+    if region is None or "welfare_teams" not in region:
+        return frozenset()
+    return frozenset(region.loc[region["welfare_teams"].notna(), "code"].astype(str))
 
 
 def capacity_fraction(household: pd.DataFrame, region: pd.DataFrame | None, *,
@@ -132,11 +156,20 @@ def capacity_pools(
     """
     cap = capacity_by_emd(household, region, config=config)
     emd = household["emd_code"].astype(str)
+    dense = cap.index.astype(str).isin(real_density_codes(region))
+    own = pd.Series(dense & (cap.to_numpy() >= 1.0), index=cap.index.astype(str))
+    sample = cap[~own.to_numpy()]
     for level, width in (("emd", None), ("sigungu", 5), ("sido", 2), ("all", 0)):
-        pool_cap = cap.groupby(cap.index.astype(str).str.slice(0, width)).sum()
+        pool_cap = sample.groupby(sample.index.astype(str).str.slice(0, width)).sum()
         if level == "all" or pool_cap.median() >= 1.0:
-            return emd.str.slice(0, width).to_numpy(dtype=object), pool_cap.rename("capacity"), level
-    raise AssertionError("unreachable")
+            break
+    pool = emd.str.slice(0, width)
+    if own.any():  # real-density 읍면동: each its own pool, beside the sample layer's pools
+        is_own = emd.map(own).fillna(False).to_numpy(dtype=bool)
+        pool = pool.where(~is_own, emd)
+        pool_cap = pd.concat([pool_cap, cap[own.to_numpy()]])
+        level = f"emd (real density) / {level} (sample density)"
+    return pool.to_numpy(dtype=object), pool_cap.rename("capacity"), level
 
 
 def assign_tiers(

@@ -6,23 +6,28 @@ import numpy as np
 import shapely
 
 from etl.generate.columns import choice_rows
-from etl.generate.world import World
+from etl.generate.dense import sample_sido_shares
+from etl.generate.world import GenerationError, World
 from geodata.vocabulary import NON_HOUSING_TYPES
 
 
 def draw_households(w: World) -> None:
     rng, spec, emd = w.rng, w.spec, w.emd
-    sido_share = w.stats["households_2023"].to_numpy(float)
-    sido_share /= sido_share.sum()
+    emd_sido = emd["sido_code"].to_numpy()
     if w.plan is not None:  # drawn once for the whole world by the parent
         per_sido = w.plan.per_sido
     else:
-        per_sido = rng.multinomial(spec.households, sido_share)
+        per_sido = rng.multinomial(spec.households, sample_sido_shares(w.stats, emd_sido, w.emd_fixed))
     emd_idx_parts = []
     for code, n_sido in zip(w.stats.index, per_sido, strict=True):
-        rows = np.flatnonzero(emd["sido_code"].to_numpy() == code)
-        weight = w.emd_weight[rows] / w.emd_weight[rows].sum()
-        counts = rng.multinomial(n_sido, weight)
+        rows = np.flatnonzero(emd_sido == code)
+        free = w.emd_fixed[rows] < 0  # the sample-density layer; dense 읍면동 have fixed counts
+        if n_sido and not free.any():
+            raise GenerationError(f"시도 {code} has no 읍면동 outside the dense regions")
+        counts = np.where(free, 0, w.emd_fixed[rows])
+        if free.any():
+            weight = w.emd_weight[rows[free]] / w.emd_weight[rows[free]].sum()
+            counts[free] = rng.multinomial(n_sido, weight)
         emd_idx_parts.append(np.repeat(rows, counts))
     emd_idx = np.concatenate(emd_idx_parts)
     n = len(emd_idx)

@@ -25,6 +25,7 @@ import pyarrow as pa
 import shapely
 
 from domain.progress import Progress
+from etl.generate.dense import sample_sido_shares
 from etl.generate.regions import draw_regions
 from etl.generate.steps import build
 from etl.generate.tables import TABLE_ORDER, build_region_table, designation_and_region
@@ -64,20 +65,22 @@ def plan_groups(
     shares stay calibrated); each group gets its own seed spawned from ``group_seeds``.
     """
     rng = np.random.default_rng(seed)
-    sido_share = world.stats["households_2023"].to_numpy(float)
-    sido_share /= sido_share.sum()
+    emd_sido = world.emd["sido_code"].to_numpy()
+    sido_share = sample_sido_shares(world.stats, emd_sido, world.emd_fixed)
     per_sido = rng.multinomial(world.spec.households, sido_share)
     codes_in_order = list(world.stats.index)
+    dense = pd.Series(np.maximum(world.emd_fixed, 0), index=emd_sido).groupby(level=0).sum()
+    load_sido = per_sido + dense.reindex(codes_in_order).fillna(0).to_numpy(np.int64)
     # longest-processing-time greedy: largest 시도 first, into the lightest group (ties: lowest)
-    order = sorted(range(len(codes_in_order)), key=lambda i: (-per_sido[i], codes_in_order[i]))
+    order = sorted(range(len(codes_in_order)), key=lambda i: (-load_sido[i], codes_in_order[i]))
     members: list[list[int]] = [[] for _ in range(workers)]
     load = np.zeros(workers, dtype=np.int64)
     for i in order:
         g = int(np.argmin(load))
         members[g].append(i)
-        load[g] += per_sido[i]
+        load[g] += load_sido[i]
     members = [sorted(m) for m in members if m]  # keep the 시도 order of the statistics
-    sizes = np.array([per_sido[m].sum() for m in members], dtype=float)
+    sizes = np.array([load_sido[m].sum() for m in members], dtype=float)
     # facilities: each group's Poisson share; every type at least once in the whole world
     types = facility_types()
     national = types["national_count"].to_numpy(float)
@@ -161,7 +164,7 @@ def _run_group(g: int, progress: Progress | None = None) -> dict[str, object]:
     world = plan.world
     spec = WorldSpec(
         int(plan.per_sido.sum()), world.spec.seed, plan.sido_codes, world.spec.audit_rate,
-        world.spec.latent,
+        world.spec.latent, world.spec.dense_regions,
     )
     gen = World(
         spec, world.layers, progress or (lambda _f, _s: None), plan=plan,

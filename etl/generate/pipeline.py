@@ -28,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 
 from domain.progress import Progress
+from etl.generate.dense import dense_households
 from etl.generate.oracle import write_oracle
 from etl.generate.parallel import generate_parallel
 from etl.generate.steps import build
@@ -49,13 +50,15 @@ def generate_world(
     workers: int = 2,
     latent: LatentParameters | None = None,
     oracle_path: Path | str | None = None,
+    dense_regions: Sequence[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Generate a synthetic world, one frame per bulk table of the schema.
 
     Parameters
     ----------
     households
-        Number of households (at least 100).
+        Households of the sample-density layer (at least 100, or 0 with ``dense_regions``):
+        spread over the 시도 by census share, outside the dense regions.
     seed
         Random seed; the same arguments give the same world.
     sido_codes
@@ -80,6 +83,10 @@ def generate_world(
     oracle_path
         Where to write the oracle file (true P(supported | reached) per household and cycle,
         :mod:`etl.generate.oracle`); keep it outside the store. Not written when omitted.
+    dense_regions
+        시군구 codes generated at their real household counts on top of ``households``
+        (:mod:`etl.generate.dense`; the codes of ``etl/reference/demo_regions.csv``). The world
+        then has ``households`` + their published 세대수 households.
 
     Returns
     -------
@@ -88,13 +95,15 @@ def generate_world(
         ``crisis_signal``, ``safety_net_report``, ``benefit_history``, ``discovery_history``,
         ``consultation``, ``support``, ``facility``); spatial ones are GeoDataFrames in EPSG:4326.
     """
-    spec = WorldSpec(households, seed, tuple(sido_codes or ()), audit_rate, latent or LatentParameters())
+    spec = WorldSpec(households, seed, tuple(sido_codes or ()), audit_rate, latent or LatentParameters(),
+                     tuple(dense_regions or ()))
     layers = regions if regions is not None else cached_region_layers()
     progress = progress or (lambda _f, _s: None)
     if workers < 1:
         raise GenerationError(f"workers must be at least 1, not {workers}")
     n_sido = len(set(spec.sido_codes)) or len(sido_statistics())
-    if workers == 1 or households < PARALLEL_MIN_HOUSEHOLDS or n_sido < 2:
+    dense_total = dense_households(spec.dense_regions)
+    if workers == 1 or households + dense_total < PARALLEL_MIN_HOUSEHOLDS or n_sido < 2:
         world = World(spec, layers, progress)
         tables = build(world)
     else:

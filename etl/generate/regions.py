@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from etl.generate.dense import draw_dense_counts
 from etl.generate.world import GenerationError, World
 from etl.reference_data import sido_statistics
 
@@ -40,6 +41,7 @@ def draw_regions(w: World) -> None:
     )
     w.emd_multicultural = np.clip(0.017 * rng.lognormal(0.0, 0.7, n), 0.0, 0.2)
     w.emd_effect = rng.normal(0.0, 0.35, n)  # unobserved neighbourhood deprivation
+    draw_dense_counts(w)  # after the draws above: a world without dense regions is unchanged
 
 
 
@@ -53,4 +55,6 @@ def take_group_regions(w: World, plan: GroupPlan) -> None:
     w.emd_nonhousing = world.emd_nonhousing[rows]
     w.emd_multicultural = world.emd_multicultural[rows]
     w.emd_effect = world.emd_effect[rows]
+    w.emd_fixed = world.emd_fixed[rows]
+    w.emd_teams = world.emd_teams[rows]
 

@@ -53,7 +53,18 @@ def build_region_table(w: World) -> None:
     mc[np.flatnonzero(is_emd)[idx >= 0]] = w.emd_multicultural[idx[idx >= 0]]
     region["nonhousing_share"] = np.round(nh, 4)
     region["multicultural_share"] = np.round(mc, 4)
+    region["welfare_teams"] = _welfare_teams(w, region)
     w.region = gpd.GeoDataFrame(region, geometry="geometry", crs=STORAGE_SRID)
+
+
+
+def _welfare_teams(w: World, region: pd.DataFrame) -> np.ndarray:
+    """Welfare teams of each real-density 읍면동 and 시군구 (``etl.generate.dense``); NaN in the
+    sample-density layer and for 시도."""
+    teams = pd.Series(w.emd_teams, index=w.emd["code"].to_numpy())
+    dense = teams.dropna()
+    by_sigungu = dense.groupby(w.emd.set_index("code").loc[dense.index, "sigungu_code"].to_numpy()).sum()
+    return np.round(region["code"].map(pd.concat([dense, by_sigungu])).to_numpy(float), 3)
 
 
 

@@ -76,7 +76,8 @@ class WorldSpec:
     Parameters
     ----------
     households
-        Number of households.
+        Number of households of the sample-density layer: the 시도 of ``sido_codes`` outside
+        the ``dense_regions``, spread by 시도 share (a world of 200,000 is ≈1% of Korea).
     seed
         Seed of the random generator; the same spec gives the same world.
     sido_codes
@@ -86,6 +87,10 @@ class WorldSpec:
     latent
         The parameters of the latent process and of the as-is selection
         (:class:`LatentParameters`; ``docs/data.md`` gives the source or assumption of each).
+    dense_regions
+        시군구 codes generated at their real household counts (``etl/reference/demo_regions.csv``,
+        published 세대수), on top of ``households``; their 읍면동 carry their welfare teams
+        (``region.welfare_teams``), so visit capacity is a real team's, not scaled.
     """
 
     households: int
@@ -93,6 +98,7 @@ class WorldSpec:
     sido_codes: tuple[str, ...] = ()
     audit_rate: float = 0.01
     latent: LatentParameters = field(default_factory=lambda: LatentParameters())
+    dense_regions: tuple[str, ...] = ()
 
 
 class GenerationError(ValueError):
@@ -124,8 +130,9 @@ class World:
         plan: GroupPlan | None = None,
         rng: np.random.Generator | None = None,
     ) -> None:
-        if plan is None and spec.households < 100:
-            raise GenerationError(f"households must be at least 100, not {spec.households}")
+        if plan is None and spec.households < (0 if spec.dense_regions else 100):
+            raise GenerationError(
+                f"households must be at least 100 (0 with dense regions), not {spec.households}")
         if not 0 < spec.audit_rate < 0.5:
             raise GenerationError(f"audit_rate must be in (0, 0.5), not {spec.audit_rate}")
         if not 0 < spec.latent.selection_share < 0.2:

@@ -297,6 +297,7 @@ class EmbeddedStore(Store):
             data = pq.read_table(path)
         except (OSError, pa.ArrowException) as exc:
             raise StoreError(f"could not read {name} from {path}: {exc}") from exc
+        data = _with_new_columns(name, data)
         if name == "facility":
             data = self._with_occupancy(data)
         with self._lock:
@@ -481,6 +482,19 @@ def _with_display(frame: gpd.GeoDataFrame, display: bool) -> gpd.GeoDataFrame:
         return frame.drop(columns=["display_geometry"], errors="ignore")
     out = frame.drop(columns=["geometry"]).rename(columns={"display_geometry": "geometry"})
     return gpd.GeoDataFrame(out, geometry="geometry", crs=STORAGE_SRID)
+
+
+def _with_new_columns(name: str, data: pa.Table) -> pa.Table:
+    """A file written before a nullable column joined the schema reads with that column null."""
+    have = set(data.column_names)
+    empty = None
+    for col in table(name).columns:
+        if col.name in have or not col.nullable:
+            continue
+        empty = empty if empty is not None else _empty_arrow(name)
+        kind = empty.schema.field(col.name).type
+        data = data.append_column(pa.field(col.name, kind), pa.nulls(data.num_rows, type=kind))
+    return data
 
 
 def _empty_arrow(name: str) -> pa.Table:

@@ -112,3 +112,15 @@ def test_facility_version_follows_live_occupancy(store: Store, small_world) -> N
     got = store.read_frame("facility", where={"facility_id": first})
     assert (int(got["capacity"].iloc[0]), int(got["current_users"].iloc[0])) == (40, 39)
     assert store.data_version("facility") == after
+
+
+def test_region_written_before_welfare_teams_reads_with_the_column_null(store: Store, small_world) -> None:
+    region = small_world["region"].drop(columns=["welfare_teams"], errors="ignore")
+    store.write_frame("region", region)
+    if hasattr(store, "root"):  # embedded: rewrite the file as an older schema wrote it
+        import pyarrow.parquet as pq
+
+        path = store.root / "region.parquet"
+        pq.write_table(pq.read_table(path).drop_columns(["welfare_teams"]), path)
+    back = store.read_frame("region", columns=["code", "welfare_teams"])
+    assert len(back) == len(region) and back["welfare_teams"].isna().all()
