@@ -1,7 +1,7 @@
 """region.welfare_teams (real-density demo regions) and tier_override.model_version
 
-Revision ID: 0005_density_override_version
-Revises: 0004_auth_sessions
+Revision ID: 0006_density_override_version
+Revises: 0005_simulation_scenario
 Create Date: 2026-12-01 13:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_density_override_version"
-down_revision = "0004_auth_sessions"
+revision = "0006_density_override_version"
+down_revision = "0005_simulation_scenario"
 branch_labels = None
 depends_on = None
 
