@@ -1,19 +1,26 @@
-"""National scoring on Dask (``models.batch``): throughput and peak memory per worker.
+"""National scoring on Dask (``models.batch``): throughput and peak memory per worker and driver.
 
-Builds a partitioned world of ``--households`` without holding it in memory at once: the
-generator makes slices of ``--slice`` households (national, seeds 0, 1, …), each slice's
-household ids are offset so they stay unique, and each slice is written into the 시도 partition
-files (``models.batch.write_partition``) and dropped. Then it scores the whole world on a
-LocalCluster of 1 and of 2 single-threaded workers (``--workers 1,2``) with the model of
-``--models-dir`` and cuts the tiers over all households (``land_scores``, not written to a
-store: ``--land`` writes them to a fresh embedded store under the work folder).
+World: ``--households`` generated once into ``--world`` (reused when its ``built.json`` says the
+same size) without holding it in memory: the generator makes national slices of ``--slice``
+households (seeds 0, 1, …), each slice's household ids are offset so they stay unique, and each
+slice is written into the 시도 partition files (``models.batch.write_partition``) and dropped.
 
-Peak memory per worker is the largest resident set a worker process had while running a task
-(sampled every 50 ms, ``models.batch._PeakRss``). Target: ≤ 2 GB per worker.
+Runs: for each ``--workers`` count, a LocalCluster of single-threaded worker processes scores the
+whole world with the model of ``--models-dir`` and lands the scores, part by part as tasks
+finish, into a fresh embedded store's staged ``risk_score`` (``models.batch.score_and_land``;
+swap at the end).
 
-Example
--------
-``python benchmarks/bench_dask.py --households 5000000 --models-dir /tmp/w1m/models``
+Memory: each worker process's resident set is sampled by the driver every 0.5 s
+(``client.run`` + psutil) and inside each task every 50 ms (``models.batch_cluster.PeakRss``);
+the peak per worker is the larger of the two. The driver samples its own resident set every
+0.1 s during each run. Target: ≤ 2 GB per worker.
+
+Writes the ``bench_dask`` section of ``docs/benchmarks.md`` (figures, load average and the 22 M
+projection computed from them) unless ``--no-write``. Run the measured part under the lock::
+
+    python benchmarks/bench_dask.py --world /tmp/w5m --build-only          # once
+    flock /tmp/atlas-heavy.lock python benchmarks/bench_dask.py --world /tmp/w5m \
+        --models-dir <registry> --workers 1,2
 """
 
 from __future__ import annotations
@@ -22,17 +29,22 @@ import argparse
 import datetime as dt
 import json
 import logging
-import resource
+import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 log = logging.getLogger("bench_dask")
 ID_OFFSET = 100_000_000  # household ids of slice k start at k * ID_OFFSET
+NATIONAL = 22_073_000  # households, 2023 census (REFERENCE-FACTS)
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+START, END = "<!-- bench_dask:start -->", "<!-- bench_dask:end -->"
 
 
 def build_partitions(households: int, slice_size: int, root: Path) -> dict[str, float]:
@@ -57,77 +69,241 @@ def build_partitions(households: int, slice_size: int, root: Path) -> dict[str, 
         done += n
         k += 1
         log.info("slice %d: %d households written (%.0f s so far)", k, done, time.perf_counter() - start)
-    return {"build_s": time.perf_counter() - start, "slices": k}
+    return {"build_s": round(time.perf_counter() - start, 1), "slices": k, "households": done}
+
+
+def built_world(households: int, slice_size: int, root: Path) -> dict[str, float]:
+    """The partitioned world in ``root``: built once (``built.json`` records how), then reused."""
+    marker = root / "built.json"
+    if marker.exists():
+        built = json.loads(marker.read_text())
+        if built["households"] != households:
+            raise SystemExit(f"{root} holds {built['households']:,} households, not {households:,}")
+        log.info("reusing the world in %s (%s)", root, built)
+        return built
+    if root.exists() and any(root.iterdir()):
+        raise SystemExit(f"{root} is not empty and has no built.json: remove it or choose another folder")
+    built = build_partitions(households, slice_size, root)
+    marker.write_text(json.dumps(built))
+    return built
+
+
+class WorkerMemory:
+    """Peak resident set per worker process, sampled from the driver (``client.run``)."""
+
+    def __init__(self, client: Any, every_s: float = 0.5) -> None:
+        self._client = client
+        self._every = every_s
+        self.peaks_mb: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        from models.batch_cluster import process_rss_mb
+
+        while not self._stop.wait(self._every):
+            try:
+                now = self._client.run(process_rss_mb)
+            except Exception:  # a worker restarting; the next sample sees it
+                continue
+            for worker, mb in now.items():
+                self.peaks_mb[worker] = max(self.peaks_mb.get(worker, 0.0), float(mb))
+
+    def __enter__(self) -> WorkerMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def partition_facts(world: Any) -> dict[str, Any]:
+    """Households per 시도, the biggest 시도's share and the task sizes."""
+    per_sido: dict[str, int] = {}
+    for task in world.tasks:
+        per_sido[task.sido_code] = per_sido.get(task.sido_code, 0) + task.households
+    biggest = max(per_sido, key=per_sido.__getitem__)
+    sizes = [t.households for t in world.tasks]
+    return {"sido": len(per_sido), "biggest_sido": biggest, "biggest_sido_households": per_sido[biggest],
+            "biggest_sido_share": round(per_sido[biggest] / world.households, 4),
+            "tasks": len(world.tasks), "largest_task": max(sizes), "median_task": sorted(sizes)[len(sizes) // 2]}
+
+
+def run_once(world: Any, artifact: Any, n_workers: int, *, memory_limit: str, base: Path) -> dict[str, Any]:
+    """Score and land the world on ``n_workers`` workers; figures of the run."""
+    from etl.generate import AS_OF
+    from geodata.store.embedded import EmbeddedStore
+    from models import batch
+    from models.batch_cluster import PeakRss
+
+    store = EmbeddedStore(base / f"store-{n_workers}")
+    store.init()
+    load_before = os.getloadavg()
+    with batch.dask_client(None, n_workers=n_workers, memory_limit=memory_limit) as client, \
+            WorkerMemory(client) as sampled, PeakRss() as driver:
+        result = batch.score_and_land(client, world, artifact, store, as_of=AS_OF,
+                                      staging=base / f"staging-{n_workers}",
+                                      scored_at=dt.datetime.now(dt.UTC))
+    load_after = os.getloadavg()
+    landed = store.count("risk_score")
+    in_task = result.worker_peak_rss_mb  # keyed host:pid; sampled keyed by address
+    worker_peak = max([*sampled.peaks_mb.values(), *in_task.values()])
+    shutil.rmtree(base / f"store-{n_workers}", ignore_errors=True)
+    shutil.rmtree(base / f"staging-{n_workers}", ignore_errors=True)
+    task_s = sum(p["seconds"] for p in result.parts)
+    return {
+        "workers": n_workers, "wall_s": round(result.score_s, 1),
+        "households_per_s": round(world.households / result.score_s),
+        "task_s_sum": round(task_s, 1), "us_per_household": round(task_s / world.households * 1e6, 1),
+        "driver_land_s": round(result.land_s, 1), "swap_s": round(result.swap_s, 1),
+        "tier_level": result.tier_level, "landed_rows": landed,
+        "worker_peak_mb_sampled": {k: round(v) for k, v in sampled.peaks_mb.items()},
+        "worker_peak_mb_in_task": {k: round(v) for k, v in in_task.items()},
+        "max_worker_peak_mb": round(worker_peak), "driver_peak_mb": round(driver.mb),
+        "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in load_after],
+    }
+
+
+def projection(results: dict[str, Any]) -> dict[str, Any]:
+    """22 M households from the measured runs (worker cost per household, landing rate, memory)."""
+    runs = results["runs"]
+    cost = [r["us_per_household"] for r in runs]
+    land_rate = max(r["driver_land_s"] / results["households"] for r in runs)  # s per household
+    facts = results["partitions"]
+    worker_s = [NATIONAL * c / 1e6 for c in cost]
+    return {
+        "households": NATIONAL,
+        "worker_seconds": [round(min(worker_s)), round(max(worker_s))],
+        "wall_min": {str(w): [round(min(worker_s) / w / 60, 1), round(max(worker_s) / w / 60, 1)]
+                     for w in (2, 8, 16)},
+        "driver_land_min": round(NATIONAL * land_rate / 60, 1),
+        "tasks": round(results["tasks"] * NATIONAL / results["households"]),
+        "biggest_sido_households": round(NATIONAL * facts["biggest_sido_share"]),
+        "worker_peak_mb": max(r["max_worker_peak_mb"] for r in runs),
+        "driver_peak_mb": max(r["driver_peak_mb"] for r in runs),
+    }
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The ``bench_dask`` section of docs/benchmarks.md."""
+    runs = results["runs"]
+    facts = results["partitions"]
+    pro = results["projection"]
+    cols = " | ".join(f"{r['workers']} worker{'s' if r['workers'] > 1 else ''}" for r in runs)
+    line = "|---|" + "---:|" * len(runs)
+
+    def row(label: str, key: str, fmt: str = "{:,}") -> str:
+        return f"| {label} | " + " | ".join(fmt.format(r[key]) for r in runs) + " |"
+
+    rows = [
+        f"| step | {cols} |", line,
+        row(f"score + land {results['households']:,} households, wall s", "wall_s", "{:,.1f}"),
+        row("throughput, households/s", "households_per_s", "**{:,}**"),
+        row("sum of task times, s", "task_s_sum", "{:,.1f}"),
+        row("task cost, µs per household", "us_per_household", "{:,.1f}"),
+        row("driver time landing parts (overlaps scoring), s", "driver_land_s", "{:,.1f}"),
+        row("final swap, s", "swap_s", "{:,.1f}"),
+        row("**peak RSS per worker, MB** (max over workers)", "max_worker_peak_mb", "**{:,}**"),
+        row("**peak RSS of the driver, MB**", "driver_peak_mb", "**{:,}**"),
+        row("rows in the store after the swap", "landed_rows"),
+        "| load average (1 min) before → after | " + " | ".join(
+            f"{r['load_before'][0]:.1f} → {r['load_after'][0]:.1f}" for r in runs) + " |",
+    ]
+    per_worker = "; ".join(
+        f"{r['workers']} worker(s): sampled " + ", ".join(f"{v:,}" for v in r["worker_peak_mb_sampled"].values())
+        + " MB, in tasks " + ", ".join(f"{v:,}" for v in r["worker_peak_mb_in_task"].values()) + " MB"
+        for r in runs)
+    ok = all(r["max_worker_peak_mb"] <= 2048 for r in runs)
+    return "\n".join([
+        f"Measured {results['measured_at']} by `benchmarks/bench_dask.py` ({results['households']:,} "
+        f"households in {facts['sido']} 시도, {facts['tasks']} tasks of whole 시군구 ≤ "
+        f"{results['task_households']:,} households (largest {facts['largest_task']:,}, median "
+        f"{facts['median_task']:,}); model `{results['model']}`; LocalCluster of single-threaded "
+        f"worker processes, memory limit {results['memory_limit']} each; tiers cut per "
+        f"{runs[0]['tier_level']}; scores landed into an embedded store):", "",
+        *rows, "",
+        f"Per worker: {per_worker}. Target ≤ 2 GB per worker: **{'met' if ok else 'missed'}**.", "",
+        f"**Projection to {pro['households']:,} households** (from the figures above, not a run): "
+        f"worker time {pro['worker_seconds'][0]:,}–{pro['worker_seconds'][1]:,} worker-seconds "
+        f"(the measured {min(r['us_per_household'] for r in runs)}–"
+        f"{max(r['us_per_household'] for r in runs)} µs per household), i.e. "
+        + ", ".join(f"{lo}–{hi} min on {w} workers" for w, (lo, hi) in pro["wall_min"].items())
+        + f" if the tasks spread evenly (≈ {pro['tasks']:,} tasks of ≤ {results['task_households']:,}). "
+        f"The biggest 시도 ({facts['biggest_sido']}, {facts['biggest_sido_share']:.1%} of households) "
+        f"would hold ≈ {pro['biggest_sido_households']:,} households, but it is split into tasks of whole "
+        f"시군구, so a worker's memory is bounded by the task size, not the 시도: ≈ "
+        f"{pro['worker_peak_mb']:,} MB as measured. The driver lands one part at a time "
+        f"({pro['driver_land_min']} min of driver time for 22 M at the measured rate, overlapped with "
+        f"scoring; it becomes the bottleneck only when the workers score faster than that) and "
+        f"its memory stays near the measured ≈ {pro['driver_peak_mb']:,} MB: one part plus, only "
+        f"when pools span tasks (시도 / national level, small worlds), ≈ 24 bytes per household "
+        f"for the tier pass (≈ {NATIONAL * 24 / 2**20:,.0f} MB at 22 M).",
+    ])
+
+
+def write_doc(text: str, doc: Path = DOC) -> None:
+    """Replace the marked section of ``doc``."""
+    body = doc.read_text(encoding="utf-8")
+    if START not in body or END not in body:
+        raise SystemExit(f"{doc} has no {START} … {END} section")
+    head, rest = body.split(START, 1)
+    _, tail = rest.split(END, 1)
+    doc.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
 
 
 def main() -> None:
     """Command line: see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--world", type=Path, required=True, help="partitioned world folder (kept)")
     parser.add_argument("--households", type=int, default=5_000_000)
     parser.add_argument("--slice", type=int, default=1_000_000)
-    parser.add_argument("--models-dir", type=Path, required=True)
+    parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--models-dir", type=Path)
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
     parser.add_argument("--task-households", type=int, default=200_000)
     parser.add_argument("--memory-limit", default="2GiB")
     parser.add_argument("--work-dir", type=Path, default=None)
-    parser.add_argument("--land", action="store_true", help="write the scores to an embedded store")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    built = built_world(args.households, args.slice, args.world)
+    if args.build_only:
+        return
+    if args.models_dir is None:
+        raise SystemExit("--models-dir is required to score")
     import dask
 
     dask.config.set({"logging.distributed": "warning"})
     logging.getLogger("distributed").setLevel(logging.WARNING)
-    from etl.generate import AS_OF
     from models import batch
     from models.registry import load_model
 
     artifact = load_model(models_dir=args.models_dir)
+    world = batch.plan_tasks(args.world, max_households_per_task=args.task_households)
+    results: dict[str, Any] = {
+        "households": world.households, "model": artifact.version, "task_households": args.task_households,
+        "memory_limit": args.memory_limit, "tasks": len(world.tasks), "build": built,
+        "partitions": partition_facts(world),
+        "measured_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
     base = Path(tempfile.mkdtemp(prefix="atlas-bench-dask-", dir=args.work_dir))
-    results: dict[str, object] = {"households": args.households, "model": artifact.version,
-                                  "task_households": args.task_households}
     try:
-        results |= build_partitions(args.households, args.slice, base / "world")
-        world = batch.plan_tasks(base / "world", max_households_per_task=args.task_households)
-        results["tasks"] = len(world.tasks)
-        runs = []
+        results["runs"] = []
         for n_workers in [int(w) for w in args.workers.split(",")]:
-            staging = base / f"staging-{n_workers}"
-            with batch.dask_client(None, n_workers=n_workers, memory_limit=args.memory_limit) as client:
-                start = time.perf_counter()
-                parts = batch.score_partitions(client, world, artifact, as_of=AS_OF, staging=staging)
-                score_s = time.perf_counter() - start
-            peaks: dict[str, float] = {}
-            for part in parts:
-                peaks[part["worker"]] = max(peaks.get(part["worker"], 0.0), part["peak_rss_mb"])
-            start = time.perf_counter()
-            store = None
-            if args.land:
-                from geodata.store.embedded import EmbeddedStore
-
-                store = EmbeddedStore(base / f"store-{n_workers}")
-                store.init()
-            scores = batch.land_scores(store, world, parts, artifact,  # type: ignore[arg-type]
-                                       scored_at=dt.datetime.now(dt.UTC), write=store is not None)
-            land_s = time.perf_counter() - start
-            run = {"workers": n_workers, "score_s": round(score_s, 1), "land_s": round(land_s, 1),
-                   "households_per_s": round(world.households / score_s),
-                   "worker_peak_rss_mb": {k: round(v) for k, v in peaks.items()},
-                   "max_worker_peak_mb": round(max(peaks.values())),
-                   "task_s_sum": round(sum(p["seconds"] for p in parts), 1),
-                   "scored": len(scores)}
-            del scores
-            shutil.rmtree(staging, ignore_errors=True)
+            run = run_once(world, artifact, n_workers, memory_limit=args.memory_limit, base=base)
             log.info("%s", json.dumps(run))
-            runs.append(run)
-        results["runs"] = runs
-        results["driver_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            results["runs"].append(run)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    results["projection"] = projection(results)
     text = json.dumps(results, indent=1)
     if args.json:
         args.json.write_text(text)
     print(text)
+    if not args.no_write:
+        write_doc(markdown(results))
 
 
 if __name__ == "__main__":

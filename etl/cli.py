@@ -228,8 +228,8 @@ def score(
     except BatchScoringError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
-    console.print(f"{len(result.scores):,} households scored on Dask ({result.tasks} tasks, "
-                  f"{result.workers} workers, {result.total_s:.1f} s)")
+    console.print(f"{result.rows:,} households scored on Dask ({result.tasks} tasks, "
+                  f"{result.workers} workers, tiers per {result.tier_level}, {result.total_s:.1f} s)")
 
 
 @app.command("model-card")

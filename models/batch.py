@@ -10,17 +10,19 @@ Three steps, each usable alone:
 2. :func:`score_partitions` runs one Dask task per group of whole 시군구 of one 시도 (at most
    ``max_households_per_task`` households, so a worker's memory is bounded by the task size, not
    by the largest 시도). A task calls the feature and model functions of :mod:`models.features`,
-   :mod:`models.reasons` and :mod:`models.scoring` on its rows and writes probability, raw
-   score and reasons to a staging folder. Per-household results depend only on the household's
-   own records and the national region tables, so they equal the in-memory ones.
-3. :func:`land_scores` cuts tiers and ranks over **all** households at once (the pool level of
-   :func:`models.tiers.capacity_pools` is a national choice) exactly as
-   :func:`models.scoring.score_tables` does, then replaces ``risk_score`` in one store write.
+   :mod:`models.reasons` and :mod:`models.scoring` on its rows, cuts rank (and, at the 읍면동
+   and 시군구 pool levels, tier) within its 시군구 and writes the rows to a staging folder.
+   Per-household results depend only on the household's own records and the national region
+   tables, so they equal the in-memory ones.
+3. As each task finishes, the driver lands its rows into the store's staged replace of
+   ``risk_score`` (:class:`models.batch_landing.ScoreLanding`), so it holds one task's rows at a
+   time; tiers whose pool spans tasks (시도 / national level, small worlds) are cut after the
+   last task on three per-household columns (:mod:`models.batch_landing`).
 
-Staged swap: nothing touches the store until every task has finished; a task that fails (or a
-cluster that dies) raises :class:`BatchScoringError` and leaves the previous scores in place.
-The final write is the store's own atomic replace (PostGIS: one transaction; embedded: a new
-file renamed over the old). :func:`score_households_dask` runs the three steps.
+Staged swap: the store's table is replaced once, after every task finished and the landed rows
+match the world's households; a task that fails (or a cluster or driver that dies) leaves the
+previous scores in place (:class:`BatchScoringError`; :meth:`Store.staged_replace`).
+:func:`score_households_dask` runs the three steps.
 
 For a remote scheduler (``address``), the partition and staging folders must be on a filesystem
 the workers share; the model travels to the workers through the scheduler.
@@ -33,11 +35,9 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -47,6 +47,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from models.batch_cluster import PeakRss, dask_client
+from models.batch_landing import (
+    BatchScoringError,
+    ScoreLanding,
+    TierPlan,
+    plan_tiers,
+    task_tiers,
+    write_part,
+)
 from models.features import (
     FEATURE_TABLES,
     FeatureConfig,
@@ -57,12 +66,12 @@ from models.features import (
 )
 from models.reasons import current_reasons, group_codes, score_and_contributions
 from models.registry import ModelArtifact, load_model
-from models.scoring import RISK_SCORE_COLUMNS, calibrated_probability
-from models.tiers import CapacityConfig, assign_tiers, capacity_pools
+from models.scoring import calibrated_probability
+from models.tiers import CapacityConfig
 
-__all__ = ["BatchScoringError", "BatchTask", "PartitionedWorld", "land_scores", "partition_world",
-           "plan_tasks", "read_task_tables", "score_households_dask", "score_partitions",
-           "score_rows", "write_partition"]
+__all__ = ["BatchScoringError", "BatchTask", "PartitionedWorld", "partition_world", "plan_tasks",
+           "read_task_tables", "score_and_land", "score_households_dask", "score_partitions",
+           "score_rows", "world_tier_plan", "write_partition"]
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +80,6 @@ NATIONAL_TABLES: Final = ("region", "designation")
 #: Household-keyed tables, partitioned by the household's 시도.
 KEYED_TABLES: Final = tuple(t for t in FEATURE_TABLES if t not in NATIONAL_TABLES)
 _CHUNK: Final = 250_000
-_STAGED_COLUMNS: Final = ("household_id", "jurisdiction_code", "score", "probability", "reasons")
-
-
-class BatchScoringError(RuntimeError):
-    """A partition failed to score; the store still holds the previous scores."""
 
 
 @dataclass(frozen=True)
@@ -105,23 +109,42 @@ class PartitionedWorld:
         """File of a national table."""
         return self.root / f"{table}.parquet"
 
+    def household_files(self) -> list[Path]:
+        """Every household file (all 시도, all slices)."""
+        return sorted((self.root / "household").glob("sido=*.parquet"))
+
 
 @dataclass
 class BatchResult:
-    """What a Dask run did (returned by :func:`score_households_dask`)."""
+    """What a Dask run did (returned by :func:`score_and_land` / :func:`score_households_dask`).
 
-    scores: pd.DataFrame
+    ``score_s`` is the wall time from the first task submitted to the swap done (landing runs
+    while tasks still score); ``land_s`` the driver's own time reading parts, cutting spanning
+    tiers and writing to the staging area, ``swap_s`` the final swap alone.
+    """
+
+    rows: int
     tasks: int
     workers: int
-    partition_s: float
+    tier_level: str
     score_s: float
     land_s: float
-    worker_peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    swap_s: float
+    partition_s: float = 0.0
+    parts: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def total_s(self) -> float:
-        """Wall seconds of the three steps."""
-        return self.partition_s + self.score_s + self.land_s
+        """Wall seconds of partitioning, scoring and landing."""
+        return self.partition_s + self.score_s
+
+    @property
+    def worker_peak_rss_mb(self) -> dict[str, float]:
+        """Largest resident set each worker had while running one of its tasks (MB)."""
+        peaks: dict[str, float] = {}
+        for part in self.parts:
+            peaks[part["worker"]] = max(peaks.get(part["worker"], 0.0), part["peak_rss_mb"])
+        return peaks
 
 
 # --------------------------------------------------------------------------- 1. partition
@@ -266,7 +289,7 @@ def score_rows(tables: Mapping[str, pd.DataFrame], artifact: ModelArtifact, *, a
     """Raw score, calibrated probability and reasons of every household in ``tables``.
 
     The per-household part of :func:`models.scoring.score_tables` (same functions, same
-    chunking); tiers and ranks are cut later over all households (:func:`land_scores`).
+    chunking); ranks and tiers are cut afterwards (:func:`models.batch_landing.task_tiers`).
 
     Returns
     -------
@@ -301,132 +324,92 @@ def score_rows(tables: Mapping[str, pd.DataFrame], artifact: ModelArtifact, *, a
 
 
 def _score_task(world: PartitionedWorld, task: BatchTask, artifact: ModelArtifact,
-                as_of: dt.date, staging: Path) -> dict[str, Any]:
-    """One Dask task: score the task's households and stage them (runs on a worker)."""
+                as_of: dt.date, staging: Path, tiers: TierPlan) -> dict[str, Any]:
+    """One Dask task: score the task's households, cut their ranks (and tiers) and stage them."""
     import socket
 
     from threadpoolctl import threadpool_limits
 
     start = time.perf_counter()
-    with threadpool_limits(limits=1), _PeakRss() as peak:  # one task per worker thread
+    with threadpool_limits(limits=1), PeakRss() as peak:  # one task per worker thread
         rows = score_rows(read_task_tables(world, task), artifact, as_of=as_of)
-    path = staging / f"part-{task.index:05d}.parquet"
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), tmp)
-    tmp.replace(path)
-    peak_mb = peak.mb
-    return {"index": task.index, "rows": len(rows), "path": str(path), "seconds": time.perf_counter() - start,
-            "worker": f"{socket.gethostname()}:{os.getpid()}", "peak_rss_mb": peak_mb}
-
-
-class _PeakRss:
-    """Largest resident set of this process while the block runs, sampled every 50 ms (MB).
-
-    ``ru_maxrss`` cannot be used: Linux carries it across fork and exec from the process that
-    started the worker, so it reports the driver's peak.
-    """
-
-    def __init__(self) -> None:
-        import psutil
-
-        self._proc = psutil.Process()
-        self.mb = self._proc.memory_info().rss / 2**20
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.05):
-            self.mb = max(self.mb, self._proc.memory_info().rss / 2**20)
-
-    def __enter__(self) -> _PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.mb = max(self.mb, self._proc.memory_info().rss / 2**20)
-
-
-@contextmanager
-def dask_client(address: str | None = None, *, n_workers: int = 2, threads_per_worker: int = 1,
-                memory_limit: str = "2GiB", processes: bool = True) -> Iterator[Any]:
-    """A Dask client: to ``address`` (a running scheduler) or to a new LocalCluster."""
-    from distributed import Client, LocalCluster
-
-    if address:
-        client = Client(address)
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                      memory_limit=memory_limit, processes=processes, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        yield client
+        rows = task_tiers(rows, tiers, task.sido_code, task.sigungu_codes)
+        path = staging / f"part-{task.index:05d}.parquet"
+        write_part(rows, path)
+    return {"index": task.index, "sido_code": task.sido_code, "rows": len(rows), "path": str(path),
+            "seconds": time.perf_counter() - start, "worker": f"{socket.gethostname()}:{os.getpid()}",
+            "peak_rss_mb": peak.mb}
 
 
 def score_partitions(client: Any, world: PartitionedWorld, artifact: ModelArtifact, *,
-                     as_of: dt.date, staging: Path) -> list[dict[str, Any]]:
-    """Run every task on the cluster; the staged part files when all succeeded.
+                     as_of: dt.date, staging: Path, tiers: TierPlan,
+                     on_part: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Run every task on the cluster; ``on_part`` is called in the driver as each one finishes.
+
+    Returns
+    -------
+    list of dict
+        One record per task (its staged file, rows, seconds, worker and peak RSS), in
+        completion order.
 
     Raises
     ------
     BatchScoringError
-        If any task fails (the staged files of the others are left for the caller to remove).
+        If any task fails (the others are cancelled; staged files are the caller's to remove).
     """
+    from distributed import as_completed
+
     staging.mkdir(parents=True, exist_ok=True)
     model = client.scatter(artifact, broadcast=True)
-    futures = [client.submit(_score_task, world, task, model, as_of, staging,
+    futures = [client.submit(_score_task, world, task, model, as_of, staging, tiers,
                              key=f"atlas-score-{task.index}-{uuid.uuid4().hex[:8]}", pure=False)
                for task in world.tasks]
+    parts: list[dict[str, Any]] = []
     try:
-        return list(client.gather(futures))
-    except Exception as exc:
+        for future in as_completed(futures):
+            try:
+                part = future.result()
+            except Exception as exc:
+                raise BatchScoringError(f"scoring a partition failed, previous scores kept: {exc}") from exc
+            parts.append(part)
+            if on_part is not None:
+                on_part(part)
+    finally:
         for future in futures:
             future.cancel()
-        raise BatchScoringError(f"scoring a partition failed, previous scores kept: {exc}") from exc
+    return parts
 
 
-# --------------------------------------------------------------------------- 3. land
-def land_scores(store: StoreLike, world: PartitionedWorld, parts: list[dict[str, Any]],
-                artifact: ModelArtifact, *, capacity: CapacityConfig | None = None,
-                scored_at: dt.datetime | None = None, write: bool = True) -> pd.DataFrame:
-    """Cut tiers over all households and replace ``risk_score`` in one write.
+def world_tier_plan(world: PartitionedWorld, capacity: CapacityConfig | None = None) -> TierPlan:
+    """The tier plan of a partitioned world (:func:`models.batch_landing.plan_tiers`)."""
+    return plan_tiers(world.household_files(), world.national_path("region"), capacity=capacity)
 
-    Returns
-    -------
-    DataFrame
-        The ``risk_score`` rows, as :func:`models.scoring.score_tables` returns them.
+
+def score_and_land(client: Any, world: PartitionedWorld, artifact: ModelArtifact, store: Any, *,
+                   as_of: dt.date, staging: Path, capacity: CapacityConfig | None = None,
+                   scored_at: dt.datetime | None = None) -> BatchResult:
+    """Score every task on ``client`` and land the rows in ``store`` as tasks finish, one swap.
+
+    ``store`` needs ``staged_replace`` (both project stores). If anything fails, the store keeps
+    its previous ``risk_score`` rows and :class:`BatchScoringError` (or the store's error) is
+    raised.
     """
-    if sum(p["rows"] for p in parts) != world.households:
-        raise BatchScoringError(f"staged {sum(p['rows'] for p in parts):,} scores for "
-                                f"{world.households:,} households; previous scores kept")
-    staged = pa.concat_tables([pq.read_table(p["path"], columns=list(_STAGED_COLUMNS))
-                               for p in sorted(parts, key=lambda p: p["index"])])
-    frame = staged.to_pandas().sort_values("household_id", kind="stable").reset_index(drop=True)
-    del staged
-    hh = pa.concat_tables([pq.read_table(path, columns=["household_id", "emd_code", "sigungu_code"])
-                           for path in sorted((world.root / "household").glob("sido=*.parquet"))])
-    hh = hh.to_pandas().sort_values("household_id", kind="stable").reset_index(drop=True)
-    region = pq.read_table(world.national_path("region")).to_pandas()
-    pool, cap, _level = capacity_pools(hh, region, config=capacity)
-    tiers = assign_tiers(frame[["household_id", "jurisdiction_code", "score"]], cap,
-                         config=capacity, pool=pool)
-    out = pd.DataFrame({
-        "household_id": frame["household_id"].astype(np.int64),
-        "model_version": artifact.version,
-        "scored_at": pd.Timestamp(scored_at or dt.datetime.now(dt.UTC)),
-        "probability": frame["probability"].to_numpy(),
-        "tier": tiers["tier"].astype(np.int16),
-        "rank": tiers["rank"].astype(np.int64),
-        "jurisdiction_code": frame["jurisdiction_code"].astype(str),
-        "reasons": frame["reasons"].to_numpy(),
-    })
-    if write:
-        store.write_frame("risk_score", out[list(RISK_SCORE_COLUMNS)], mode="replace")
-    return out
+    tiers = world_tier_plan(world, capacity)
+    start = time.perf_counter()
+    with store.staged_replace("risk_score") as staged:
+        landing = ScoreLanding(staged, tiers, artifact.version, scored_at or dt.datetime.now(dt.UTC))
+        parts = score_partitions(client, world, artifact, as_of=as_of, staging=staging, tiers=tiers,
+                                 on_part=landing.add)
+        landing.finish(world.households)
+        swap_start = time.perf_counter()
+    swap_s = time.perf_counter() - swap_start
+    score_s = time.perf_counter() - start
+    workers = len(client.scheduler_info().get("workers", {}))
+    log.info("dask scoring: %d households, %d tasks on %d workers, tiers per %s: %.1f s "
+             "(driver landing %.1f s, swap %.1f s)", staged.rows, len(parts), workers, tiers.level,
+             score_s, landing.seconds, swap_s)
+    return BatchResult(rows=staged.rows, tasks=len(parts), workers=workers, tier_level=tiers.level,
+                       score_s=score_s, land_s=landing.seconds, swap_s=swap_s, parts=parts)
 
 
 def score_households_dask(
@@ -471,19 +454,9 @@ def score_households_dask(
         world = partition_world(store, base / "world", max_households_per_task=max_households_per_task)
         with dask_client(address, n_workers=n_workers, memory_limit=memory_limit,
                          processes=processes) as client:
-            workers = len(client.scheduler_info().get("workers", {}))
-            start = time.perf_counter()
-            parts = score_partitions(client, world, artifact, as_of=as_of, staging=base / "staging")
-            score_s = time.perf_counter() - start
-        start = time.perf_counter()
-        scores = land_scores(store, world, parts, artifact, capacity=capacity, scored_at=scored_at)
-        land_s = time.perf_counter() - start
+            result = score_and_land(client, world, artifact, store, as_of=as_of,
+                                    staging=base / "staging", capacity=capacity, scored_at=scored_at)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    peaks: dict[str, float] = {}
-    for part in parts:
-        peaks[part["worker"]] = max(peaks.get(part["worker"], 0.0), part["peak_rss_mb"])
-    log.info("dask scoring: %d households, %d tasks on %d workers: partition %.1f s, score %.1f s, "
-             "land %.1f s", len(scores), len(parts), workers, world.seconds, score_s, land_s)
-    return BatchResult(scores=scores, tasks=len(parts), workers=workers, partition_s=world.seconds,
-                       score_s=score_s, land_s=land_s, worker_peak_rss_mb=peaks)
+    result.partition_s = world.seconds
+    return result

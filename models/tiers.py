@@ -38,11 +38,13 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-__all__ = ["CapacityConfig", "assign_tiers", "capacity_by_emd", "capacity_fraction", "capacity_pools",
-           "real_density_codes"]
+__all__ = ["POOL_LEVELS", "CapacityConfig", "PoolPlan", "assign_tiers", "capacity_by_emd",
+           "capacity_fraction", "capacity_from_counts", "capacity_pools", "pool_plan", "real_density_codes"]
 
 NATIONAL_HOUSEHOLDS: Final = 22_073_000  # 2023 census, REFERENCE-FACTS
 NATIONAL_EMD: Final = 3_496  # administrative 읍면동 (2016)
+#: Pool levels, smallest first, with the 읍면동-code prefix that names a pool.
+POOL_LEVELS: Final[tuple[tuple[str, int | None], ...]] = (("emd", None), ("sigungu", 5), ("sido", 2), ("all", 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +107,25 @@ def capacity_by_emd(
         Columns ``code`` and ``households`` (real household counts); may be ``None``.
     config : CapacityConfig, optional
     """
-    cfg = config or CapacityConfig()
     counts = household.groupby("emd_code", sort=True).size()
     sgg = household.groupby("emd_code", sort=True)["sigungu_code"].first()
+    return capacity_from_counts(counts, sgg, region, config=config)
+
+
+def capacity_from_counts(
+    counts: pd.Series, sgg: pd.Series, region: pd.DataFrame | None, *,
+    config: CapacityConfig | None = None,
+) -> pd.Series:
+    """:func:`capacity_by_emd` from household counts per 읍면동 (for callers without the rows).
+
+    Parameters
+    ----------
+    counts : Series
+        Households per 읍면동, indexed by 읍면동 code (sorted).
+    sgg : Series
+        Each 읍면동's 시군구 code, same index.
+    """
+    cfg = config or CapacityConfig()
     team = pd.Series(cfg.team_capacity, index=counts.index, dtype=float)
     if cfg.overrides:
         ov = pd.Series(dict(cfg.overrides), dtype=float)
@@ -152,24 +170,66 @@ def capacity_pools(
     """Pool code per household, capacity per pool and the pool level.
 
     The level is the first of ``emd``, ``sigungu``, ``sido``, ``all`` whose median pooled
-    capacity is at least one visit per cycle.
+    capacity is at least one visit per cycle (see :func:`pool_plan`).
     """
-    cap = capacity_by_emd(household, region, config=config)
-    emd = household["emd_code"].astype(str)
+    plan = pool_plan(capacity_by_emd(household, region, config=config), region)
+    return plan.pool_codes(household["emd_code"]), plan.capacity, plan.level
+
+
+@dataclass(frozen=True)
+class PoolPlan:
+    """Which pool each 읍면동 falls in, and capacity per pool (:func:`pool_plan`).
+
+    Attributes
+    ----------
+    sample_level : str
+        Pool level of the sample-density layer (``emd``, ``sigungu``, ``sido`` or ``all``).
+    width : int or None
+        Its pool code is ``emd_code[:width]`` (``None``: the 읍면동 itself, ``0``: one pool).
+    capacity : Series
+        Visits per cycle by pool code.
+    own : frozenset of str
+        Real-density 읍면동 that are their own pool.
+    """
+
+    sample_level: str
+    width: int | None
+    capacity: pd.Series = field(repr=False)
+    own: frozenset[str] = frozenset()
+
+    @property
+    def level(self) -> str:
+        """The level as :func:`capacity_pools` reports it."""
+        if self.own:
+            return f"emd (real density) / {self.sample_level} (sample density)"
+        return self.sample_level
+
+    def pool_codes(self, emd_code: pd.Series) -> np.ndarray:
+        """Pool code of each household's 읍면동 code."""
+        emd = emd_code.astype(str)
+        pool = emd.str.slice(0, self.width)
+        if self.own:
+            pool = pool.where(~emd.isin(self.own), emd)
+        return pool.to_numpy(dtype=object)
+
+
+def pool_plan(cap: pd.Series, region: pd.DataFrame | None) -> PoolPlan:
+    """The pools of :func:`capacity_pools` from capacity per 읍면동 (:func:`capacity_by_emd`).
+
+    In a world with real-density regions the level is chosen on the sample-density layer alone,
+    and every real-density 읍면동 with at least one visit is its own pool.
+    """
     dense = cap.index.astype(str).isin(real_density_codes(region))
     own = pd.Series(dense & (cap.to_numpy() >= 1.0), index=cap.index.astype(str))
     sample = cap[~own.to_numpy()]
-    for level, width in (("emd", None), ("sigungu", 5), ("sido", 2), ("all", 0)):
+    for level, width in POOL_LEVELS:
         pool_cap = sample.groupby(sample.index.astype(str).str.slice(0, width)).sum()
         if level == "all" or pool_cap.median() >= 1.0:
             break
-    pool = emd.str.slice(0, width)
-    if own.any():  # real-density 읍면동: each its own pool, beside the sample layer's pools
-        is_own = emd.map(own).fillna(False).to_numpy(dtype=bool)
-        pool = pool.where(~is_own, emd)
+    own_codes = frozenset(own.index[own.to_numpy()])
+    if own_codes:
         pool_cap = pd.concat([pool_cap, cap[own.to_numpy()]])
-        level = f"emd (real density) / {level} (sample density)"
-    return pool.to_numpy(dtype=object), pool_cap.rename("capacity"), level
+    return PoolPlan(level, width, pool_cap.rename("capacity"), own_codes)
 
 
 def assign_tiers(

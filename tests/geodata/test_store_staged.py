@@ -87,3 +87,41 @@ def test_only_non_spatial_bulk_tables(store: Store) -> None:
     with pytest.raises(StoreInputError, match=r"unknown table|not_a_table"), \
             store.staged_replace("not_a_table"):
         pass
+
+
+_DIES_MIDWAY = """
+import os
+import pandas as pd
+from geodata.store.factory import open_store
+from geodata.store.spec import StoreSpec
+store = open_store(StoreSpec({kind!r}, {location!r}))
+import io
+part = pd.read_json(io.StringIO({part!r}), orient="table")
+with store.staged_replace("risk_score") as staged:
+    staged.append(part)
+    staged.append(part.assign(household_id=part["household_id"] + 100))
+    os._exit(9)  # the process dies between parts: no exception handler, no cleanup
+"""
+
+
+def test_a_process_that_dies_midway_leaves_the_previous_rows(store: Store) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store.write_frame("risk_score", _scores([1, 2, 3], version="old"))
+    before = store.read_frame("risk_score")
+    spec = store.reopen_spec()
+    part = _scores([10, 20], version="new").to_json(orient="table", index=False)
+    code = _DIES_MIDWAY.format(kind=spec.kind, location=spec.location, part=part)
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 9, done.stderr
+    pd.testing.assert_frame_equal(store.read_frame("risk_score"), before)
+    if spec.kind == "embedded":  # the dead writer left its half-written staged file
+        assert len(list(Path(spec.location).glob("risk_score.parquet.staged-*"))) == 1
+    with store.staged_replace("risk_score") as staged:  # the next run is not hindered
+        staged.append(_scores([4], version="next"))
+    assert store.read_frame("risk_score")["household_id"].tolist() == [4]
+    if spec.kind == "embedded":  # the dead writer's staged file was removed by the next run
+        assert not list(Path(spec.location).glob("risk_score.parquet.staged-*"))
