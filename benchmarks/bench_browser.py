@@ -14,6 +14,8 @@ page for the outreach worker). For each view it records:
   layout, paint).
 * **callbacks**, **max_cb_kb** / **total_kb**: Dash callback responses and their decoded
   sizes (the fetch wrapper counts decoded bytes per response and names the outputs).
+* **slowest_cb_ms**: the longest Dash request, request sent to response read (server time plus
+  transfer), and its outputs (**slowest_output**): where the wait is when script time is small.
 * **dom**: elements in the document when ready.
 
 Targets (issue #12): ready ≤ 3 s (demo world) / ≤ 5 s (1 M households), each callback ≤ 1 MB
@@ -123,6 +125,8 @@ class View:
     max_cb_kb: float = 0.0
     total_kb: float = 0.0
     largest_output: str = ""
+    slowest_cb_ms: float = 0.0
+    slowest_output: str = ""
     dom: int = 0
     timed_out: bool = False
     failed_callbacks: int = 0
@@ -252,6 +256,9 @@ def measure(driver: Any, base: str, store: str, role: str, path: str,
         view.max_cb_kb = round(largest["bytes"] / 1000, 1)
         view.largest_output = largest["output"][:80]
         view.total_kb = round(sum(c["bytes"] for c in updates) / 1000, 1)
+        slowest = max(updates, key=lambda c: c["end_ms"] - c["start_ms"])
+        view.slowest_cb_ms = round(slowest["end_ms"] - slowest["start_ms"], 1)
+        view.slowest_output = slowest["output"][:80]
     view.dom = int(state.get("dom", 0)) if state else 0
     return view
 

@@ -1,8 +1,9 @@
 """Heavy analyses computed once per data version, in the background, before anyone asks.
 
-The supply page's E2SFCA tables (every target group, level and offered catchment) and the risk
-map's hotspot statistics (national 시군구, and the 읍면동 of every 시군구 with scored households) are filled into the
-store's per-process caches, keyed by the data version of the tables they are computed from
+The supply page's tables — E2SFCA (every target group, level and offered catchment), the
+mismatch by function and the unmatched needs (every target group and level) — and the risk
+map's hotspot statistics (national 시군구, and the 읍면동 of every 시군구 with scored households)
+are filled into the store's per-process caches, keyed by the data version of the tables they are computed from
 (``store.data_version``): a change of households, facilities or scores makes new keys, so stale
 results are never served (the next request, or the next warm-up, computes them again).
 
@@ -17,7 +18,14 @@ import time
 
 from geodata.store.base import Store
 from services.risk_map import hotspots, region_counts
-from services.supply import precompute_accessibility
+from services.supply import (
+    LEVELS,
+    TARGET_GROUPS,
+    mismatch_national,
+    points_reader,
+    precompute_accessibility,
+)
+from services.unmatched import unmatched_counts
 
 __all__ = ["precompute_analyses"]
 
@@ -25,18 +33,29 @@ log = logging.getLogger(__name__)
 
 
 def precompute_analyses(store: Store) -> dict[str, float]:
-    """Fill the accessibility and hotspot caches; seconds per analysis.
+    """Fill the supply-page and hotspot caches; seconds per analysis.
 
     Never raises for one failed analysis (the pages then compute it on first use); the error
     is logged.
     """
     seconds: dict[str, float] = {}
+    points = points_reader(store)  # each group's points read once for all supply analyses
     start = time.perf_counter()
     try:
-        precompute_accessibility(store)
+        precompute_accessibility(store, points=points)
     except Exception:
         log.exception("precomputing accessibility tables failed")
     seconds["accessibility_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    try:
+        for group in TARGET_GROUPS:
+            for level in LEVELS:
+                mismatch_national(store, group, level, points=points)
+                unmatched_counts(store, group, level, points=points)
+    except Exception:
+        log.exception("precomputing mismatch and unmatched-needs tables failed")
+    seconds["supply_tables_s"] = time.perf_counter() - start
+    del points
     start = time.perf_counter()
     try:
         hotspots(store, level="sigungu")

@@ -24,7 +24,7 @@ administrators may call these services; refusals and CSV exports go to ``audit_l
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -47,16 +47,21 @@ from spatial.accessibility import supply_demand_table
 __all__ = [
     "FACILITY_GROUP_LABELS",
     "FUNCTION_LABELS",
+    "LEVELS",
     "OFFERED_CATCHMENTS_M",
     "SUPPLY_CLASS_LABELS",
+    "SUPPLY_INPUT_TABLES",
     "TARGET_GROUPS",
+    "PointsReader",
     "SupplyInputError",
     "TargetGroup",
     "accessibility_table",
     "check_level",
     "demand_points",
     "level_regions",
+    "mismatch_national",
     "mismatch_table",
+    "points_reader",
     "precompute_accessibility",
     "require_planning_role",
     "supply_demand",
@@ -67,14 +72,22 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Level = Literal["sigungu", "emd"]
+LEVELS: Final[tuple[Level, ...]] = ("sigungu", "emd")
 DEFAULT_CATCHMENT_M: Final = 3000.0
 #: Catchments the supply page offers (metres); :func:`precompute_accessibility` fills them all.
 OFFERED_CATCHMENTS_M: Final[tuple[float, ...]] = (1000.0, 2000.0, 3000.0, 5000.0, 10000.0)
-#: Bulk tables an accessibility table is computed from (``risk_score``: the in-need group).
-ACCESSIBILITY_TABLES: Final = ("household", "facility", "risk_score")
+#: Bulk tables every supply analysis is computed from (``risk_score``: the in-need group;
+#: ``facility`` includes the live 정원/현원). Their data version keys the precomputed tables.
+SUPPLY_INPUT_TABLES: Final = ("household", "facility", "risk_score")
+ACCESSIBILITY_TABLES: Final = SUPPLY_INPUT_TABLES
 _ACCESS_CACHE: Final = "supply.accessibility"
+_MISMATCH_CACHE: Final = "supply.mismatch"
 #: Places per 100 people below / above these multiples of the national rate are a mismatch.
 MISMATCH_BAND: Final = (0.67, 1.5)
+#: Columns of a mismatch row before suppression (:func:`mismatch_national`).
+MISMATCH_COLUMNS: Final = ("code", "name", "parent_code", "target_group", "function",
+                           "facilities", "capacity", "free_places", "demand", "places_per_100",
+                           "national_per_100", "gap_class")
 
 
 class SupplyInputError(InputError):
@@ -195,6 +208,30 @@ def supply_points(store: Store, group: TargetGroup) -> gpd.GeoDataFrame:
     return fac.to_crs(MEASURE_SRID).reset_index(drop=True)
 
 
+#: Demand and supply points of a group: ``reader(group) -> (demand_points, supply_points)``.
+PointsReader = Callable[[TargetGroup], tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]]
+
+
+def points_reader(store: Store) -> PointsReader:
+    """A :data:`PointsReader` that reads each group's points once and keeps them (batch use).
+
+    The precompute reads the household table once per group for all its analyses instead of
+    once per analysis; drop the reader when done (it holds the points).
+    """
+    memo: dict[str, tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]] = {}
+
+    def read(group: TargetGroup) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        if group.code not in memo:
+            memo[group.code] = (demand_points(store, group), supply_points(store, group))
+        return memo[group.code]
+
+    return read
+
+
+def _fresh_points(store: Store) -> PointsReader:
+    return lambda group: (demand_points(store, group), supply_points(store, group))
+
+
 def level_regions(store: Store, level: Level, parent_code: str | None) -> gpd.GeoDataFrame:
     """Display regions of ``level`` under ``parent_code`` (a 시도 or 시군구; all when ``None``)."""
     regions = store.regions(level, display=True)
@@ -268,7 +305,7 @@ def _group(code: str) -> TargetGroup:
 def _access_key(store: Store, group: TargetGroup, level: str, catchment_m: float,
                 n_boot: int) -> tuple[object, ...]:
     return (group.code, level, float(catchment_m), int(n_boot),
-            store.data_version(*ACCESSIBILITY_TABLES))
+            store.data_version(*SUPPLY_INPUT_TABLES))
 
 
 def accessibility_table(store: Store, group: TargetGroup, *, level: Level,
@@ -288,22 +325,24 @@ def accessibility_table(store: Store, group: TargetGroup, *, level: Level,
 
 
 def precompute_accessibility(store: Store, *, n_boot: int = 199,
-                             catchments_m: Sequence[float] = OFFERED_CATCHMENTS_M) -> int:
+                             catchments_m: Sequence[float] = OFFERED_CATCHMENTS_M,
+                             points: PointsReader | None = None) -> int:
     """Compute every table the supply page offers (all groups, both levels, all catchments).
 
-    Reads each group's demand and supply points once. Runs once per data version in the
-    server's warm-up (``gunicorn.conf.py``), before the workers are forked, so every worker
-    starts with the tables. Returns the number of tables computed (already cached ones are
-    skipped).
+    Reads each group's demand and supply points once (through ``points`` when given, e.g. a
+    shared :func:`points_reader`). Runs once per data version in the server's warm-up
+    (``gunicorn.conf.py``), before the workers are forked, so every worker starts with the
+    tables. Returns the number of tables computed (already cached ones are skipped).
     """
     cache = store.cache.region(_ACCESS_CACHE, maxsize=128)
+    read = points or _fresh_points(store)
     done = 0
     for group in TARGET_GROUPS:
-        wanted = [(level, c) for level in ("sigungu", "emd") for c in catchments_m
+        wanted = [(level, c) for level in LEVELS for c in catchments_m
                   if cache.get(_access_key(store, group, level, c, n_boot)) is None]
         if not wanted:
             continue
-        demand, supply = demand_points(store, group), supply_points(store, group)
+        demand, supply = read(group)
         for level, catchment in wanted:
             key = "emd_code" if level == "emd" else "sigungu_code"
             cache.put(_access_key(store, group, level, catchment, n_boot),
@@ -374,10 +413,13 @@ def mismatch_table(
     """
     require_planning_role(store, viewer, action="view_mismatch")
     check_level(level, parent_code)
-    key = "emd_code" if level == "emd" else "sigungu_code"
-    regions = pd.DataFrame(level_regions(store, level, parent_code).drop(columns="geometry"))
+    regions = level_regions(store, level, parent_code)
     codes = [g.code for g in TARGET_GROUPS] if target_groups is None else list(target_groups)
-    parts = [_mismatch_group(store, _group(code), regions, key) for code in codes]
+    parts = []
+    for code in codes:
+        national = mismatch_national(store, _group(code), level)
+        parts.append(national[national["code"].isin(regions["code"])])
+    parts = [p for p in parts if not p.empty]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if frame.empty:
         return frame
@@ -388,13 +430,33 @@ def mismatch_table(
     return shown.drop(columns="cell")
 
 
-def _mismatch_group(store: Store, group: TargetGroup, regions: pd.DataFrame,
-                    key: str) -> pd.DataFrame:
-    demand = demand_points(store, group)
-    supply = supply_points(store, group)
+def mismatch_national(store: Store, group: TargetGroup, level: Level, *,
+                      points: PointsReader | None = None) -> pd.DataFrame:
+    """The mismatch rows of one group for every region of ``level`` (unsuppressed; internal).
+
+    Cached per store and data version of :data:`SUPPLY_INPUT_TABLES` (a change of households,
+    facilities, 현원 or scores invalidates it); :func:`services.precompute.precompute_analyses`
+    fills it for every group and level in the server's warm-up. :func:`mismatch_table` cuts
+    the regions shown from it and suppresses small cells.
+    """
+    key = (group.code, level, store.data_version(*SUPPLY_INPUT_TABLES))
+    cache = store.cache.region(_MISMATCH_CACHE, maxsize=16)
+    read = points or _fresh_points(store)
+
+    def compute() -> pd.DataFrame:
+        regions = pd.DataFrame(level_regions(store, level, None).drop(columns="geometry"))
+        demand, supply = read(group)
+        return _mismatch_group(demand, supply, group, regions,
+                               "emd_code" if level == "emd" else "sigungu_code")
+
+    return cache.get_or_compute(key, compute)
+
+
+def _mismatch_group(demand: gpd.GeoDataFrame, supply: gpd.GeoDataFrame, group: TargetGroup,
+                    regions: pd.DataFrame, key: str) -> pd.DataFrame:
     functions = sorted(set(supply["function"]))
     if not functions:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=MISMATCH_COLUMNS)
     national_demand = float(demand["demand"].sum())
     per_region = demand.groupby(key)["demand"].sum()
     located = supply.groupby([key, "function"]).agg(
@@ -412,9 +474,8 @@ def _mismatch_group(store: Store, group: TargetGroup, regions: pd.DataFrame,
         rate = 100 * out["function"].map(national) / national_demand if national_demand else np.nan
     out["national_per_100"] = rate
     out["gap_class"] = _gap_class(out)
-    cols = ["code", "name", "parent_code", "target_group", "function", "facilities", "capacity",
-            "free_places", "demand", "places_per_100", "national_per_100", "gap_class"]
-    return out[cols].astype({"facilities": float, "capacity": float, "free_places": float})
+    return out[list(MISMATCH_COLUMNS)].astype(
+        {"facilities": float, "capacity": float, "free_places": float})
 
 
 def _gap_class(frame: pd.DataFrame) -> np.ndarray:

@@ -5,6 +5,10 @@ household must also have a member of that group. "Suitable" means a facility of 
 target groups (:data:`services.supply.TARGET_GROUPS`) with free places (정원 − 현원 > 0), found
 by :func:`spatial.accessibility.unmatched_needs`. Tables are aggregates with small cells
 suppressed; only planning roles may call these services; CSV exports are audited.
+
+The national counts per region (:func:`unmatched_counts`) are cached per data version of
+:data:`services.supply.SUPPLY_INPUT_TABLES` and filled for every group and level by the
+server's warm-up (:mod:`services.precompute`), so the page only cuts and suppresses them.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from domain.disclosure import min_cell_count, suppress_small_cells
 from geodata.store.base import Store
 from services.audit import audit
 from services.supply import (
+    SUPPLY_INPUT_TABLES,
     Level,
+    PointsReader,
     TargetGroup,
     check_level,
     demand_points,
@@ -32,9 +38,11 @@ from services.supply import (
 from services.supply import target_group as group_called
 from spatial.accessibility import unmatched_needs
 
-__all__ = ["DEFAULT_UNMATCHED_RADIUS_M", "export_unmatched_csv", "unmatched_needs_table"]
+__all__ = ["DEFAULT_UNMATCHED_RADIUS_M", "export_unmatched_csv", "unmatched_counts",
+           "unmatched_needs_table"]
 
 DEFAULT_UNMATCHED_RADIUS_M: Final = 2000.0
+_UNMATCHED_CACHE: Final = "unmatched.counts"
 
 
 def unmatched_needs_table(
@@ -62,14 +70,8 @@ def unmatched_needs_table(
     require_planning_role(store, viewer, action="view_unmatched_needs")
     group = group_called(target_group)
     check_level(level, parent_code)
-    key = "emd_code" if level == "emd" else "sigungu_code"
     regions = pd.DataFrame(level_regions(store, level, parent_code).drop(columns="geometry"))
-    need = _need_points(store, group)
-    facilities = supply_points(store, group)
-    flags = unmatched_needs(need, facilities, radius_m=radius_m) if len(need) else \
-        pd.Series(dtype=bool, name="unmatched")
-    counts = pd.DataFrame({key: need[key].to_numpy(), "unmatched": flags.to_numpy()})
-    agg = counts.groupby(key).agg(in_need=("unmatched", "size"), unmatched=("unmatched", "sum"))
+    agg = unmatched_counts(store, group, level, radius_m=radius_m)
     out = regions[["code", "name", "parent_code"]].merge(agg, left_on="code", right_index=True,
                                                          how="left")
     out[["in_need", "unmatched"]] = out[["in_need", "unmatched"]].fillna(0).astype(float)
@@ -78,6 +80,43 @@ def unmatched_needs_table(
                                           np.nan)
     return suppress_small_cells(out, count_cols=["in_need", "unmatched"],
                                 derived_cols=["unmatched_share"], group_col="parent_code")
+
+
+def unmatched_counts(store: Store, group: TargetGroup, level: Level, *,
+                     radius_m: float = DEFAULT_UNMATCHED_RADIUS_M,
+                     points: PointsReader | None = None) -> pd.DataFrame:
+    """Households in need and unmatched ones per region of ``level``, nationally (unsuppressed).
+
+    Internal to the supply services (small cells are not suppressed here). Cached per store,
+    group, level, radius and data version of :data:`services.supply.SUPPLY_INPUT_TABLES`;
+    ``points`` (e.g. :func:`services.supply.points_reader`) lets a batch share point reads.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by region code (only regions with households in need): ``in_need``,
+        ``unmatched``.
+    """
+    key = (group.code, level, float(radius_m), store.data_version(*SUPPLY_INPUT_TABLES))
+    cache = store.cache.region(_UNMATCHED_CACHE, maxsize=32)
+    return cache.get_or_compute(key, lambda: _count_unmatched(store, group, level, radius_m,
+                                                              points))
+
+
+def _count_unmatched(store: Store, group: TargetGroup, level: Level, radius_m: float,
+                     points: PointsReader | None) -> pd.DataFrame:
+    key = "emd_code" if level == "emd" else "sigungu_code"
+    if points is None:
+        need, facilities = _need_points(store, group), supply_points(store, group)
+    else:
+        need = points(group_called("in_need"))[0]
+        if group.demand != "in_need":
+            need = need[need["household_id"].isin(points(group)[0]["household_id"])]
+        need, facilities = need.reset_index(drop=True), points(group)[1]
+    flags = unmatched_needs(need, facilities, radius_m=radius_m) if len(need) else \
+        pd.Series(dtype=bool, name="unmatched")
+    counts = pd.DataFrame({key: need[key].to_numpy(), "unmatched": flags.to_numpy()})
+    return counts.groupby(key).agg(in_need=("unmatched", "size"), unmatched=("unmatched", "sum"))
 
 
 def _need_points(store: Store, group: TargetGroup) -> gpd.GeoDataFrame:

@@ -4,43 +4,108 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from domain.access import Viewer
-from services import precompute, supply
+from geodata.store.base import Store
+from services import precompute, supply, unmatched
 from services.precompute import precompute_analyses
-from tests.fixtures_world import PLANNER_SIGUNGU, World, build_world
+from tests.fixtures_world import PLANNER_SIGUNGU, World, build_world, copy_world
 
 MINISTRY = Viewer(3, "ministry", "ministry")
+#: Tables the supply analyses read (regions for names and the grid of regions).
+SUPPLY_WORLD_TABLES = ("region", "household", "facility", "risk_score")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return build_world(tmp_path_factory.mktemp("precompute") / "store")
 
 
 @pytest.fixture()
-def world(tmp_path: Path) -> World:
-    return build_world(tmp_path / "store")
+def world(built: World, tmp_path: Path) -> World:
+    return copy_world(built, tmp_path / "store")
 
 
-def test_precompute_fills_every_offered_table_and_pages_read_it(world: World, monkeypatch) -> None:
-    asked: list[tuple[str, str | None]] = []
+@pytest.fixture(params=["embedded", "postgis"])
+def any_store(request: pytest.FixtureRequest, world: World) -> Store:
+    """The test world's supply inputs on each store (a fresh copy per test)."""
+    if request.param == "embedded":
+        return world.store
+    pg: Store = request.getfixturevalue("postgis_store")
+    for name in SUPPLY_WORLD_TABLES:
+        # The fixture's regions leave the census columns empty; an all-null integer column
+        # read back from the embedded store does not write to PostGIS (reported), so drop them.
+        pg.write_frame(name, world.store.read_frame(name).dropna(axis=1, how="all"))
+    return pg
+
+
+def _no_hotspots(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None]]:
     # The hotspot service caches itself (tests/services/test_risk_map.py); here only which views
     # are precomputed matters, without paying numba's first compilation.
+    asked: list[tuple[str, str | None]] = []
     monkeypatch.setattr(precompute, "hotspots",
                         lambda _store, *, level, parent_code=None: asked.append((level, parent_code)))
-    seconds = precompute_analyses(world.store)
-    assert set(seconds) == {"accessibility_s", "hotspots_s"}
-    assert asked[0] == ("sigungu", None)
-    assert {code for _level, code in asked[1:]} >= {PLANNER_SIGUNGU}
-    assert supply.precompute_accessibility(world.store) == 0  # everything is cached already
+    return asked
 
+
+def _forbid_computing(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_compute(*_args, **_kwargs):
         raise AssertionError("the page recomputed a precomputed table")
 
     monkeypatch.setattr(supply, "_e2sfca_table", no_compute)
+    monkeypatch.setattr(supply, "_mismatch_group", no_compute)
+    monkeypatch.setattr(unmatched, "_count_unmatched", no_compute)
+    monkeypatch.setattr(supply, "demand_points", no_compute)
+
+
+def test_precompute_fills_every_offered_table_and_pages_read_it(world: World, monkeypatch) -> None:
+    asked = _no_hotspots(monkeypatch)
+    seconds = precompute_analyses(world.store)
+    assert set(seconds) == {"accessibility_s", "supply_tables_s", "hotspots_s"}
+    assert asked[0] == ("sigungu", None)
+    assert {code for _level, code in asked[1:]} >= {PLANNER_SIGUNGU}
+    assert supply.precompute_accessibility(world.store) == 0  # everything is cached already
+
+    _forbid_computing(monkeypatch)
     for group in supply.TARGET_GROUPS:
         for km in supply.OFFERED_CATCHMENTS_M:
             out = supply.supply_demand(world.store, MINISTRY, target_group=group.code,
                                        level="sigungu", catchment_m=km)
             assert len(out)
+        for level, parent in (("sigungu", None), ("emd", PLANNER_SIGUNGU), ("emd", None),
+                              ("sigungu", PLANNER_SIGUNGU[:2])):
+            mismatch = supply.mismatch_table(world.store, MINISTRY, level=level,
+                                             parent_code=parent, target_groups=[group.code])
+            needs = unmatched.unmatched_needs_table(world.store, MINISTRY, target_group=group.code,
+                                                    level=level, parent_code=parent)
+            assert len(needs) and len(mismatch)
+            assert set(needs["code"]) >= set(mismatch["code"])
+
+
+def test_precomputed_tables_equal_the_ones_computed_on_request(world: World, monkeypatch) -> None:
+    """Cutting the national table to the regions shown gives what a per-request run gave."""
+    asked = {"mismatch": [], "unmatched": []}
+    for group in ("elderly", "in_need"):
+        for level, parent in (("emd", PLANNER_SIGUNGU), ("sigungu", None)):
+            asked["mismatch"].append(supply.mismatch_table(
+                world.store, MINISTRY, level=level, parent_code=parent, target_groups=[group]))
+            asked["unmatched"].append(unmatched.unmatched_needs_table(
+                world.store, MINISTRY, target_group=group, level=level, parent_code=parent))
+    world.store.cache.clear()
+    _no_hotspots(monkeypatch)
+    precompute_analyses(world.store)
+    _forbid_computing(monkeypatch)
+    i = 0
+    for group in ("elderly", "in_need"):
+        for level, parent in (("emd", PLANNER_SIGUNGU), ("sigungu", None)):
+            pd.testing.assert_frame_equal(asked["mismatch"][i], supply.mismatch_table(
+                world.store, MINISTRY, level=level, parent_code=parent, target_groups=[group]))
+            pd.testing.assert_frame_equal(asked["unmatched"][i], unmatched.unmatched_needs_table(
+                world.store, MINISTRY, target_group=group, level=level, parent_code=parent))
+            i += 1
 
 
 def test_a_data_change_invalidates_the_precomputed_tables(world: World) -> None:
@@ -55,3 +120,46 @@ def test_a_data_change_invalidates_the_precomputed_tables(world: World) -> None:
     reach = pd.concat([before.set_index("code")["supply_in_reach"],
                        after.set_index("code")["supply_in_reach"]], axis=1).dropna()
     assert (reach.iloc[:, 1] >= reach.iloc[:, 0]).all() and (reach.iloc[:, 1] > reach.iloc[:, 0]).any()
+
+
+def _mismatch(store: Store) -> pd.DataFrame:
+    return supply.mismatch_table(store, MINISTRY, level="sigungu",
+                                 target_groups=["elderly"]).set_index(["code", "function"])
+
+
+def _unmatched(store: Store) -> pd.DataFrame:
+    return unmatched.unmatched_needs_table(store, MINISTRY, target_group="elderly",
+                                           level="sigungu").set_index("code")
+
+
+def test_facility_and_household_changes_invalidate_mismatch_and_unmatched(
+        any_store: Store, monkeypatch) -> None:
+    _no_hotspots(monkeypatch)
+    precompute_analyses(any_store)
+    mismatch, needs = _mismatch(any_store), _unmatched(any_store)
+    assert (needs["unmatched"] < needs["in_need"]).any()  # some households have a place nearby
+
+    # Every elderly facility full: no household in need has a free place nearby any more, and
+    # the mismatch table's free places drop to zero.
+    facilities = any_store.read_frame("facility")
+    elderly = facilities["target_group"] == "elderly"
+    any_store.write_frame("facility", facilities.assign(
+        current_users=facilities["current_users"].where(~elderly, facilities["capacity"])))
+    full, full_mismatch = _unmatched(any_store), _mismatch(any_store)
+    shown = full["in_need"].notna()
+    assert np.array_equal(full.loc[shown, "unmatched"], full.loc[shown, "in_need"])
+    assert (full_mismatch["free_places"] == 0).all()
+    assert (mismatch["free_places"] > 0).any()
+
+    # One more older person in every household: demand rises everywhere it was shown.
+    households = any_store.read_frame("household")
+    any_store.write_frame("household", households.assign(n_elderly=households["n_elderly"] + 1))
+    more = _mismatch(any_store)
+    both = pd.concat([full_mismatch["demand"], more["demand"]], axis=1).dropna()
+    assert len(both) and (both.iloc[:, 1] > both.iloc[:, 0]).all()
+
+    # What the warm-up precomputes for the new version equals a fresh computation.
+    precompute_analyses(any_store)
+    cached = _mismatch(any_store)
+    any_store.cache.clear()
+    pd.testing.assert_frame_equal(cached, _mismatch(any_store))
