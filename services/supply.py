@@ -63,6 +63,7 @@ __all__ = [
     "mismatch_table",
     "points_reader",
     "precompute_accessibility",
+    "region_rows",
     "require_planning_role",
     "supply_demand",
     "supply_points",
@@ -230,6 +231,18 @@ def points_reader(store: Store) -> PointsReader:
 
 def _fresh_points(store: Store) -> PointsReader:
     return lambda group: (demand_points(store, group), supply_points(store, group))
+
+
+def region_rows(store: Store, level: Level, parent_code: str | None) -> pd.DataFrame:
+    """``code, name, full_name, parent_code`` of the regions :func:`level_regions` gives, without
+    geometry (the tables need no polygons; reading them is most of a table request)."""
+    regions = store.read_frame("region", columns=["code", "name", "full_name", "parent_code"],
+                               where={"level": level})
+    if parent_code:
+        regions = regions[regions["code"].astype(str).str.startswith(str(parent_code))]
+    if regions.empty:
+        raise SupplyInputError(f"no {level} regions under {parent_code!r} in the store")
+    return regions.reset_index(drop=True)
 
 
 def level_regions(store: Store, level: Level, parent_code: str | None) -> gpd.GeoDataFrame:
@@ -413,7 +426,7 @@ def mismatch_table(
     """
     require_planning_role(store, viewer, action="view_mismatch")
     check_level(level, parent_code)
-    regions = level_regions(store, level, parent_code)
+    regions = region_rows(store, level, parent_code)
     codes = [g.code for g in TARGET_GROUPS] if target_groups is None else list(target_groups)
     parts = []
     for code in codes:
@@ -444,7 +457,7 @@ def mismatch_national(store: Store, group: TargetGroup, level: Level, *,
     read = points or _fresh_points(store)
 
     def compute() -> pd.DataFrame:
-        regions = pd.DataFrame(level_regions(store, level, None).drop(columns="geometry"))
+        regions = region_rows(store, level, None)
         demand, supply = read(group)
         return _mismatch_group(demand, supply, group, regions,
                                "emd_code" if level == "emd" else "sigungu_code")

@@ -31,7 +31,7 @@ from services.supply import (
     TargetGroup,
     check_level,
     demand_points,
-    level_regions,
+    region_rows,
     require_planning_role,
     supply_points,
 )
@@ -70,7 +70,7 @@ def unmatched_needs_table(
     require_planning_role(store, viewer, action="view_unmatched_needs")
     group = group_called(target_group)
     check_level(level, parent_code)
-    regions = pd.DataFrame(level_regions(store, level, parent_code).drop(columns="geometry"))
+    regions = region_rows(store, level, parent_code)
     agg = unmatched_counts(store, group, level, radius_m=radius_m)
     out = regions[["code", "name", "parent_code"]].merge(agg, left_on="code", right_index=True,
                                                          how="left")

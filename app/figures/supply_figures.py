@@ -46,8 +46,12 @@ def class_label(code: str, lang: str) -> str:
 
 
 def supply_class_map(regions: gpd.GeoDataFrame, *, lang: str = "ko",
-                     hover_title: str = "") -> go.Figure:
+                     hover_title: str = "", outlines: dict | None = None) -> dict:
     """Choropleth of supply classes with one legend entry per class (공급 부족 / 적정 / 공급 과잉 …).
+
+    Built as a plain figure dict (as the risk map is, :mod:`app.figures.maps`): plotly's
+    graph objects validate and deep-copy every trace's GeoJSON, which took over a second for
+    the national 시군구 map.
 
     Parameters
     ----------
@@ -58,25 +62,39 @@ def supply_class_map(regions: gpd.GeoDataFrame, *, lang: str = "ko",
         ``'ko'`` or ``'en'``.
     hover_title
         Label of the accessibility value in the hover box.
+    outlines
+        ``geojson(regions, grid=1e-4)`` when the caller keeps it (the outlines do not change
+        with the data shown); computed here otherwise.
     """
-    fc = geojson(regions, grid=1e-4)
-    fig = go.Figure()
+    fc = outlines if outlines is not None else geojson(regions, grid=1e-4)
+    data = []
     for cls in CLASS_ORDER:
         part = regions[regions["supply_class"] == cls]
         if part.empty:
             continue
         name = class_label(cls, lang)
+        codes = set(part["code"])
         text = [f"<b>{r.full_name}</b><br>{name}" + (
             "" if pd.isna(r.accessibility) else f"<br>{hover_title}: {r.accessibility:.3f}")
             for r in part.itertuples()]
-        fig.add_trace(go.Choropleth(
-            geojson={"type": "FeatureCollection",
-                     "features": [f for f in fc["features"] if f["id"] in set(part["code"])]},
-            locations=part["code"], z=np.zeros(len(part)), showscale=False, showlegend=True,
-            colorscale=[[0, CLASS_COLOURS[cls]], [1, CLASS_COLOURS[cls]]], name=name,
-            marker_line_color=LINE_COLOUR, marker_line_width=0.6, text=text,
-            hovertemplate="%{text}<extra></extra>"))
-    return _geo_layout(fig)
+        data.append({
+            "type": "choropleth", "name": name, "showlegend": True, "showscale": False,
+            "geojson": {"type": "FeatureCollection",
+                        "features": [f for f in fc["features"] if f["id"] in codes]},
+            "locations": part["code"].astype(str).tolist(), "z": [0] * len(part),
+            "colorscale": [[0, CLASS_COLOURS[cls]], [1, CLASS_COLOURS[cls]]],
+            "marker": {"line": {"color": LINE_COLOUR, "width": 0.6}}, "text": text,
+            "hovertemplate": "%{text}<extra></extra>"})
+    return {"data": data, "layout": _GEO_LAYOUT | {"height": 560}}
+
+
+_GEO_LAYOUT: Final[dict] = {
+    "geo": {"fitbounds": "locations", "visible": False, "projection": {"type": "mercator"},
+            "bgcolor": "#ffffff"},
+    "margin": {"l": 0, "r": 0, "t": 8, "b": 0}, "paper_bgcolor": "#ffffff",
+    "font": {"family": _FONT, "size": 13}, "uirevision": "keep",
+    "legend": {"bgcolor": "rgba(255,255,255,0.9)", "x": 0.01, "y": 0.99,
+               "bordercolor": "#d0d5dd", "borderwidth": 1}}
 
 
 def _polygon_lines(shapes: gpd.GeoSeries) -> tuple[list[float | None], list[float | None]]:

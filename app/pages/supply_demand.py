@@ -12,7 +12,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from app import ids
 from app.auth import current_lang, current_viewer, get_store
 from app.components import data_grid, grid_column
-from app.figures.maps import GRAPH_CONFIG
+from app.figures.maps import GRAPH_CONFIG, geojson
 from app.figures.supply_figures import class_label, supply_class_map
 from app.i18n import t
 from app.layout import access_notice, notice
@@ -57,7 +57,7 @@ UNMATCHED_COLUMNS = ("name", "in_need", "unmatched", "unmatched_share")
 class SupplyView(NamedTuple):
     """What the page shows for one choice of inputs (rows carry numbers; the grid formats)."""
 
-    figure: go.Figure
+    figure: dict
     regions: list[dict[str, object]]
     mismatch: list[dict[str, object]]
     unmatched: list[dict[str, object]]
@@ -116,6 +116,16 @@ def grid_columns(columns: tuple[str, ...], lang: str) -> list[dict[str, object]]
     return out
 
 
+def class_map(store: Store, regions: pd.DataFrame, *, level: str, parent: str | None,
+              lang: str) -> dict:
+    """The class map; the outlines' GeoJSON is kept per level, parent and region-table version."""
+    key = (level, parent or "", store.data_version("region"))
+    cache = store.cache.region("supply_page.outlines", maxsize=32)
+    outlines = cache.get_or_compute(key, lambda: geojson(regions, grid=1e-4))
+    return supply_class_map(regions, lang=lang, hover_title=t("col.accessibility", lang),
+                            outlines=outlines)
+
+
 def build_supply_view(store: Store, viewer: Viewer, *, group: str, level: str,
                       parent: str | None, catchment_km: float, lang: str) -> SupplyView:
     """Call the services and format their results (plain function, no Dash)."""
@@ -125,7 +135,7 @@ def build_supply_view(store: Store, viewer: Viewer, *, group: str, level: str,
                               target_groups=[group])
     unmatched = unmatched_needs_table(store, viewer, target_group=group, level=level,  # type: ignore[arg-type]
                                       parent_code=parent or None)
-    figure = supply_class_map(regions, lang=lang, hover_title=t("col.accessibility", lang))
+    figure = class_map(store, regions, level=level, parent=parent, lang=lang)
     return SupplyView(figure, region_rows(regions, lang), mismatch_rows(mismatch, lang),
                       unmatched_rows(unmatched, lang))
 
@@ -206,14 +216,14 @@ INPUTS = [Input(ids.SD_GROUP, "value"), Input(ids.SD_LEVEL, "value"),
           Output(ids.SD_NOTE, "children"), *INPUTS)
 def render(group: str, level: str, parent: str | None, catchment_km: float) -> tuple:
     """The class map and the region table (first: the page shows its map before the rest)."""
-    lang = current_lang()
+    lang, store = current_lang(), get_store()
     try:
-        regions = supply_demand(get_store(), current_viewer(), target_group=group,
+        regions = supply_demand(store, current_viewer(), target_group=group,
                                 level=level, parent_code=parent or None,  # type: ignore[arg-type]
                                 catchment_m=1000 * float(catchment_km or 3))
     except (AccessDenied, SupplyInputError) as exc:
         return go.Figure(), [], notice(f"{t('error.generic', lang)}: {exc}", kind="error")
-    figure = supply_class_map(regions, lang=lang, hover_title=t("col.accessibility", lang))
+    figure = class_map(store, regions, level=level, parent=parent, lang=lang)
     return figure, region_rows(regions, lang), None
 
 

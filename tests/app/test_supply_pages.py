@@ -63,7 +63,7 @@ def test_supply_render_returns_map_and_suppressed_tables(make_app) -> None:
     view = _call(app, PLANNER, page.build_supply_view, world_store(app), PLANNER,
                  group="elderly", level="emd", parent=PLANNER_SIGUNGU, catchment_km=3.0, lang="ko")
     regions = view.regions
-    names = {tr.name for tr in fig.data}
+    names = {tr["name"] for tr in fig["data"]}
     assert names & {"공급 부족", "적정", "공급 과잉", "공급 없음"}
     small = next(r for r in regions if r["name"].endswith("연기면"))
     assert small["households"] is None and small["class"].startswith("비공개")
