@@ -12,10 +12,13 @@ Overrides expire and respect capacity (issue #9):
 
 * An override is *in force* while it is active (not replaced by a later one; rows are never
   deleted, a replaced override keeps its row with ``active`` false), younger than
-  ``Settings.override_days`` (``ATLAS_OVERRIDE_DAYS``, default 60) and not older than the scores
-  it sits on: new scores (a new model version or a new scoring run; the store keeps one set)
-  end it, because the worker judged the scores they saw. The end is computed
-  (:func:`override_ends`), not written, so nothing stored changes when an override lapses.
+  ``Settings.override_days`` (``ATLAS_OVERRIDE_DAYS``, default 60) and made on the current model
+  version: an override records the model version of the scores the worker judged
+  (``tier_override.model_version``), and scores of a *new model version* end it; re-scoring with
+  the same version (new data, same model) does not. Overrides written before the column existed
+  (no version) end with any scores written after them. The end is computed
+  (:func:`override_ends`), not written, so nothing stored changes when an override lapses;
+  :func:`override_status` says why each one ended (replaced, expired, new model).
 * :func:`seat_tiers` keeps each tier of a jurisdiction at the size the model's capacity cut gave
   it: overridden households take their seats first and the model-tier households fill the seats
   left in rank order. An override up to tier ``k`` therefore pushes the lowest-ranked model-tier
@@ -37,8 +40,9 @@ from numpy.typing import ArrayLike
 
 from geodata.vocabulary import TIERS, codes
 
-__all__ = ["HIGH_TIERS", "TIER_VALUES", "effective_tiers", "in_force", "latest_active_overrides",
-           "override_days", "override_ends", "seat_tiers"]
+__all__ = ["HIGH_TIERS", "OVERRIDE_STATUSES", "TIER_VALUES", "effective_tiers",
+           "ended_by_new_scores", "in_force", "latest_active_overrides", "override_days",
+           "override_ends", "override_status", "seat_tiers"]
 
 #: Every tier, most urgent first.
 TIER_VALUES: Final[tuple[int, ...]] = tuple(int(code) for code in codes(TIERS))
@@ -58,19 +62,40 @@ def _utc(value: object) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def ended_by_new_scores(overrides: pd.DataFrame, *,
+                        scored_at: dt.datetime | pd.Timestamp | None,
+                        model_version: str | None = None) -> np.ndarray:
+    """Whether the current scores end each override: its ``model_version`` differs from the
+    current ``model_version``; for a row without a version (or when the current version is not
+    given), the current scores were written after it (``scored_at``)."""
+    n = len(overrides)
+    created = pd.to_datetime(overrides["created_at"], utc=True)
+    by_time = (np.zeros(n, dtype=bool) if scored_at is None
+               else (created < _utc(scored_at)).to_numpy())
+    if model_version is None or "model_version" not in overrides.columns:
+        return by_time
+    version = overrides["model_version"]
+    has = version.notna().to_numpy()
+    other = (version.astype("string") != str(model_version)).fillna(True).to_numpy(dtype=bool)
+    return np.where(has, other, by_time)
+
+
 def override_ends(overrides: pd.DataFrame, *, days: int | None = None,
-                  scored_at: dt.datetime | pd.Timestamp | None = None) -> pd.Series:
-    """When each override ends (UTC): ``created_at + days``, or at ``scored_at`` when the
-    current scores were written after the override (then it has already ended).
+                  scored_at: dt.datetime | pd.Timestamp | None = None,
+                  model_version: str | None = None) -> pd.Series:
+    """When each override ends (UTC): ``created_at + days``, or when the current scores
+    (``scored_at``) ended it (:func:`ended_by_new_scores`; then it has already ended).
 
     Parameters
     ----------
     overrides : pandas.DataFrame
-        ``tier_override`` rows (``created_at``).
+        ``tier_override`` rows (``created_at``; ``model_version`` when present).
     days : int, optional
         Period in force (default :func:`override_days`).
     scored_at : datetime, optional
         When the current scores were written.
+    model_version : str, optional
+        The current scores' model version.
 
     Returns
     -------
@@ -79,24 +104,76 @@ def override_ends(overrides: pd.DataFrame, *, days: int | None = None,
     """
     created = pd.to_datetime(overrides["created_at"], utc=True)
     ends = created + pd.Timedelta(days=override_days() if days is None else int(days))
-    if scored_at is not None:
-        stamp = _utc(scored_at)
-        ends = ends.where(created >= stamp, stamp)
+    ended = ended_by_new_scores(overrides, scored_at=scored_at, model_version=model_version)
+    if ended.any():
+        stamp = created if scored_at is None else pd.Series(
+            _utc(scored_at), index=overrides.index).where(created < _utc(scored_at), created)
+        ends = ends.where(~ended, np.minimum(ends, stamp))
     return ends
 
 
 def in_force(overrides: pd.DataFrame, *, now: dt.datetime | pd.Timestamp,
-             days: int | None = None, scored_at: dt.datetime | pd.Timestamp | None = None
-             ) -> np.ndarray:
+             days: int | None = None, scored_at: dt.datetime | pd.Timestamp | None = None,
+             model_version: str | None = None) -> np.ndarray:
     """Whether each override counts at ``now``: active (when the column exists), not past its
-    end (:func:`override_ends`) and made after the current scores (``scored_at``)."""
-    created = pd.to_datetime(overrides["created_at"], utc=True)
-    ok = (override_ends(overrides, days=days, scored_at=scored_at) > _utc(now)).to_numpy().copy()
-    if scored_at is not None:
-        ok &= (created >= _utc(scored_at)).to_numpy()
+    end and not ended by the current scores (:func:`ended_by_new_scores`)."""
+    ok = (override_ends(overrides, days=days, scored_at=scored_at, model_version=model_version)
+          > _utc(now)).to_numpy().copy()
+    ok &= ~ended_by_new_scores(overrides, scored_at=scored_at, model_version=model_version)
     if "active" in overrides.columns:
         ok &= overrides["active"].astype(bool).to_numpy()
     return ok
+
+
+#: Why an override no longer counts (:func:`override_status`), or that it still does.
+OVERRIDE_STATUSES: Final[tuple[str, ...]] = ("in_force", "replaced", "expired", "new_model")
+
+
+def override_status(overrides: pd.DataFrame, *, now: dt.datetime | pd.Timestamp,
+                    days: int | None = None, scored_at: dt.datetime | pd.Timestamp | None = None,
+                    model_version: str | None = None) -> pd.DataFrame:
+    """Status and end of every override, replaced ones included (the history view).
+
+    Parameters
+    ----------
+    overrides : pandas.DataFrame
+        ``tier_override`` rows, active and replaced (``household_id``, ``created_at``,
+        ``active``; ``override_id`` and ``model_version`` when present).
+    now, days, scored_at, model_version
+        As for :func:`in_force`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``status`` (one of :data:`OVERRIDE_STATUSES`: ``replaced`` by a later override of the
+        household, ``new_model`` ended by scores of a new model version, ``expired`` after
+        ``days``) and ``ended_at`` (UTC; NaT while in force), aligned with ``overrides``.
+    """
+    created = pd.to_datetime(overrides["created_at"], utc=True)
+    ends = override_ends(overrides, days=days, scored_at=scored_at, model_version=model_version)
+    by_scores = ended_by_new_scores(overrides, scored_at=scored_at, model_version=model_version)
+    order = pd.DataFrame({"h": overrides["household_id"].to_numpy(), "at": created.to_numpy()},
+                         index=overrides.index)
+    if "override_id" in overrides.columns:
+        order["id"] = overrides["override_id"].to_numpy()
+    order = order.sort_values(list(order.columns), kind="stable")
+    following = order.groupby("h")["at"].shift(-1).reindex(overrides.index)
+    active = (overrides["active"].astype(bool) if "active" in overrides.columns
+              else pd.Series(True, index=overrides.index))
+    # replaced while it still counted (a later override after its end leaves the end's reason)
+    replaced = (~active).to_numpy() & (following.isna() | (following < ends)).to_numpy()
+    replaced_at = following.where(pd.Series(replaced, index=overrides.index))
+    stamp = _utc(now)
+    lapsed = created + pd.Timedelta(days=override_days() if days is None else int(days))
+    # ended by the new scores only when they came before its period ran out
+    by_scores = by_scores & (ends < lapsed).to_numpy()
+    status = np.select(
+        [replaced, by_scores, (ends <= stamp).to_numpy()],
+        ["replaced", "new_model", "expired"], default="in_force")
+    ended_at = pd.Series(pd.NaT, index=overrides.index, dtype="datetime64[ns, UTC]")
+    ended_at = ended_at.where(status == "in_force", ends)
+    ended_at = ended_at.where(~replaced, replaced_at)
+    return pd.DataFrame({"status": status, "ended_at": ended_at}, index=overrides.index)
 
 
 def seat_tiers(groups: ArrayLike, model_tiers: ArrayLike, ranks: ArrayLike,

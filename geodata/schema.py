@@ -345,6 +345,8 @@ class TierOverride(Base):
     # model version of the scores the worker overrode; a new version ends the override
     # (domain.tiers); NULL for overrides written before the column existed
     model_version: Mapped[str | None] = mapped_column(String(40))
+    # the tier the household had when the worker overrode it (the history's "from")
+    previous_tier: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class Referral(Base):

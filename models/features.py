@@ -79,6 +79,7 @@ FEATURE_TABLES: Final[dict[str, tuple[str, ...]]] = {
         "code", "level", "sido_code", "sigungu_code", "urban_class", "area_km2", "population",
         "pop_0_17", "pop_65plus", "pop_disabled", "households", "nonhousing_share",
         "multicultural_share",
+        "welfare_teams",  # capacity of real-density regions (models.tiers), not a feature
     ),
     "designation": ("kind", "sigungu_code", "start_date", "end_date"),
     "crisis_signal": ("household_id", "source", "month", "value"),

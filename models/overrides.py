@@ -31,7 +31,8 @@ _REQUIRED_OVERRIDES = {"household_id", "tier", "reason_code", "user_id", "create
 
 def apply_overrides(scores: pd.DataFrame, overrides: pd.DataFrame, *,
                     now: dt.datetime | pd.Timestamp | None = None, days: int | None = None,
-                    scores_since: dt.datetime | pd.Timestamp | None = None) -> pd.DataFrame:
+                    scores_since: dt.datetime | pd.Timestamp | None = None,
+                    model_version: str | None = None) -> pd.DataFrame:
     """Apply the latest override in force of each household to ``scores``, within capacity.
 
     Parameters
@@ -46,7 +47,11 @@ def apply_overrides(scores: pd.DataFrame, overrides: pd.DataFrame, *,
     days : int, optional
         Days an override stays in force (default ``Settings.override_days``).
     scores_since : datetime, optional
-        When the scores the overrides sit on were written; older overrides have ended.
+        When the scores the overrides sit on were written; older overrides without a model
+        version have ended.
+    model_version : str, optional
+        The scores' model version: overrides made on another version have ended
+        (:func:`domain.tiers.ended_by_new_scores`).
 
     Returns
     -------
@@ -77,7 +82,8 @@ def apply_overrides(scores: pd.DataFrame, overrides: pd.DataFrame, *,
         )
     active["created_at"] = pd.to_datetime(active["created_at"], utc=True)
     if now is not None:
-        active = active[in_force(active, now=now, days=days, scored_at=scores_since)]
+        active = active[in_force(active, now=now, days=days, scored_at=scores_since,
+                                 model_version=model_version)]
     chosen = latest_active_overrides(active)
     latest = chosen.set_index("household_id")
 

@@ -187,7 +187,8 @@ def score_households(
         out = score_tables(tables, artifact, as_of=as_of, capacity=capacity, scored_at=scored_at)
     if overrides is not None and len(overrides):
         timings: dict[str, Any] = out.attrs.get("timings", {})
-        out = apply_overrides(out, overrides, now=scored_at or dt.datetime.now(dt.UTC))
+        out = apply_overrides(out, overrides, now=scored_at or dt.datetime.now(dt.UTC),
+                              model_version=artifact.version)
         out.attrs["timings"] = timings
     if write:
         store.write_frame("risk_score", out[list(RISK_SCORE_COLUMNS)], mode="replace")

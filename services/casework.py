@@ -37,7 +37,7 @@ from geodata.vocabulary import (
 )
 from services.audit import audit, require_household_access
 from services.repeat_flags import flag_counts, repeat_unhelped
-from services.scores import current_scores, overrides_in_force
+from services.scores import current_model, current_scores, overrides_in_force
 
 log = logging.getLogger(__name__)
 
@@ -221,9 +221,10 @@ def override_tier(
 ) -> int:
     """Override a household's tier with a reason code (earlier overrides are deactivated).
 
-    Nothing is deleted: a replaced override keeps its row (``active`` false). The override
-    counts for ``Settings.override_days`` (``ATLAS_OVERRIDE_DAYS``) or until new scores are
-    written, and within the team's capacity: moving a household up pushes the lowest-ranked
+    Nothing is deleted: a replaced override keeps its row (``active`` false). The row records
+    the model version of the current scores and the tier the household had. The override
+    counts for ``Settings.override_days`` (``ATLAS_OVERRIDE_DAYS``) or until scores of a new
+    model version are written (re-scoring with the same version keeps it), and within the team's capacity: moving a household up pushes the lowest-ranked
     model household of that tier down one tier (the rule of :mod:`domain.tiers`, applied by
     :mod:`services.scores`).
 
@@ -244,10 +245,13 @@ def override_tier(
         problems.append(f"note is longer than {MAX_NOTE} characters")
     if problems:
         raise ActivityInputError("; ".join(problems))
+    version, _scored_at = current_model(store)
+    seen = current_scores(store, where={"household_id": [int(household_id)]})
+    previous = int(seen["tier"].iloc[0]) if len(seen) else None  # the tier the worker saw
     override_id = store.overrides.replace(
         household_id=int(household_id), tier=int(tier), reason_code=reason_code,
         note=(note or "").strip() or None, user_id=viewer.user_id,
-        created_at=dt.datetime.now(dt.UTC))
+        created_at=dt.datetime.now(dt.UTC), model_version=version, previous_tier=previous)
     audit(store, viewer, action="override_tier", object_type="household",
           object_id=str(household_id), detail=f"tier {tier} ({reason_code})")
     return override_id

@@ -27,6 +27,7 @@ from geodata.store.base import Store
 __all__ = [
     "SCORE_COLUMNS",
     "active_overrides",
+    "current_model",
     "current_scores",
     "data_version",
     "has_scores",
@@ -85,15 +86,22 @@ def overrides_in_force(store: Store, household_ids: Sequence[int] | None = None,
     ``Settings.override_days`` and made after the current scores were written, with their
     computed end ``ends_at`` (:func:`domain.tiers.override_ends`). Expired rows stay stored."""
     rows = active_overrides(store, household_ids)
-    scored_at = _model_version_info(store)[1]
+    version, scored_at = _model_version_info(store)
     stamp = None if scored_at is None else pd.Timestamp(scored_at)
     days = override_days()
     if rows.empty:
         return rows.assign(ends_at=pd.Series(dtype="datetime64[ns, UTC]"))
-    keep = in_force(rows, now=now or dt.datetime.now(dt.UTC), days=days, scored_at=stamp)
+    keep = in_force(rows, now=now or dt.datetime.now(dt.UTC), days=days, scored_at=stamp,
+                    model_version=version)
     rows = rows[keep]
-    return rows.assign(ends_at=override_ends(rows, days=days, scored_at=stamp)).reset_index(
-        drop=True)
+    return rows.assign(ends_at=override_ends(rows, days=days, scored_at=stamp,
+                                             model_version=version)).reset_index(drop=True)
+
+
+def current_model(store: Store) -> tuple[str | None, pd.Timestamp | None]:
+    """``(model version, scored_at)`` of the current scores (``(None, None)`` before any)."""
+    version, scored_at = _model_version_info(store)
+    return version, None if scored_at is None else pd.Timestamp(scored_at)
 
 
 def _seated(store: Store, version: str) -> pd.DataFrame:

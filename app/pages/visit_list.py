@@ -14,6 +14,7 @@ from app.figures.maps import GRAPH_CONFIG, route_figure
 from app.i18n import t
 from app.layout import access_notice, notice
 from app.pages import page_callback
+from app.pages._override_panel import capacity_notice, history_section
 from domain.errors import AccessDenied
 from domain.roles import HOUSEHOLD_ROLES
 from geodata.regions import sigungu_of
@@ -121,6 +122,7 @@ def layout(**_query: str) -> html.Div:
                   html.Button(t("visits.export_csv", lang), id=ids.VL_CSV, className="atlas-button"),
                   dcc.Download(id=ids.VL_DOWNLOAD)], className="atlas-toolbar"),
         html.Div(id=ids.VL_ERROR),
+        capacity_notice(get_store(), viewer, lang),
         html.Details([
             html.Summary(t("visits.route", lang)),
             html.P(t("visits.route_hint", lang), className="atlas-muted"),
@@ -132,6 +134,7 @@ def layout(**_query: str) -> html.Div:
                         type="circle"),
         ], open=True, className="atlas-card", id="visits-route-box"),
         dcc.Loading(html.Div(id=ids.VL_TABLE_BOX), type="default"),
+        history_section(get_store(), viewer, lang),
     ])
 
 

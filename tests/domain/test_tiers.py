@@ -95,3 +95,52 @@ def test_override_ends_when_new_scores_are_written() -> None:
     assert override_ends(rows, days=60, scored_at=scored).iloc[0] == scored
     later = in_force(rows.assign(active=True), now=now, days=60, scored_at=scored)
     assert later.tolist() == [False, True]
+
+
+def test_rescoring_with_the_same_model_version_keeps_an_override() -> None:
+    from domain.tiers import ended_by_new_scores
+
+    rows = pd.DataFrame({"created_at": pd.to_datetime(["2026-01-10", "2026-01-10", "2026-01-10"],
+                                                      utc=True),
+                         "active": [True, True, True], "model_version": ["v1", "v0", None]})
+    rescored = pd.Timestamp("2026-01-20", tz="UTC")  # same version v1 scored again
+    now = pd.Timestamp("2026-01-25", tz="UTC")
+    ok = in_force(rows, now=now, days=60, scored_at=rescored, model_version="v1")
+    assert ok.tolist() == [True, False, False]  # v1 kept; other version and unversioned end
+    assert ended_by_new_scores(rows, scored_at=rescored, model_version="v1").tolist() == \
+        [False, True, True]
+    ends = override_ends(rows, days=60, scored_at=rescored, model_version="v1")
+    assert ends.tolist() == [pd.Timestamp("2026-03-11", tz="UTC"), rescored, rescored]
+    # after ATLAS_OVERRIDE_DAYS the same-version override ends too
+    assert not in_force(rows, now=pd.Timestamp("2026-03-12", tz="UTC"), days=60,
+                        scored_at=rescored, model_version="v1")[0]
+
+
+def test_override_status_says_why_each_override_ended() -> None:
+    from domain.tiers import override_status
+
+    rows = pd.DataFrame({
+        "override_id": [1, 2, 3, 4, 5],
+        "household_id": [10, 10, 20, 30, 40],
+        "created_at": pd.to_datetime(["2026-01-01", "2026-01-05", "2026-01-02", "2026-02-20",
+                                      "2026-01-02"], utc=True),
+        "active": [False, True, True, True, False],
+        "model_version": ["v2", "v2", "v2", "v1", "v2"],
+    })
+    now = pd.Timestamp("2026-03-10", tz="UTC")
+    scored = pd.Timestamp("2026-03-01", tz="UTC")
+    got = override_status(rows, now=now, days=60, scored_at=scored, model_version="v2")
+    # 1 replaced by 2 on 01-05; 2 and 3 past 60 days; 4 made on v1, ended by v2's scores;
+    # 5 deactivated with no later row: replaced
+    assert got["status"].tolist() == ["replaced", "expired", "expired", "new_model", "replaced"]
+    assert got["ended_at"].iloc[0] == pd.Timestamp("2026-01-05", tz="UTC")
+    assert got["ended_at"].iloc[1] == pd.Timestamp("2026-03-06", tz="UTC")
+    assert got["ended_at"].iloc[3] == scored
+    fresh = override_status(rows.iloc[[3]].assign(model_version="v2"), now=now, days=60,
+                            scored_at=scored, model_version="v2")
+    assert fresh["status"].tolist() == ["in_force"] and fresh["ended_at"].isna().all()
+    # lapsed before the new version's scores came: expired, not ended by the new model
+    old = override_status(rows.iloc[[2]].assign(model_version="v1"), now=now, days=30,
+                          scored_at=scored, model_version="v2")
+    assert old["status"].tolist() == ["expired"]
+    assert old["ended_at"].iloc[0] == pd.Timestamp("2026-02-01", tz="UTC")
