@@ -7,6 +7,7 @@ code, and display outlines of a level.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
@@ -14,7 +15,10 @@ import pandas as pd
 from geodata.regions import Level
 from geodata.store.base import Store
 
-__all__ = ["display_regions", "region_full_name", "region_names"]
+__all__ = ["DensityLayers", "density_layers", "display_regions", "region_full_name",
+           "region_names"]
+
+NATIONAL_HOUSEHOLDS = 22_073_000  # 2023 census ordinary households (REFERENCE-FACTS)
 
 
 def region_names(store: Store, levels: Level | Sequence[Level]) -> pd.DataFrame:
@@ -39,3 +43,35 @@ def display_regions(store: Store, level: Level, *, parent_code: str | None = Non
     """Display outlines (simplified polygons, EPSG:4326) of a level, optionally the children of
     ``parent_code``."""
     return store.regions(level, parent_code=parent_code, display=True)
+
+
+@dataclass(frozen=True, slots=True)
+class DensityLayers:
+    """The demo world's two layers (:mod:`etl.generate.dense`): real-density 시군구 and the
+    sample-density rest.
+
+    Attributes
+    ----------
+    dense : pandas.DataFrame
+        ``code, full_name, households`` of each real-density 시군구 (empty for a world without).
+    sample_households : int
+        Households outside them.
+    sample_share : float
+        Those households as a share of Korea's other households (2023 census), e.g. 0.0055.
+    """
+
+    dense: pd.DataFrame
+    sample_households: int
+    sample_share: float
+
+
+def density_layers(store: Store) -> DensityLayers:
+    """Which 시군구 are generated at real density and how sparse the rest is (public data)."""
+    sigungu = store.read_frame("region", columns=["code", "full_name", "households",
+                                                  "welfare_teams"], where={"level": "sigungu"})
+    is_dense = sigungu["welfare_teams"].notna()
+    dense = sigungu.loc[is_dense, ["code", "full_name", "households"]].sort_values("code")
+    dense = dense.reset_index(drop=True)
+    rest = int(sigungu.loc[~is_dense, "households"].fillna(0).sum())
+    share = rest / max(NATIONAL_HOUSEHOLDS - int(dense["households"].fillna(0).sum()), 1)
+    return DensityLayers(dense=dense, sample_households=rest, sample_share=share)

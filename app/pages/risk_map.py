@@ -15,6 +15,7 @@ from app.components import table
 from app.figures.maps import GRAPH_CONFIG, HOTSPOT_LABELS_EN, MORAN_LABELS_EN, risk_choropleth
 from app.i18n import t
 from app.pages import page_callback
+from app.pages._density_note import density_note
 from domain.access import Viewer, may_see_household, may_see_points
 from domain.errors import AccessDenied
 from domain.roles import Role
@@ -128,6 +129,7 @@ def layout(**_query: str) -> html.Div:
         dcc.Loading(dcc.Graph(id=ids.MAP_GRAPH, config=GRAPH_CONFIG, className="atlas-map"),
                     type="circle"),
         html.Div(id=ids.MAP_NOTE, className="atlas-notes"),
+        density_note(get_store(), lang),
         html.H2(t("map.table", lang)),
         html.Div(id=ids.MAP_TABLE),
     ])

@@ -42,6 +42,7 @@ from app.jobs import (
 )
 from app.layout import access_notice, notice
 from app.pages import page_callback
+from app.pages._density_note import density_note
 from domain.access import PUBLIC_VIEWER, Viewer
 from domain.errors import AccessDenied
 from domain.progress import Progress
@@ -274,6 +275,7 @@ def layout(**_query: str) -> html.Div:
                       className="atlas-map"),
             html.Div(id=ids.SITE_TABLE),
         ]), type="circle"),
+        density_note(get_store(), lang),
     ])
 
 

@@ -17,6 +17,7 @@ from app.figures.supply_figures import class_label, supply_class_map
 from app.i18n import t
 from app.layout import access_notice, notice
 from app.pages import page_callback
+from app.pages._density_note import density_note
 from app.pages._needs_panel import DOWNLOAD as NEEDS_DOWNLOAD
 from app.pages._needs_panel import EXPORT as NEEDS_EXPORT
 from app.pages._needs_panel import needs_download, needs_section
@@ -192,6 +193,7 @@ def layout(**_query: str) -> html.Div:
         dcc.Loading(dcc.Graph(id=ids.SD_MAP, config=GRAPH_CONFIG,
                               className="atlas-map"), type="circle"),
         html.P(t("sd.note", lang), className="atlas-muted"),
+        density_note(store, lang),
         html.H2(t("sd.table", lang)),
         data_grid(ids.SD_TABLE, grid_columns(REGION_COLUMNS, lang), lang=lang,
                   label=t("sd.table", lang)),
