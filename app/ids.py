@@ -101,3 +101,21 @@ NB_PLACE: Final = "nearby-place"
 NB_ORIGIN: Final = "nearby-origin"
 NB_TABLE: Final = "nearby-table"
 NB_ERROR: Final = "nearby-error"
+
+# simulation (지자체별 시뮬레이션)
+SIM_SCOPE: Final = "sim-scope"
+SIM_MODE_PREFIX: Final = "sim-mode-"  # + signal code (off | boost | include)
+SIM_WEIGHT_PREFIX: Final = "sim-weight-"  # + signal code
+SIM_CAP: Final = "sim-financial-cap"
+SIM_AGE65: Final = "sim-age65"
+SIM_TEAM: Final = "sim-team-capacity"
+SIM_CODES: Final = "sim-capacity-codes"
+SIM_RUN: Final = "sim-run"
+SIM_RESULT: Final = "sim-result"
+SIM_ERROR: Final = "sim-error"
+SIM_NAME: Final = "sim-name"
+SIM_SAVE: Final = "sim-save"
+SIM_SAVED: Final = "sim-saved"
+SIM_SAVE_NOTE: Final = "sim-save-note"
+SIM_COMPARE: Final = "sim-compare"
+SIM_COMPARISON: Final = "sim-comparison"

@@ -27,6 +27,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -37,6 +38,7 @@ from domain.disclosure import is_small, min_cell_count, suppress_small_cells
 from domain.errors import AccessDenied, InputError
 from domain.roles import PLANNING_ROLES, Role
 from domain.tiers import HIGH_TIERS
+from geodata.settings import get_settings
 from geodata.store.base import Store, StoreInputError
 from models.criteria import (
     CriteriaError,
@@ -202,19 +204,21 @@ def _base(store: Store, scope: str | None) -> _Base:
 
 
 # --------------------------------------------------------------------------- audit-sample part
-def _audit_inputs(store: Store) -> tuple[AuditRows, pd.DataFrame, pd.DataFrame] | str:
+def _audit_inputs(store: Store, models_dir: Path | None
+                  ) -> tuple[AuditRows, pd.DataFrame, pd.DataFrame] | str:
     """The deployed model's audit test rows with their households and financial signals, or
-    the reason there are none (cached per model version)."""
+    the reason there are none (cached per model version and registry)."""
     version = latest_model_version(store)
+    models_dir = Path(models_dir or get_settings().models_dir)
     cache = store.cache.region("simulation.audit_rows", maxsize=2)
-    key = (version, store.data_version("household", "crisis_signal"))
+    key = (version, str(models_dir), store.data_version("household", "crisis_signal"))
     hit = cache.get(key)
     if hit is not None:
         return hit
     from models.registry import RegistryError, load_model
 
     try:
-        artifact = load_model(version)
+        artifact = load_model(version, models_dir=models_dir)
     except (RegistryError, OSError, ValueError) as err:
         log.info("simulation: no artefact for %s (%s)", version, err)
         out: tuple[AuditRows, pd.DataFrame, pd.DataFrame] | str = "no_artifact"
@@ -236,8 +240,9 @@ def _audit_inputs(store: Store) -> tuple[AuditRows, pd.DataFrame, pd.DataFrame] 
 
 
 def _precision(store: Store, viewer: Viewer, spec: CriteriaSpec, scope: str | None,
-               q_current: float, q_scenario: float) -> tuple[PrecisionChange | None, str | None]:
-    inputs = _audit_inputs(store)
+               q_current: float, q_scenario: float, models_dir: Path | None
+               ) -> tuple[PrecisionChange | None, str | None]:
+    inputs = _audit_inputs(store, models_dir)
     if isinstance(inputs, str):
         return None, inputs
     rows, hh, fin = inputs
@@ -283,7 +288,7 @@ def _aggregates(base: _Base, spec: CriteriaSpec) -> dict[str, Any]:
 
 def run_simulation(store: Store, viewer: Viewer, spec: CriteriaSpec | Mapping[str, Any], *,
                    sigungu_code: str | None = None, scenario_id: int | None = None,
-                   purpose: str = "simulation") -> SimulationResult:
+                   purpose: str = "simulation", models_dir: Path | None = None) -> SimulationResult:
     """Run ``spec`` over the viewer's scope and return its suppressed aggregates (audited).
 
     Parameters
@@ -297,6 +302,9 @@ def run_simulation(store: Store, viewer: Viewer, spec: CriteriaSpec | Mapping[st
         The 시군구 to simulate (ministry and admin; planners may only name their own).
     scenario_id
         The saved scenario being run (for the audit row).
+    models_dir
+        The model registry (default ``get_settings().models_dir``): the deployed model's
+        artefact holds the audit test rows.
 
     Raises
     ------
@@ -313,7 +321,7 @@ def run_simulation(store: Store, viewer: Viewer, spec: CriteriaSpec | Mapping[st
     agg = _aggregates(base, criteria)
     n = agg["households"]
     precision, note = _precision(store, viewer, criteria, scope, agg["visits_current"] / max(n, 1),
-                                 agg["visits_scenario"] / max(n, 1))
+                                 agg["visits_scenario"] / max(n, 1), models_dir)
     admin = viewer.role == Role.ADMIN
     level = "sigungu" if scope is None else "emd"
     key = "sgg" if scope is None else "emd"
@@ -434,7 +442,8 @@ def scenario_spec(store: Store, viewer: Viewer, scenario_id: int) -> tuple[str, 
 
 
 def compare_scenarios(store: Store, viewer: Viewer, scenario_ids: Sequence[int], *,
-                      sigungu_code: str | None = None) -> list[tuple[str, SimulationResult]]:
+                      sigungu_code: str | None = None, models_dir: Path | None = None
+                      ) -> list[tuple[str, SimulationResult]]:
     """Run two to four saved scenarios over one scope, side by side (each run audited).
 
     The scope is the planner's 시군구, else ``sigungu_code`` (``None``: the country), the same
@@ -453,5 +462,6 @@ def compare_scenarios(store: Store, viewer: Viewer, scenario_ids: Sequence[int],
     for sid in ids:
         name, _, spec = scenario_spec(store, viewer, sid)
         out.append((name, run_simulation(store, viewer, spec, sigungu_code=sigungu_code,
-                                         scenario_id=sid, purpose="compare scenarios")))
+                                         scenario_id=sid, purpose="compare scenarios",
+                                         models_dir=models_dir)))
     return out

@@ -14,7 +14,6 @@ import pytest
 from domain.errors import AccessDenied
 from geodata.settings import get_settings
 from models.criteria import CriteriaSpec, SignalCriterion
-from models.registry import ModelArtifact, save_model
 from services.simulation import (
     SimulationInputError,
     compare_scenarios,
@@ -26,7 +25,6 @@ from services.simulation import (
 from tests.fixtures_world import (
     ADMIN,
     MINISTRY,
-    MODEL_VERSION,
     OUTREACH,
     PLANNER,
     PLANNER_SIGUNGU,
@@ -34,6 +32,7 @@ from tests.fixtures_world import (
     build_world,
     viewer_of,
 )
+from tests.simulation_fixtures import save_audit_artifact
 
 ISOLATION_IN = {"criteria": [{"signal": "isolation", "mode": "include"}]}
 
@@ -47,7 +46,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture()
 def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A registry holding an artefact of the world's model version with audit test rows."""
+    """The process-wide registry (``ATLAS_DATA_DIR``) in a temporary folder."""
     monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     yield tmp_path / "models"
@@ -139,28 +138,8 @@ def test_capacity_per_team_changes_that_teams_visits(world: World) -> None:
     assert more.teams.loc[OUTREACH_EMD, "visits_scenario"] >= base.teams.loc[OUTREACH_EMD, "visits_scenario"]
 
 
-def _save_artifact(world: World, models_dir: Path) -> None:
-    """The world's model version with test rows: audit rows of real households, design weights."""
-    hh = world.households
-    rng = np.random.default_rng(3)
-    ids = hh["household_id"].to_numpy()[::2]
-    isolated = ((hh.set_index("household_id").loc[ids, "size"] == 1)
-                & (hh.set_index("household_id").loc[ids, "head_age"] >= 50)).to_numpy()
-    y = (rng.random(ids.size) < np.where(isolated, 0.6, 0.1)).astype(int)
-    prob = np.clip(rng.beta(1.5, 6, ids.size), 0.01, 0.99)
-    evaluation = {"y": y, "sample_weight": np.full(ids.size, 20.0),
-                  "probabilities": {"hgb": prob}, "scores": {"hgb": prob}, "household_id": ids,
-                  "cycle_date": np.full(ids.size, np.datetime64("2026-03-01")),
-                  "capacity_fraction": 0.1}
-    save_model(ModelArtifact(version=MODEL_VERSION, kind="hgb", model=None, base=None, legacy=None,
-                             feature_config={}, feature_names=[], baseline=np.zeros(0),
-                             metadata={"version": MODEL_VERSION}, evaluation=evaluation),
-               models_dir=models_dir)
-
-
 def test_precision_on_the_audit_rows_of_the_scope(world: World, models_dir: Path) -> None:
-    _save_artifact(world, models_dir)
-    world.store.cache.clear()
+    save_audit_artifact(world.households, models_dir)
     same = run_simulation(world.store, ADMIN, {}, sigungu_code=PLANNER_SIGUNGU)
     assert same.precision is not None and same.precision_note is None
     # each arm visits its own share of households: the fixture's tiers are not cut from
@@ -183,7 +162,12 @@ def test_precision_on_the_audit_rows_of_the_scope(world: World, models_dir: Path
     tiny = run_simulation(world.store, PLANNER, {})
     assert min(same.precision.effective_rows_current, same.precision.effective_rows_scenario) < 5
     assert tiny.precision is None and tiny.precision_note == "too_few_audit_rows"
-    world.store.cache.clear()
+    explicit = run_simulation(world.store, ADMIN, wide, sigungu_code=PLANNER_SIGUNGU,
+                              models_dir=models_dir)
+    assert explicit.precision == p
+    elsewhere = run_simulation(world.store, ADMIN, wide, sigungu_code=PLANNER_SIGUNGU,
+                               models_dir=models_dir.parent / "empty")
+    assert elsewhere.precision is None and elsewhere.precision_note == "no_artifact"
 
 
 def test_scenarios_are_saved_listed_opened_and_compared(world: World) -> None:
