@@ -21,7 +21,7 @@ older, the group the 고독사 예방 surveys single out; a simplification, no c
 most ``financial_cap_krw``, the ₩10M → ₩20M cap the real system changed in 2023); 장애인 가구원;
 65세 이상 가구원.
 
-Tiers are cut as the model cuts them (:func:`models.tiers.capacity_pools`, tier multiples of
+Tiers are cut as the model cuts them (the pools of :func:`models.tiers.pool_plan`, tier multiples of
 :class:`models.tiers.CapacityConfig`): the scenario score orders households within each pool
 (ties by the current rank, then household id) and ranks are kept within the 읍면동. Overrides in
 force keep their seats (:func:`domain.tiers.seat_tiers`). With the empty spec the scenario
@@ -41,7 +41,7 @@ import pandas as pd
 from domain.errors import InputError
 from domain.tiers import HIGH_TIERS, TIER_VALUES, seat_tiers
 from geodata.vocabulary import NON_HOUSING_TYPES
-from models.tiers import CapacityConfig, capacity_by_emd, capacity_pools
+from models.tiers import CapacityConfig, PoolPlan, capacity_by_emd, pool_plan
 
 __all__ = [
     "INCLUDE_OFFSET",
@@ -351,7 +351,7 @@ def _positions(group: np.ndarray, keys: tuple[np.ndarray, ...]) -> np.ndarray:
 
 def scenario_tiers(frame: pd.DataFrame, signals: pd.DataFrame, spec: CriteriaSpec, *,
                    region: pd.DataFrame | None, base_capacity: CapacityConfig | None = None,
-                   pool_level: str | None = None) -> pd.DataFrame:
+                   pools: PoolPlan | None = None) -> pd.DataFrame:
     """Tiers and ranks of every household under ``spec``.
 
     Parameters
@@ -367,10 +367,11 @@ def scenario_tiers(frame: pd.DataFrame, signals: pd.DataFrame, spec: CriteriaSpe
         ``code, households`` (real household counts, to scale capacity to the world).
     base_capacity : CapacityConfig, optional
         The capacity the model's tiers were cut with (default :class:`CapacityConfig`).
-    pool_level : {'emd', 'sigungu', 'sido', 'all'}, optional
-        The level tiers are cut at; default the level :func:`models.tiers.capacity_pools`
-        chooses for ``frame``. Pass the level chosen for the whole world when ``frame`` is a
-        part of it (it must then hold whole pools).
+    pools : PoolPlan, optional
+        Which pool each 읍면동 falls in (:func:`models.tiers.pool_plan` with the model's
+        capacity); default the plan for ``frame`` itself. Pass the plan of the whole world when
+        ``frame`` is a part of it (it must then hold whole pools). The pools' capacity is
+        recomputed with the scenario's capacity.
 
     Returns
     -------
@@ -382,8 +383,9 @@ def scenario_tiers(frame: pd.DataFrame, signals: pd.DataFrame, spec: CriteriaSpe
     score, included, excluded = scenario_score(frame["probability"].to_numpy(), signals, spec)
     cfg = spec.capacity_config(base_capacity)
     emd_capacity = capacity_by_emd(frame, region, config=cfg)
-    pool, pool_capacity = _pools(frame, emd_capacity, pool_level or capacity_pools(
-        frame, region, config=cfg)[2])
+    plan = pools or pool_plan(capacity_by_emd(frame, region, config=base_capacity), region)
+    pool = plan.pool_codes(frame["emd_code"])
+    pool_capacity = emd_capacity.groupby(plan.pool_codes(emd_capacity.index.to_series())).sum()
     hh = frame["household_id"].to_numpy(np.int64)
     current = frame["rank"].to_numpy(np.float64)
     keys = (hh, current, -score)
@@ -401,18 +403,6 @@ def scenario_tiers(frame: pd.DataFrame, signals: pd.DataFrame, spec: CriteriaSpe
     return pd.DataFrame({"tier": tier, "rank": rank, "included": included, "excluded": excluded,
                          "capacity": emd_capacity.reindex(frame["emd_code"]).to_numpy(np.float64)},
                         index=frame.index)
-
-
-_POOL_WIDTH: Final[dict[str, int | None]] = {"emd": None, "sigungu": 5, "sido": 2, "all": 0}
-
-
-def _pools(frame: pd.DataFrame, emd_capacity: pd.Series, level: str) -> tuple[np.ndarray, pd.Series]:
-    """Pool code per row and capacity per pool at ``level`` (as :func:`capacity_pools`)."""
-    if level not in _POOL_WIDTH:
-        raise ValueError(f"pool level must be one of {sorted(_POOL_WIDTH)}, got {level!r}")
-    width = _POOL_WIDTH[level]
-    pool_cap = emd_capacity.groupby(emd_capacity.index.astype(str).str.slice(0, width)).sum()
-    return frame["emd_code"].astype(str).str.slice(0, width).to_numpy(dtype=object), pool_cap
 
 
 def transition_matrix(current: np.ndarray, scenario: np.ndarray) -> pd.DataFrame:

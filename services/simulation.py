@@ -48,7 +48,7 @@ from models.criteria import (
     transition_matrix,
 )
 from models.criteria_audit import AuditRows, PrecisionChange, audit_rows, precision_change
-from models.tiers import capacity_pools
+from models.tiers import PoolPlan, capacity_by_emd, pool_plan
 from services.audit import audit
 from services.scores import current_scores, data_version, latest_model_version, overrides_in_force
 
@@ -124,16 +124,16 @@ def _scope(store: Store, viewer: Viewer, sigungu_code: str | None, action: str) 
 
 
 # --------------------------------------------------------------------------- the household part
-def _pool_level(store: Store) -> tuple[str, pd.DataFrame]:
-    """The level the model's tiers are cut at for the whole world, and ``region`` counts
-    (cached per household and region data version)."""
+def _pool_plan(store: Store) -> tuple[PoolPlan, pd.DataFrame]:
+    """The pools the model's tiers are cut in for the whole world, and the ``region`` columns
+    capacity reads (cached per household and region data version)."""
     key = store.data_version("household", "region")
-    cache = store.cache.region("simulation.pool_level", maxsize=2)
+    cache = store.cache.region("simulation.pool_plan", maxsize=2)
 
-    def compute() -> tuple[str, pd.DataFrame]:
-        region = store.read_frame("region", columns=["code", "households"])
+    def compute() -> tuple[PoolPlan, pd.DataFrame]:
+        region = store.read_frame("region", columns=["code", "households", "welfare_teams"])
         places = store.read_frame("household", columns=["emd_code", "sigungu_code"])
-        return capacity_pools(places, region)[2], region
+        return pool_plan(capacity_by_emd(places, region), region), region
 
     return cache.get_or_compute(key, compute)
 
@@ -158,7 +158,7 @@ class _Base:
     in_scope: np.ndarray
     financial: pd.DataFrame
     region: pd.DataFrame
-    level: str
+    pools: PoolPlan
     as_of: dt.date
 
 
@@ -173,11 +173,11 @@ def _base(store: Store, scope: str | None) -> _Base:
     hit = cache.get(key)
     if hit is not None:
         return hit
-    level, region = _pool_level(store)
-    where: dict[str, object] = {}
-    if scope is not None and level in ("emd", "sigungu"):
+    pools, region = _pool_plan(store)
+    where: dict[str, object] = {}  # whole pools around the scope
+    if scope is not None and pools.width in (None, 5):
         where = {"sigungu_code": scope}
-    elif scope is not None and level == "sido":
+    elif scope is not None and pools.width == 2:
         where = {"sido_code": scope[:2]}
     hh = store.read_frame("household", columns=list(HOUSEHOLD_COLUMNS), where=where or None)
     score_where = None
@@ -198,7 +198,7 @@ def _base(store: Store, scope: str | None) -> _Base:
     if not in_scope.any():
         raise SimulationInputError(_problem(f"{scope}에 점수가 매겨진 가구가 없습니다",
                                             f"no scored households in {scope}"))
-    base = _Base(frame, in_scope, _recent_financial(store, as_of), region, level, as_of)
+    base = _Base(frame, in_scope, _recent_financial(store, as_of), region, pools, as_of)
     cache.put(key, base)
     return base
 
@@ -265,7 +265,7 @@ def _precision(store: Store, viewer: Viewer, spec: CriteriaSpec, scope: str | No
 def _aggregates(base: _Base, spec: CriteriaSpec) -> dict[str, Any]:
     out = scenario_tiers(base.frame, criteria_signals(
         base.frame, base.financial, as_of=base.as_of, financial_cap_krw=spec.financial_cap_krw),
-        spec, region=base.region, pool_level=base.level)
+        spec, region=base.region, pools=base.pools)
     scope = base.in_scope
     f = base.frame.loc[scope]
     now = f["tier"].to_numpy(np.int64)

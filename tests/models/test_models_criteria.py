@@ -36,9 +36,12 @@ def _households(n: int = 2_000, seed: int = 4) -> pd.DataFrame:
         "probability": rng.beta(1.2, 8.0, n)})
 
 
-def _region(hh: pd.DataFrame, real: int = 400) -> pd.DataFrame:
+def _region(hh: pd.DataFrame, real: int = 400, *, dense: bool = False) -> pd.DataFrame:
     codes = sorted(hh["emd_code"].unique())
-    return pd.DataFrame({"code": codes, "households": real})
+    region = pd.DataFrame({"code": codes, "households": real})
+    if dense:  # the 1111 시군구 generated at real density: one welfare team per 읍면동
+        region["welfare_teams"] = np.where(region["code"].str.startswith("1111"), 1.0, np.nan)
+    return region
 
 
 def _model_tiers(hh: pd.DataFrame, region: pd.DataFrame) -> pd.DataFrame:
@@ -54,10 +57,12 @@ def _no_signals(hh: pd.DataFrame) -> pd.DataFrame:
                             as_of=AS_OF, financial_cap_krw=10e6)
 
 
-@pytest.mark.parametrize("real", [400, 4_000])  # 읍면동 pools, and 시군구 pools (sparse world)
-def test_empty_spec_reproduces_the_model_tiers(real: int) -> None:
+@pytest.mark.parametrize(("real", "dense"), [(400, False), (4_000, False), (40_000, True)])
+def test_empty_spec_reproduces_the_model_tiers(real: int, dense: bool) -> None:
+    """읍면동 pools; 시군구 pools (a sparse world); real-density 읍면동 as their own pools beside
+    a sparse layer pooled nationally."""
     hh = _households()
-    region = _region(hh, real)
+    region = _region(hh, real, dense=dense)
     model = _model_tiers(hh, region)
     frame = hh.assign(rank=model["rank"].to_numpy())
     out = scenario_tiers(frame, _no_signals(hh), CriteriaSpec(), region=region)
