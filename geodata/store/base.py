@@ -23,7 +23,7 @@ cannot do its work, with any password hidden (:mod:`geodata.store.errors`).
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Literal
 
@@ -161,11 +161,17 @@ class Store(abc.ABC):
         return self.write_frames([FrameWrite(table, frame, mode)])[0]
 
     @abc.abstractmethod
-    def write_frames(self, writes: Sequence[FrameWrite]) -> list[int]:
+    def write_frames(self, writes: Sequence[FrameWrite], *,
+                     progress: Callable[[float, str], None] | None = None) -> list[int]:
         """Apply several bulk-table writes as one unit: all of them or none.
 
-        On PostGIS the writes run in one transaction; on the embedded store every new table file
-        is written completely before the first is switched in. Each table may appear once.
+        A whole world is loaded this way (``etl.load.load_world``): readers, and a process
+        killed at any point, see the old tables or the new ones, never a mix. On PostGIS the
+        writes run in one transaction that locks the replaced tables up front (readers of them
+        wait, then see the new world); on the embedded store every new version file is written
+        completely, then one ``os.replace`` of the manifest switches all of them
+        (:mod:`geodata.store.manifest`). Each table may appear once. ``progress(fraction,
+        step)`` is called after each table is staged and when the unit is switched (committed).
 
         Returns
         -------
@@ -194,6 +200,17 @@ class Store(abc.ABC):
         StoreInputError
             Unknown or spatial table, a part that does not fit the schema, or a primary key
             repeated across parts (at the swap; nothing is written).
+        """
+
+    @abc.abstractmethod
+    def read_frames(self, tables: Sequence[str]) -> dict[str, pd.DataFrame]:
+        """Whole bulk ``tables`` read from one snapshot, so they belong to one world (each in
+        primary-key order). Separate :meth:`read_frame` calls may straddle a world load.
+
+        Raises
+        ------
+        StoreInputError
+            A table that is not a bulk table.
         """
 
     @abc.abstractmethod
@@ -238,7 +255,7 @@ class Store(abc.ABC):
         """The rows of one household in each of the bulk ``tables``, each in primary-key order.
 
         One call for what a case view needs (``person``, the histories, ``risk_score`` ...);
-        PostGIS reads all of them in one read-only snapshot, so the parts agree.
+        read from one snapshot on both stores (as :meth:`read_frames`), so the parts agree.
 
         Raises
         ------

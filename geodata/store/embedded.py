@@ -1,21 +1,24 @@
 """The embedded default store: GeoParquet files for bulk tables, SQLite for operational ones.
 
-Every bulk write goes to a temporary file in the same folder and is swapped in with
-``os.replace`` under a file lock, so readers see the old table or the new one, never half a table.
-Reads are served from an in-process cache of Arrow tables keyed by the file's modification
-time; spatial look-ups use cached KD-trees over EPSG:5179 coordinates.
+Each bulk table is an immutable version file; ``manifest.json`` names the current one of every
+table (:mod:`geodata.store.manifest`). A write (one table or a whole world through
+``write_frames``) writes its new files completely, then switches the manifest with one
+``os.replace``: readers and a process killed at any point see the old tables or the new ones,
+never a mix. Leftovers of a killed write are removed when the store is next opened. Reads are
+served from an in-process cache of Arrow tables keyed by the version file; spatial look-ups use
+cached KD-trees over EPSG:5179 coordinates.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -35,25 +38,30 @@ from geodata.store.base import (
     StoreError,
     StoreInputError,
     Where,
+    _check_household_table,
     check_count_table,
     order_model_versions,
 )
+from geodata.store.embedded_write import ManifestWrites
 from geodata.store.frames import (
-    FrameWrite,
     check_table,
     check_where,
-    check_writes,
     conform_frame,
-    conform_keys,
     geometry_columns,
     in_key_order,
     normalise_dates,
-    primary_key,
     to_geoframe,
     validate_columns,
     where_values,
 )
-from geodata.store.referrals import forget_occupancy, occupancy_overlay
+from geodata.store.manifest import (
+    Manifest,
+    OccupancyVoid,
+    manifest_key,
+    private_file,
+    read_manifest,
+)
+from geodata.store.referrals import occupancy_overlay
 from geodata.store.spec import StoreSpec
 from geodata.store.sql import count_statement
 from geodata.store.staged import StagedTable, staged_embedded
@@ -78,7 +86,7 @@ class _Subset:
     tree: cKDTree | None
 
 
-class EmbeddedStore(Store):
+class EmbeddedStore(ManifestWrites, Store):
     """Store in a folder: ``<table>.parquet`` per bulk table and ``operational.sqlite``."""
 
     kind = "embedded"
@@ -87,17 +95,19 @@ class EmbeddedStore(Store):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.root, 0o700)  # personal data: owner only (also for folders made earlier)
-        _private_file(self.root / "operational.sqlite")
+        private_file(self.root / "operational.sqlite")
         engine = create_engine(
             f"sqlite:///{self.root / 'operational.sqlite'}",
             connect_args={"timeout": 30, "check_same_thread": False},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         super().__init__(engine)
-        self._cache: dict[str, tuple[tuple[int, int], pa.Table]] = {}
-        self._index_cache: dict[str, tuple[tuple[int, int], _PointIndex]] = {}
+        self._cache: dict[str, tuple[tuple[object, ...], pa.Table]] = {}
+        self._index_cache: dict[str, tuple[tuple[object, ...], _PointIndex]] = {}
         self._subset_cache: dict[tuple[object, ...], _Subset] = {}
+        self._manifest_cache: tuple[tuple[int, int, int], Manifest] | None = None
         self._lock = threading.Lock()
+        self.remove_leftovers()
 
     def __repr__(self) -> str:
         return f"EmbeddedStore({str(self.root)!r})"
@@ -120,97 +130,6 @@ class EmbeddedStore(Store):
     def reopen_spec(self) -> StoreSpec:
         return StoreSpec("embedded", str(self.root))
 
-    # ------------------------------------------------------------------ bulk writes
-    def write_frames(self, writes: Sequence[FrameWrite]) -> list[int]:
-        check_writes(writes, BULK_TABLES)
-        parts = [
-            (w, conform_keys(w.table, w.frame) if w.mode == "delete"
-             else in_key_order(conform_frame(w.table, w.frame), w.table))  # files in key order
-            for w in writes
-        ]
-        with ExitStack() as locks:
-            for name in sorted({w.table for w in writes}):
-                locks.enter_context(self._write_lock(name))
-            staged: list[tuple[Path, Path]] = []
-            try:
-                for w, new in parts:
-                    combined = self._combine(w.table, new, w.mode)
-                    staged.append((self._write_tmp(w.table, combined), self._path(w.table)))
-                # Every new file is complete on disk before the first one is switched in.
-                for tmp, target in staged:
-                    os.replace(tmp, target)
-            finally:
-                for tmp, _ in staged:
-                    tmp.unlink(missing_ok=True)
-            for w, new in parts:
-                if w.table == "facility":  # reloaded facilities bring their own 정원/현원
-                    with self.session() as session:
-                        forget_occupancy(
-                            session, None if w.mode == "replace" else new["facility_id"].tolist()
-                        )
-        for w, new in parts:
-            log.info("embedded: wrote %d rows to %s (%s)", len(new), w.table, w.mode)
-        return [len(new) for _, new in parts]
-
-    def _combine(self, name: str, new: pd.DataFrame, mode: str) -> pd.DataFrame:
-        """The table's full new content after a write of ``new`` in ``mode``."""
-        if mode == "replace":
-            return new
-        path = self._path(name)
-        if not path.exists():
-            return new.iloc[0:0] if mode == "delete" else new
-        old = self._read_all(name)
-        pk = primary_key(name)
-        old_keys = pd.MultiIndex.from_frame(old[pk])
-        new_keys = pd.MultiIndex.from_frame(new[pk])
-        hit = old_keys.isin(new_keys)
-        if mode == "delete":
-            return old[~hit].reset_index(drop=True)
-        if mode == "append" and hit.any():
-            raise StoreInputError(
-                f"table {name!r}: {int(hit.sum())} rows to append already exist (keys {pk})"
-            )
-        return in_key_order(pd.concat([old[~hit], new], ignore_index=True), name)
-
-    def _read_all(self, name: str) -> pd.DataFrame:
-        frame = self._arrow(name).to_pandas(date_as_object=False)
-        for col in geometry_columns(name):
-            frame[col] = shapely.from_wkb(frame[col].to_numpy())
-        return conform_frame(name, frame)
-
-    def _write_tmp(self, name: str, frame: pd.DataFrame) -> Path:
-        """Write ``frame`` as the table's next file beside it (fsynced); return its path."""
-        path = self._path(name)
-        tmp = path.with_suffix(f".parquet.tmp-{os.getpid()}")
-        geoms = geometry_columns(name)
-        try:
-            if geoms:
-                gdf = gpd.GeoDataFrame(frame, geometry=geoms[0], crs=STORAGE_SRID)
-                for col in geoms[1:]:
-                    gdf[col] = gpd.GeoSeries(frame[col].to_numpy(), crs=STORAGE_SRID)
-                gdf.to_parquet(tmp, index=False, compression="lz4", row_group_size=262_144)
-            else:
-                frame.to_parquet(tmp, index=False, compression="lz4", row_group_size=262_144)
-            os.chmod(tmp, 0o600)  # personal data: owner only
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-        except Exception as exc:
-            tmp.unlink(missing_ok=True)
-            raise StoreError(f"could not write {name} to {path}: {exc}") from exc
-        return tmp
-
-    @contextmanager
-    def _write_lock(self, name: str) -> Iterator[None]:
-        """Exclusive lock for writers of one table (across threads and processes)."""
-        lock = self.root / f".{name}.lock"
-        _private_file(lock)
-        with open(lock, "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
     def staged_replace(self, table: str) -> AbstractContextManager[StagedTable]:
         return staged_embedded(self, table)
 
@@ -224,7 +143,26 @@ class EmbeddedStore(Store):
     ) -> pd.DataFrame:
         check_table(table, BULK_TABLES)
         cols = validate_columns(table, columns)
-        data = self._filtered(table, where)
+        return self._frame_of(self._filtered(table, where), table, cols)
+
+    def read_frames(self, tables: Sequence[str]) -> dict[str, pd.DataFrame]:
+        for name in tables:
+            check_table(name, BULK_TABLES)
+        data = self._snapshot(lambda m: {t: self._arrow_in(t, m)[1] for t in tables})
+        return {t: self._frame_of(data[t], t, validate_columns(t, None)) for t in tables}
+
+    def household_records(self, household_id: int, tables: Sequence[str]
+                          ) -> dict[str, pd.DataFrame]:
+        """Each table's rows of one household, all from one manifest (one world)."""
+        for name in tables:
+            _check_household_table(name)
+        where = {"household_id": int(household_id)}
+        data = self._snapshot(lambda m: {t: self._filter(t, self._arrow_in(t, m)[1], where)
+                                         for t in tables})
+        return {t: self._frame_of(data[t], t, validate_columns(t, None)) for t in tables}
+
+    @staticmethod
+    def _frame_of(data: pa.Table, table: str, cols: list[str]) -> pd.DataFrame:
         frame = data.select(cols).to_pandas(date_as_object=False)
         frame = in_key_order(normalise_dates(frame, table), table)
         return to_geoframe(frame, table)
@@ -238,17 +176,14 @@ class EmbeddedStore(Store):
         return self._filtered(table, where).num_rows
 
     def data_version(self, *tables: str) -> tuple[object, ...]:
-        """``(table, mtime_ns, size)`` of each table's file (``(table, 0, 0)`` before it exists);
+        """``(table, version file)`` of each table (``(table, None)`` before it is written);
         ``facility`` adds the live occupancy's stamp."""
-        out: list[object] = []
         for name in tables:
             check_table(name, BULK_TABLES)
-            try:
-                stat = self._path(name).stat()
-            except FileNotFoundError:
-                out.append((name, 0, 0))
-            else:
-                out.append((name, stat.st_mtime_ns, stat.st_size))
+        manifest = self._manifest()
+        out: list[object] = []
+        for name in tables:
+            out.append((name, manifest.tables.get(name)))
             if name == "facility":  # live 정원/현원 are laid over the file
                 out.append(("facility_occupancy", self._occupancy_stamp()))
         return tuple(out)
@@ -262,7 +197,10 @@ class EmbeddedStore(Store):
         return order_model_versions(frame)
 
     def _filtered(self, name: str, where: Where | None) -> pa.Table:
-        data = self._arrow(name)
+        return self._filter(name, self._arrow(name), where)
+
+    @staticmethod
+    def _filter(name: str, data: pa.Table, where: Where | None) -> pa.Table:
         if not where:
             return data
         check_where(name, where)
@@ -280,39 +218,71 @@ class EmbeddedStore(Store):
             mask = cond if mask is None else pc.and_(mask, cond)
         return data.filter(mask)
 
+    def _manifest(self) -> Manifest:
+        """The current manifest (re-read only when the file changed: one ``stat`` per call)."""
+        key = manifest_key(self.root)
+        with self._lock:
+            cached = self._manifest_cache
+        if cached is not None and cached[0] == key and key != (0, 0, 0):
+            return cached[1]
+        key, manifest = read_manifest(self.root, BULK_TABLES)
+        with self._lock:
+            self._manifest_cache = (key, manifest)
+        return manifest
+
+    def _snapshot(self, read: Callable[[Manifest], _T]) -> _T:
+        """``read(manifest)`` on one manifest; again on the newer one if a writer removed a file
+        of the old one meanwhile (its switch came between our manifest read and our file read)."""
+        for _ in range(_SNAPSHOT_TRIES):
+            try:
+                return read(self._manifest())
+            except _VanishedError:
+                continue
+        raise StoreError(f"embedded store {self.root}: table files keep vanishing; "
+                         "is something deleting them?")
+
     def _arrow(self, name: str) -> pa.Table:
-        path = self._path(name)
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            return _empty_arrow(name)
-        version: tuple[object, ...] = (stat.st_mtime_ns, stat.st_size)
+        return self._versioned(name)[1]
+
+    def _versioned(self, name: str) -> tuple[tuple[object, ...], pa.Table]:
+        """``(version, Arrow table)`` of ``name`` in the current manifest."""
+        return self._snapshot(lambda m: self._arrow_in(name, m))
+
+    def _arrow_in(self, name: str, manifest: Manifest) -> tuple[tuple[object, ...], pa.Table]:
+        """``(version, Arrow table)`` of ``name`` as ``manifest`` names it (cached per file)."""
+        file = manifest.tables.get(name)
+        if file is None:
+            return (None,), _empty_arrow(name)
+        version: tuple[object, ...] = (file,)
         if name == "facility":  # live 정원/현원 from referrals and providers (facility_occupancy)
-            version = (*version, self._occupancy_stamp())
+            version = (file, self._occupancy_stamp(), manifest.occupancy_void)
         with self._lock:
             cached = self._cache.get(name)
             if cached and cached[0] == version:
-                return cached[1]
+                return cached
+        path = self.root / file
         try:
             data = pq.read_table(path)
         except (OSError, pa.ArrowException) as exc:
+            if not path.exists() and manifest.generation > 0:
+                raise _VanishedError(file) from exc
             raise StoreError(f"could not read {name} from {path}: {exc}") from exc
         data = _with_new_columns(name, data)
         if name == "facility":
-            data = self._with_occupancy(data)
+            data = self._with_occupancy(data, manifest.occupancy_void)
         with self._lock:
             self._cache[name] = (version, data)
-        return data
+        return version, data
 
-    def _path(self, name: str) -> Path:
-        return self.root / f"{name}.parquet"
-
-    def _with_occupancy(self, data: pa.Table) -> pa.Table:
-        """The facility table with 정원/현원 replaced by the live ``facility_occupancy`` rows."""
+    def _with_occupancy(self, data: pa.Table, void: OccupancyVoid | None) -> pa.Table:
+        """The facility table with 정원/현원 replaced by the live ``facility_occupancy`` rows
+        (except those the latest facility write made void)."""
         if self._occupancy_stamp() is None:
             return data
         with self.session() as session:
-            overlay = occupancy_overlay(session)
+            overlay = occupancy_overlay(session, with_updated_at=True)
+        if void is not None and not overlay.empty:
+            overlay = overlay[~void.applies(overlay["facility_id"], overlay["updated_at"])]
         if overlay.empty or data.num_rows == 0:
             return data
         ids = data.column("facility_id").to_numpy()
@@ -383,13 +353,12 @@ class EmbeddedStore(Store):
     def _facility_subset(self, type_codes: tuple[str, ...], free_only: bool) -> _Subset:
         """KD-tree over the facilities of some types (and/or with free places), cached per version."""
         index = self._point_index("facility")
-        version = self._cache.get("facility", ((0, 0), None))[0]
+        version, data = self._versioned("facility")
         key = ("facility", version, type_codes, free_only)
         with self._lock:
             cached = self._subset_cache.get(key)
         if cached is not None:
             return cached
-        data = self._arrow("facility")
         keep = np.ones(data.num_rows, dtype=bool)
         if type_codes:
             keep &= pc.is_in(data.column("type_code"), pa.array(list(type_codes))).to_numpy(
@@ -415,8 +384,7 @@ class EmbeddedStore(Store):
         return to_geoframe(frame, name)
 
     def _point_index(self, name: str) -> _PointIndex:
-        data = self._arrow(name)
-        version = self._cache.get(name, ((0, 0), None))[0]
+        version, data = self._versioned(name)
         with self._lock:
             cached = self._index_cache.get(name)
             if cached and cached[0] == version:
@@ -428,6 +396,14 @@ class EmbeddedStore(Store):
         with self._lock:
             self._index_cache[name] = (version, index)
         return index
+
+
+_SNAPSHOT_TRIES = 5
+_T = TypeVar("_T")
+
+
+class _VanishedError(Exception):
+    """A file the manifest named was removed by a writer that switched meanwhile."""
 
 
 def _upgrade_operational(engine) -> None:
@@ -452,14 +428,6 @@ def _upgrade_operational(engine) -> None:
                 kind = column.type.compile(dialect=engine.dialect)
                 conn.execute(text(f'ALTER TABLE "{name}" ADD COLUMN "{column.name}" {kind}'))
                 log.info("embedded: added column %s.%s", name, column.name)
-
-
-def _private_file(path: Path) -> None:
-    """Create ``path`` empty with mode 0600 if it does not exist (SQLite keeps the mode)."""
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        return
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

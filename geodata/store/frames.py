@@ -127,15 +127,22 @@ def limit_violations(name: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         values = frame[col]
         if kind == "length":
             bad = _too_long(values, bound)
-        elif values.dtype.kind in "iu" and (
-                values.min() >= -bound - 1 and values.max() <= bound):
+        elif values.dtype.kind in "iu" and _within(values, bound):
             continue  # integers within range: one min/max pass, no mask
         else:
-            num = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+            num = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy(
+                dtype="float64", na_value=np.nan)  # nullable integers: NA becomes NaN
             bad = np.isfinite(num) & ((num > bound) | (num < -bound - 1))
         if bad.any():
             out[col] = bad
     return out
+
+
+def _within(values: pd.Series, bound: int) -> bool:
+    """Whether every non-null integer of ``values`` lies within ``-bound - 1 .. bound``
+    (nullable ``Int64`` columns may hold NA, whose comparisons are NA, not a boolean)."""
+    present = values.dropna() if values.hasnans else values
+    return bool(present.empty or (present.min() >= -bound - 1 and present.max() <= bound))
 
 
 def _too_long(values: pd.Series, bound: int) -> np.ndarray:

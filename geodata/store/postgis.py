@@ -1,7 +1,9 @@
 """The PostGIS store: the system of record for a municipality or the nation.
 
-Bulk writes stream through ``COPY`` inside one transaction (``replace`` truncates first, so
-readers see the old table until commit); ``upsert`` copies into a temporary table and merges
+Bulk writes stream through ``COPY`` inside one transaction; a multi-table write (a whole world)
+is one transaction too, which locks its replaced tables up front: readers of them wait and then
+see the new world, and a killed load is rolled back by the server (its staging lives and dies
+with the transaction, so nothing is left to clean). ``replace`` truncates first; ``upsert`` copies into a temporary table and merges
 with ``INSERT ... ON CONFLICT``. Spatial queries are pushed down to SQL and use GiST indexes:
 radius and nearest-neighbour queries run on ``ST_Transform(geometry, 5179)``, which has its own
 expression index (see ``geodata.schema``).
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -97,23 +99,33 @@ class PostgisStore(Store):
             command.upgrade(cfg, "head")
 
     # ------------------------------------------------------------------ bulk writes
-    def write_frames(self, writes: Sequence[FrameWrite]) -> list[int]:
+    def write_frames(self, writes: Sequence[FrameWrite], *,
+                     progress: Callable[[float, str], None] | None = None) -> list[int]:
         check_writes(writes, BULK_TABLES)
-        parts = [
-            (w, conform_keys(w.table, w.frame) if w.mode == "delete"
-             else in_key_order(conform_frame(w.table, w.frame), w.table))  # reads come sorted
-            for w in writes
-        ]
         what = "write " + ", ".join(w.table for w in writes)
+        counts: list[int] = []
+        # Replaced tables are locked up front, in name order (the order snapshot readers lock
+        # in too: no deadlock), so no reader sees one of them new and another old.
+        replaced = sorted(w.table for w in writes if w.mode == "replace")
         with self._translate(what), self.engine.begin() as conn:
             raw = conn.connection.driver_connection
             with raw.cursor() as cur:
-                for w, data in parts:
+                if replaced:
+                    cur.execute(f"LOCK TABLE {_names(replaced)} IN ACCESS EXCLUSIVE MODE")
+                for done, w in enumerate(writes, start=1):
+                    data = (conform_keys(w.table, w.frame) if w.mode == "delete"
+                            else in_key_order(conform_frame(w.table, w.frame), w.table))
                     self._write_in(cur, w.table, data, w.mode)
                     cur.execute(_BUMP_VERSION, (w.table,))  # same transaction: exact data_version
-        for w, data in parts:
-            log.info("postgis: wrote %d rows to %s (%s)", len(data), w.table, w.mode)
-        return [len(data) for _, data in parts]
+                    counts.append(len(data))
+                    del data
+                    if progress:
+                        progress(done / (len(writes) + 1), f"staged {w.table}")
+        if progress:
+            progress(1.0, "switched")
+        for w, rows in zip(writes, counts, strict=True):
+            log.info("postgis: wrote %d rows to %s (%s)", rows, w.table, w.mode)
+        return counts
 
     def _write_in(self, cur, table: str, data: pd.DataFrame, mode: str) -> None:
         """One table's write inside the caller's transaction."""
@@ -238,16 +250,29 @@ class PostgisStore(Store):
 
     def household_records(self, household_id: int, tables: Sequence[str]
                           ) -> dict[str, pd.DataFrame]:
-        """Each table's rows of one household, read in one REPEATABLE READ, read-only snapshot."""
+        """Each table's rows of one household, read in one snapshot (:meth:`_snapshot`)."""
         for name in tables:
             _check_household_table(name)
+        return self._snapshot_read(tables, {"household_id": int(household_id)})
+
+    def read_frames(self, tables: Sequence[str]) -> dict[str, pd.DataFrame]:
+        for name in tables:
+            check_table(name, BULK_TABLES)
+        return self._snapshot_read(tables, None)
+
+    def _snapshot_read(self, tables: Sequence[str], where: Where | None
+                       ) -> dict[str, pd.DataFrame]:
+        """Each table (filtered by ``where``) in one REPEATABLE READ, read-only transaction that
+        locks the tables (ACCESS SHARE, name order) before its snapshot is taken: a world load
+        in progress holds them, so the snapshot comes after its commit, never between."""
         out: dict[str, pd.DataFrame] = {}
-        with self._translate("read household records"), self.engine.connect().execution_options(
+        with self._translate("read " + ", ".join(tables)), self.engine.connect().execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True) as conn, conn.begin():
+            if tables:
+                conn.exec_driver_sql(f"LOCK TABLE {_names(sorted(set(tables)))} IN ACCESS SHARE MODE")
             for name in tables:
                 cols = validate_columns(name, None)
-                stmt = apply_where(self._select(name, cols), name,
-                                   {"household_id": int(household_id)})
+                stmt = apply_where(self._select(name, cols), name, where)
                 out[name] = in_key_order(self._run_select(stmt, name, cols, conn=conn), name)
         return out
 
@@ -374,6 +399,11 @@ def _secondary_indexes(cur, name: str) -> list[tuple[str, str]]:
         (name,),
     )
     return [(row[0], row[1]) for row in cur.fetchall()]
+
+
+def _names(tables: Sequence[str]) -> str:
+    """Quoted table names for a statement (names come from the schema, never from input)."""
+    return ", ".join(f'"{t}"' for t in tables)
 
 
 def _with_geometry(cols: list[str]) -> list[str]:

@@ -306,11 +306,13 @@ def _raise_occupancy(session: Session, facility_id: int, delta: int) -> None:
     raise OccupancyError(f"facility {facility_id} has 현원 {users}: cannot give back {-delta} places")
 
 
-def occupancy_overlay(session: Session) -> pd.DataFrame:
-    """All live occupancy rows: ``facility_id, capacity, current_users`` (embedded overlay)."""
+def occupancy_overlay(session: Session, *, with_updated_at: bool = False) -> pd.DataFrame:
+    """All live occupancy rows: ``facility_id, capacity, current_users`` (embedded overlay),
+    and ``updated_at`` if asked (the embedded store drops rows a facility reload made void)."""
     occ = table("facility_occupancy")
-    rows = session.execute(select(occ.c.facility_id, occ.c.capacity, occ.c.current_users))
-    return _frame(rows.mappings().all(), ["facility_id", "capacity", "current_users"])
+    cols = ["facility_id", "capacity", "current_users", *(["updated_at"] if with_updated_at else [])]
+    rows = session.execute(select(*(occ.c[c] for c in cols)))
+    return _frame(rows.mappings().all(), cols)
 
 
 def occupancy_stamp(session: Session) -> tuple[int, str, int, int]:
@@ -323,13 +325,20 @@ def occupancy_stamp(session: Session) -> tuple[int, str, int, int]:
     return int(row[0]), str(row[1]), int(row[2]), int(row[3])
 
 
-def forget_occupancy(session: Session, facility_ids: Sequence[int] | None = None) -> None:
-    """Drop live occupancy rows (all, or of some facilities) when the facility table is reloaded."""
+def forget_occupancy(session: Session, facility_ids: Sequence[int] | None = None, *,
+                     before: dt.datetime | None = None) -> None:
+    """Drop live occupancy rows (all, or of some facilities; only those updated before
+    ``before`` if given) when the facility table is reloaded."""
     occ = table("facility_occupancy")
     stmt = occ.delete()
-    if facility_ids is not None:
-        stmt = stmt.where(occ.c.facility_id.in_([int(f) for f in facility_ids]))
-    session.execute(stmt)
+    if before is not None:
+        stmt = stmt.where(occ.c.updated_at < before)
+    if facility_ids is None:
+        session.execute(stmt)
+        return
+    ids = [int(f) for f in facility_ids]
+    for start in range(0, len(ids), 500):  # well below SQLite's bound-parameter limit
+        session.execute(stmt.where(occ.c.facility_id.in_(ids[start:start + 500])))
 
 
 # ------------------------------------------------------------------------------ unmet needs

@@ -12,7 +12,8 @@ If the block raises (or the process dies) the table keeps its previous rows and 
 is discarded. Where the parts go:
 
 - embedded: a staged Parquet file beside the table, one row group per part (ParquetWriter), fsynced
-  and renamed over the table file under the table's write lock. Rows keep the parts' order
+  and switched in as the table's new version file by one manifest replace under the table's
+  write lock (:mod:`geodata.store.manifest`). Rows keep the parts' order
   (each part sorted by key; reads sort when the file is not). A staged file left by a process
   that died is removed by the next staged replace of the table.
 - PostGIS: a session-local temporary table on one connection, filled by ``COPY`` per part (each
@@ -122,8 +123,7 @@ class _EmbeddedStaged(StagedTable):
     def __init__(self, store: EmbeddedStore, table: str) -> None:
         super().__init__(table)
         self._store = store
-        self._target = store.root / f"{table}.parquet"
-        self._path = self._target.with_name(f"{table}.parquet.staged-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        self._path = store.root / f"{table}.parquet.staged-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
 
@@ -152,8 +152,7 @@ class _EmbeddedStaged(StagedTable):
             _reject_duplicate_keys(self.table, self._path)
         with open(self._path, "rb") as fh:
             os.fsync(fh.fileno())
-        with self._store._write_lock(self.table):
-            os.replace(self._path, self._target)
+        self._store.replace_with_file(self.table, self._path)  # one manifest switch
 
     def _discard(self) -> None:
         if self._writer is not None:

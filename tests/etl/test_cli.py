@@ -30,7 +30,7 @@ def test_init_generate_status(data_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["generate", "--households", "400", "--seed", "3", "--sido", "50"])
     assert result.exit_code == 0, result.output
-    assert (data_dir / "store" / "household.parquet").exists()
+    assert "household" in (data_dir / "store" / "manifest.json").read_text()
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 0
     assert "household" in result.output and "400" in result.output

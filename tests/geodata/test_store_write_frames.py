@@ -90,6 +90,19 @@ def test_embedded_store_files_are_private(tmp_path) -> None:
     root = tmp_path / "store"
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
     files = [p for p in root.iterdir() if p.is_file()]
-    assert {p.name for p in files} >= {"person.parquet", "operational.sqlite"}
+    names = {p.name for p in files}
+    assert {"manifest.json", "operational.sqlite"} <= names
+    assert any(n.startswith("person.") and n.endswith(".parquet") for n in names), names
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files), [
         (p.name, oct(p.stat().st_mode)) for p in files]
+
+
+def test_limit_checks_accept_nullable_integers_with_missing_values() -> None:
+    from geodata.store.frames import limit_violations
+
+    years = pd.DataFrame({"birth_year": pd.array([1950, None, 40_000, -40_000], dtype="Int64")})
+    bad = limit_violations("person", years)
+    assert bad["birth_year"].tolist() == [False, False, True, True]
+    assert limit_violations("person", years.iloc[:2]) == {}
+    assert limit_violations("person", pd.DataFrame({"birth_year": pd.array([None, None],
+                                                                           dtype="Int64")})) == {}
