@@ -25,6 +25,8 @@ Examples
 --------
 ``python benchmarks/bench_browser.py --data-dir /tmp/demo --label "demo embedded"``
 ``python benchmarks/bench_browser.py --data-dir /tmp/demo-pg --database-url postgresql+psycopg://...``
+``... --data-dir /tmp/1m-pg --database-url URL --copy-world-from /tmp/1m`` (one built world
+measured on both stores: its bulk tables, users, models and model card are copied first)
 """
 
 from __future__ import annotations
@@ -176,6 +178,45 @@ def start_gunicorn(data_dir: Path, database_url: str | None, port: int,
         time.sleep(0.5)
     proc.terminate()
     raise RuntimeError("gunicorn did not warm up in time")
+
+
+def copy_world_to_postgis(source_dir: Path, database_url: str, data_dir: Path) -> dict[str, int]:
+    """Copy the embedded world of ``source_dir`` into PostGIS, models and card into ``data_dir``.
+
+    Bulk tables one at a time (``replace``), then the users (with their password hashes), so
+    the same world is measured on both stores without generating, training and scoring it
+    twice. Returns the rows copied per table.
+    """
+    from sqlalchemy import select
+
+    from geodata.schema import BULK_TABLES, table
+    from geodata.store.embedded import EmbeddedStore
+    from geodata.store.postgis import PostgisStore
+
+    source = EmbeddedStore(source_dir / "store")
+    source.init()
+    target = PostgisStore.from_url(database_url)
+    target.init()
+    rows: dict[str, int] = {}
+    for name in BULK_TABLES:
+        frame = source.read_frame(name)
+        # an all-null column reads back untyped; leave it to the schema's default (null)
+        target.write_frame(name, frame.dropna(axis=1, how="all"), mode="replace")
+        rows[name] = len(frame)
+        log.info("copied %s: %d rows", name, len(frame))
+        del frame
+    users = table("app_user")
+    with source.session() as session:
+        records = [dict(r) for r in session.execute(select(users)).mappings()]
+    with target.session() as session:
+        session.execute(users.delete())
+        session.execute(users.insert(), records)
+    rows["app_user"] = len(records)
+    for folder in ("models", "model_card"):
+        if (source_dir / folder).exists():
+            shutil.copytree(source_dir / folder, data_dir / folder, dirs_exist_ok=True)
+    target.engine.dispose()
+    return rows
 
 
 def make_driver(width: int = 1400, height: int = 1000) -> Any:
@@ -356,6 +397,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds per view")
     parser.add_argument("--warm-timeout", type=float, default=300.0)
     parser.add_argument("--json", type=Path, default=None, help="write the views as JSON here")
+    parser.add_argument("--copy-world-from", type=Path, default=None,
+                        help="data dir of a built embedded world to copy into --database-url first")
     parser.add_argument("--from-log", type=Path, default=None,
                         help="print the table of a run's log instead of measuring")
     args = parser.parse_args()
@@ -365,6 +408,13 @@ def main() -> None:
         print(markdown(views_from_log(args.from_log), target))
         return
     store = args.label or ("postgis" if args.database_url else "embedded")
+    if args.copy_world_from:
+        if not args.database_url:
+            parser.error("--copy-world-from needs --database-url")
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+        start = time.monotonic()
+        copied = copy_world_to_postgis(args.copy_world_from, args.database_url, args.data_dir)
+        log.info("world copied in %.0f s: %s", time.monotonic() - start, copied)
     views = run(args.data_dir, args.database_url, store, args.roles.split(","),
                 [p for p in args.only.split(",") if p] or None, args.timeout, args.warm_timeout)
     if args.json:

@@ -72,6 +72,44 @@ def visit_table(rows: list[dict[str, object]], lang: str) -> html.Div:
                  select_type=SELECT_TYPE, links={"link": "/case/{id}"}, empty=t("case.no_rows", lang))
 
 
+#: Screens at least this wide open the filters on load; phones start with them closed.
+WIDE_SCREEN_PX = 769
+#: Opens the filter disclosure on wide screens when the page loads (runs in the browser).
+OPEN_FILTERS_ON_WIDE_SCREENS = (
+    f"function(_id) {{ return window.matchMedia('(min-width: {WIDE_SCREEN_PX}px)').matches; }}")
+
+
+def filter_summary(tiers: list | None, types: list | None, sources: list | None,
+                   days: int | str | None, overridden: str | None, limit: int | None,
+                   unserved: list | None, repeat: list | None, lang: str) -> str:
+    """The active filters in one line, for the closed filter disclosure (plain function)."""
+    def names(vocab: tuple, chosen: list | None) -> list[str]:
+        wanted = {str(c) for c in chosen or ()}
+        return [c.ko if lang == "ko" else c.en for c in vocab if str(c.code) in wanted]
+
+    parts = [*names(TIERS, tiers), *names(HOUSEHOLD_TYPES, types), *names(CRISIS_SOURCES, sources)]
+    if days not in (None, ""):
+        parts.append(t("visits.filter_days", lang, days=int(days)))
+    if overridden:
+        parts.append(t({"yes": "visits.only_overridden", "no": "visits.not_overridden"}[overridden],
+                       lang))
+    if unserved:
+        parts.append(t("vl.unserved", lang))
+    if repeat:
+        parts.append(t("vl.repeat_unhelped", lang))
+    shown = ", ".join(parts) if parts else t("visits.filters_none", lang)
+    return f"{shown} · {t('visits.filter_rows', lang, n=int(limit or 50))}"
+
+
+def _filters_box(lang: str) -> html.Details:
+    """The filters in a disclosure: closed on a phone (the list comes first), open on wide screens."""
+    return html.Details([
+        html.Summary([html.Span(t("visits.filters", lang), className="atlas-filters-title"),
+                      html.Span(id=ids.VL_FILTER_SUMMARY, className="atlas-filters-summary")]),
+        _filters_bar(lang),
+    ], id=ids.VL_FILTERS, open=False, className="atlas-filters")
+
+
 def _filters_bar(lang: str) -> html.Div:
     def opts(vocab: tuple) -> list[dict[str, str]]:
         return [{"label": c.ko if lang == "ko" else c.en, "value": c.code} for c in vocab]
@@ -116,7 +154,7 @@ def layout(**_query: str) -> html.Div:
         html.H1([t("visits.title", lang),
                  html.Span(f" · {viewer.jurisdiction_code or t('overview.scope_national', lang)}",
                            className="atlas-muted")]),
-        _filters_bar(lang),
+        _filters_box(lang),
         html.Div([html.Span(id=ids.VL_COUNT, className="atlas-muted"),
                   html.Button(t("visits.export_xlsx", lang), id=ids.VL_XLSX, className="atlas-button"),
                   html.Button(t("visits.export_csv", lang), id=ids.VL_CSV, className="atlas-button"),
@@ -135,7 +173,21 @@ def layout(**_query: str) -> html.Div:
         ], open=True, className="atlas-card", id="visits-route-box"),
         dcc.Loading(html.Div(id=ids.VL_TABLE_BOX), type="default"),
         history_section(get_store(), viewer, lang),
-    ])
+    ], className="atlas-visits")
+
+
+def on_register(app) -> None:
+    """Open the filters on wide screens once the page is in the browser (no server request)."""
+    app.clientside_callback(OPEN_FILTERS_ON_WIDE_SCREENS, Output(ids.VL_FILTERS, "open"),
+                            Input(ids.VL_FILTERS, "id"))
+
+
+@page_callback(Output(ids.VL_FILTER_SUMMARY, "children"), *FILTER_INPUTS)
+def show_filter_summary(tiers, types, sources, days, overridden, limit, unserved=None,
+                        repeat=None) -> str:
+    """The active filters, shown next to the closed disclosure's title."""
+    return filter_summary(tiers, types, sources, days, overridden, limit, unserved, repeat,
+                          current_lang())
 
 
 @page_callback(Output(ids.VL_TABLE_BOX, "children"), Output(ids.VL_COUNT, "children"),

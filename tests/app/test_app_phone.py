@@ -99,6 +99,16 @@ def test_outreach_pages_on_a_phone(dash_duo, make_app, artifacts: Path) -> None:
     assert not nav.is_displayed()
     header_h = driver.execute_script("return document.querySelector('.atlas-header').offsetHeight")
     assert header_h <= 120, f"header takes {header_h} px of {HEIGHT}"
+    # the filters are closed, their summary says what is active, and the list's first rows are
+    # on the first screen
+    filters = driver.find_element(By.ID, "visits-filters")
+    assert filters.get_attribute("open") is None
+    assert not driver.find_element(By.ID, "visits-tiers").is_displayed()
+    assert "50가구까지" in driver.find_element(By.ID, "visits-filter-summary").text
+    rows_on_screen = driver.execute_script("""
+        return Array.from(document.querySelectorAll('#visits-table tbody tr'))
+          .filter(r => r.getBoundingClientRect().bottom <= window.innerHeight).length""")
+    assert rows_on_screen >= 3, f"{rows_on_screen} list rows on the first screen"
     table_top = driver.execute_script(
         "return document.querySelector('#visits-table').getBoundingClientRect().top")
     body_px = driver.execute_script("return parseFloat(getComputedStyle(document.body).fontSize)")
@@ -108,6 +118,20 @@ def test_outreach_pages_on_a_phone(dash_duo, make_app, artifacts: Path) -> None:
     assert _overflow(driver) <= 0, f"visit list scrolls sideways: {_widest(driver)}"
     assert not _small_targets(driver), _small_targets(driver)
     _shot(driver, artifacts, "visits")
+    # opened, the filters fit the width with 44 px targets; a chosen tier shows in the summary
+    driver.find_element(By.CSS_SELECTOR, "#visits-filters > summary").click()
+    time.sleep(0.5)
+    assert filters.get_attribute("open") is not None
+    assert driver.find_element(By.ID, "visits-tiers").is_displayed()
+    assert _overflow(driver) <= 0, f"open filters scroll sideways: {_widest(driver)}"
+    assert not _small_targets(driver), _small_targets(driver)
+    driver.find_element(By.CSS_SELECTOR, "#visits-tiers label").click()
+    dash_duo.wait_for_contains_text("#visits-filter-summary", "긴급", timeout=20)
+    _settle(dash_duo)
+    _shot(driver, artifacts, "visits_filters")
+    driver.find_element(By.CSS_SELECTOR, "#visits-filters > summary").click()
+    driver.execute_script("window.scrollTo(0, 0)")
+    time.sleep(0.3)
     driver.find_element(By.CSS_SELECTOR, ".atlas-menu-button").click()
     time.sleep(0.5)
     assert nav.is_displayed() and "발굴 대상자 목록" in nav.text
@@ -139,3 +163,19 @@ def test_outreach_pages_on_a_phone(dash_duo, make_app, artifacts: Path) -> None:
     time.sleep(0.5)
     assert _overflow(driver) <= 0, f"route view scrolls sideways: {_widest(driver)}"
     _shot(driver, artifacts, "route")
+
+
+def test_visit_list_filters_are_open_on_a_wide_screen(dash_duo, make_app) -> None:
+    dash_duo.start_server(make_app())
+    driver = dash_duo.driver
+    driver.get(f"{dash_duo.server_url}/login")
+    dash_duo.wait_for_element("#username", timeout=15)
+    driver.find_element(By.ID, "username").send_keys("outreach")
+    driver.find_element(By.ID, "password").send_keys(PASSWORDS["outreach"])
+    driver.find_element(By.ID, "login-submit").click()
+    dash_duo.wait_for_element("#user-badge", timeout=20)
+    driver.get(f"{dash_duo.server_url}/visits")
+    dash_duo.wait_for_element("a[href^='/case/']", timeout=30)
+    _settle(dash_duo, 0.5)
+    assert driver.find_element(By.ID, "visits-filters").get_attribute("open") is not None
+    assert driver.find_element(By.ID, "visits-tiers").is_displayed()
