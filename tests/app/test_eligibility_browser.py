@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -99,8 +100,28 @@ def _login(dash_duo, username: str) -> None:
     dash_duo.wait_for_element("#user-badge", timeout=15)
 
 
-def test_reform_view_for_ministry_and_planner(dash_duo, make_app, artifacts: Path) -> None:
-    dash_duo.start_server(make_app())
+def _with_property(world: World, root: Path):
+    """An app over a copy of the world whose households own property, financial assets and
+    income (the shared world has none, so the standardisation would change nothing)."""
+    from app.main import create_app
+    from geodata.settings import Settings
+    from tests.fixtures_world import copy_world
+
+    copy = copy_world(world, root / "store")
+    hh = copy.store.read_frame("household")
+    rng = np.random.default_rng(11)
+    n = len(hh)
+    hh["property_residential_krw"] = np.where(rng.random(n) < 0.6, rng.uniform(0, 3e8, n), 0.0)
+    hh["property_general_krw"] = np.where(rng.random(n) < 0.3, rng.uniform(0, 1e8, n), 0.0)
+    hh["financial_assets_krw"] = rng.uniform(0, 3e7, n)
+    hh["income_monthly_krw"] = rng.uniform(0, 2.5e6, n)
+    copy.store.write_frame("household", hh)
+    return create_app(copy.store, Settings(data_dir=root / "var", database_url=None))
+
+
+def test_reform_view_for_ministry_and_planner(dash_duo, world: World, tmp_path: Path,
+                                              artifacts: Path) -> None:
+    dash_duo.start_server(_with_property(world, tmp_path))
     _login(dash_duo, "ministry")
     dash_duo.driver.get(f"{dash_duo.server_url}/reform")
     dash_duo.wait_for_element("#reform-programmes", timeout=30)
@@ -109,6 +130,9 @@ def test_reform_view_for_ministry_and_planner(dash_duo, make_app, artifacts: Pat
     text = dash_duo.find_element("#reform-programmes").text
     assert "생계급여" in text and "차상위계층" in text
     assert "전국" in dash_duo.driver.find_element(By.TAG_NAME, "body").text
+    gainers = dash_duo.find_element("#reform-gainers .atlas-kpi-value").text
+    losers = dash_duo.find_element("#reform-losers .atlas-kpi-value").text
+    assert int(gainers.replace(",", "")) > 0 and int(losers.replace(",", "")) > 0
     _shot(dash_duo, artifacts, "reform_ministry")
     dash_duo.driver.get(f"{dash_duo.server_url}/logout")
     _login(dash_duo, "planner")
