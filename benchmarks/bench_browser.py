@@ -32,6 +32,7 @@ measured on both stores: its bulk tables, users, models and model card are copie
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
@@ -139,6 +140,35 @@ class View:
         return (self.ready_s is not None and self.ready_s <= ready_target_s
                 and self.max_cb_kb * 1000 <= TARGET_CALLBACK_BYTES
                 and self.script_s <= TARGET_SCRIPT_S)
+
+
+@dataclass
+class RunRecord:
+    """One run of this script (``--json``): the world, when, the load average, the views."""
+
+    label: str
+    households: int
+    started_utc: str
+    ended_utc: str
+    load_start: float
+    load_end: float
+    ready_target_s: float
+    views: list[dict[str, Any]]
+
+
+def world_households(data_dir: Path, database_url: str | None) -> int:
+    """Households in the measured world."""
+    if database_url:
+        from geodata.store.postgis import PostgisStore
+
+        store = PostgisStore.from_url(database_url)
+        try:
+            return store.count("household")
+        finally:
+            store.engine.dispose()
+    from geodata.store.embedded import EmbeddedStore
+
+    return EmbeddedStore(data_dir / "store").count("household")
 
 
 def free_port() -> int:
@@ -388,7 +418,7 @@ def markdown(views: list[View], ready_target_s: float) -> str:
 def main() -> None:
     """Command line: see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, required=True, help="ATLAS_DATA_DIR of a built world")
+    parser.add_argument("--data-dir", type=Path, default=None, help="ATLAS_DATA_DIR of a built world")
     parser.add_argument("--database-url", default=None, help="PostGIS URL (else the embedded store)")
     parser.add_argument("--label", default=None, help="store column in the table")
     parser.add_argument("--roles", default=",".join(ROLES), help="comma-separated roles")
@@ -401,9 +431,24 @@ def main() -> None:
                         help="data dir of a built embedded world to copy into --database-url first")
     parser.add_argument("--from-log", type=Path, default=None,
                         help="print the table of a run's log instead of measuring")
+    parser.add_argument("--write-docs", type=Path, default=None,
+                        help="write the tables of --runs into this Markdown file's generated block")
+    parser.add_argument("--runs", type=Path, nargs="*", default=[], help="--json files of runs")
+    parser.add_argument("--before", type=Path, nargs="*", default=[],
+                        help="logs of earlier runs whose ready times are the 'before' column")
+    parser.add_argument("--before-note", default="", help="one paragraph on the before runs")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     target = TARGET_READY_1M_S if args.households_1m else TARGET_READY_DEMO_S
+    if args.write_docs:
+        from benchmarks.browser_report import docs_section, read_run, write_docs
+
+        before = [v for path in args.before for v in views_from_log(path)]
+        write_docs(args.write_docs, docs_section([read_run(p) for p in args.runs], before,
+                                                 args.before_note))
+        return
+    if args.data_dir is None:
+        parser.error("--data-dir is required to measure")
     if args.from_log:
         print(markdown(views_from_log(args.from_log), target))
         return
@@ -415,10 +460,16 @@ def main() -> None:
         start = time.monotonic()
         copied = copy_world_to_postgis(args.copy_world_from, args.database_url, args.data_dir)
         log.info("world copied in %.0f s: %s", time.monotonic() - start, copied)
+    started, load_start = dt.datetime.now(dt.UTC), os.getloadavg()
     views = run(args.data_dir, args.database_url, store, args.roles.split(","),
                 [p for p in args.only.split(",") if p] or None, args.timeout, args.warm_timeout)
     if args.json:
-        args.json.write_text(json.dumps([asdict(v) for v in views], ensure_ascii=False, indent=1))
+        record = RunRecord(label=store, households=world_households(args.data_dir, args.database_url),
+                           started_utc=started.strftime("%Y-%m-%d %H:%M"),
+                           ended_utc=dt.datetime.now(dt.UTC).strftime("%H:%M"),
+                           load_start=round(load_start[0], 1), load_end=round(os.getloadavg()[0], 1),
+                           ready_target_s=target, views=[asdict(v) for v in views])
+        args.json.write_text(json.dumps(asdict(record), ensure_ascii=False, indent=1))
     print(markdown(views, target))
 
 
