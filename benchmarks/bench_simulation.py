@@ -220,7 +220,18 @@ def main(argv: list[str] | None = None) -> int:
         rows = f"— ({r['audit_rows']})" if isinstance(r["audit_rows"], str) else f"{r['audit_rows']:,}"
         lines.append(f"| {name} | {r['households']:,} | {r['teams']:,} | {rows} | {r['cold_s']:.2f} | "
                      f"{r['warm_p50_s']:.2f} | {r['warm_max_s']:.2f} | ≤ {target:g} s |")
-    lines += ["", f"Peak RSS of the benchmark process (world generation included): {peak_mib():,.0f} MiB."]
+    first = results["sigungu (planner)"]
+    over = "over" if first["cold_s"] > TARGET_SIGUNGU_S else "within"
+    lines += ["", f"Every cache is cleared before each scope. The planner row runs first in a fresh "
+              f"process, so its cold {first['cold_s']:.2f} s ({over} the {TARGET_SIGUNGU_S:g} s target) "
+              f"also holds the first imports, the first read of each file and loading the model "
+              f"artefact; the ministry's cold run of the same 시군구 shows the reads alone. A change "
+              f"of criteria on a scope already open (warm) is what a user waits for after the page's "
+              f"first run. '읍면동 teams' counts the boundary units of the scope (법정동 units where "
+              f"the boundaries have them; a real-density 행정동 team is shared by its units). The "
+              f"precision is withheld in the 시군구 rows because fewer than 5 effective audit rows "
+              f"carry it (docs/simulation.md).",
+              "", f"Peak RSS of the benchmark process (world generation included): {peak_mib():,.0f} MiB."]
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
