@@ -6,7 +6,8 @@ the hidden-household headline. The model card shows the table (``sensitivity.jso
 it), so a reader sees which assumption the gain over the as-is system depends on.
 
 Run: ``python -m etl.generate.sensitivity --households 60000 --out var/model_card`` (heavy: run it
-under ``flock /tmp/atlas-heavy.lock``).
+under ``flock /tmp/atlas-heavy.lock``); ``--demo`` uses the default demo world's spec (its
+sample-density layer, real-density regions, seed and audit rate: ``etl.demo``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ VARIANTS: dict[str, dict[str, float]] = {
 
 
 def run_variant(name: str, changes: dict[str, float], *, households: int, seed: int,
-                sido: Sequence[str], audit_rate: float) -> list[dict[str, Any]]:  # fmt: skip
+                sido: Sequence[str], audit_rate: float,
+                dense_regions: Sequence[str] = ()) -> list[dict[str, Any]]:  # fmt: skip
     """Generate one variant world, train, and return its headline rows (hidden and all)."""
     from etl.generate import AS_OF, LatentParameters, generate_world, read_oracle
     from models.training import train_from_tables
@@ -46,7 +48,7 @@ def run_variant(name: str, changes: dict[str, float], *, households: int, seed: 
     with tempfile.TemporaryDirectory() as tmp:
         oracle_path = Path(tmp) / "oracle.parquet"
         world = generate_world(households, seed, list(sido), audit_rate=audit_rate, latent=latent,
-                               oracle_path=oracle_path)  # fmt: skip
+                               oracle_path=oracle_path, dense_regions=dense_regions)  # fmt: skip
         report = train_from_tables(world, as_of=AS_OF, seed=seed, test_cycles=2, n_boot=300, save=False)
         truth = truth_at_capacity(report, world, read_oracle(oracle_path))
     head = report.evaluation["headline"]
@@ -61,7 +63,8 @@ def run_variant(name: str, changes: dict[str, float], *, households: int, seed: 
 
         ours = report.chosen
         rows.append({
-            "world": name, "households": households, "sido": ",".join(sido),
+            "world": name, "households": len(world["household"]), "sido": ",".join(sido),
+            "dense_regions": ",".join(dense_regions),
             "audit_rate": audit_rate, "subset": subset, "ours": cell(ours, "precision_at_capacity"),
             "as_is_xgb": cell("as_is_xgb", "precision_at_capacity"),
             "count_rule": cell("legacy", "precision_at_capacity"),
@@ -82,13 +85,25 @@ def main(argv: Sequence[str] | None = None) -> Path:
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--sido", default="11,44,46", help="시도 codes of the worlds")
     parser.add_argument("--audit-rate", type=float, default=0.05)
+    parser.add_argument("--dense-regions", default="", help="real-density 시군구 codes")
+    parser.add_argument("--demo", action="store_true",
+                        help="the default demo world's spec (overrides the four options above)")
     parser.add_argument("--out", type=Path, default=Path("var/model_card"))
     args = parser.parse_args(argv)
+    if args.demo:
+        from etl.demo import DEMO_AUDIT_RATE, demo_dense_regions
+        from geodata.settings import get_settings
+
+        settings = get_settings()
+        args.households, args.seed = settings.demo_households, settings.demo_seed
+        args.sido, args.audit_rate = settings.demo_sido, DEMO_AUDIT_RATE
+        args.dense_regions = ",".join(demo_dense_regions(settings))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     rows: list[dict[str, Any]] = []
     for name, changes in VARIANTS.items():
         rows += run_variant(name, changes, households=args.households, seed=args.seed,
-                            sido=[c for c in args.sido.split(",") if c], audit_rate=args.audit_rate)  # fmt: skip
+                            sido=[c for c in args.sido.split(",") if c], audit_rate=args.audit_rate,
+                            dense_regions=[c for c in args.dense_regions.split(",") if c])  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "sensitivity.json"
     path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
