@@ -38,6 +38,8 @@ def place_facilities(w: World) -> None:
         sel = np.flatnonzero(group == g)
         weight = weights.get(g, weights["all"]) + 1e-3
         anchor[sel] = rng.choice(w.n, len(sel), p=weight / weight.sum())
+    type_idx, anchor = _every_sigungu_type_in_dense_regions(w, types, type_idx, anchor, weights)
+    group = types["demand_group"].to_numpy()[type_idx]
     # jitter around the anchor household (~150 m) so a facility is not on a home
     lon = w.x[anchor] + rng.normal(0, 0.0015, len(anchor))
     lat = w.y[anchor] + rng.normal(0, 0.0012, len(anchor))
@@ -74,3 +76,39 @@ def place_facilities(w: World) -> None:
         crs=STORAGE_SRID,
     )
 
+
+
+#: 시군구 in Korea (REFERENCE-FACTS): a type with at least this many facilities nationally has,
+#: on average, one or more in every 시군구.
+SIGUNGU_COUNT = 226
+
+
+def _every_sigungu_type_in_dense_regions(
+    w: World, types: pd.DataFrame, type_idx: np.ndarray, anchor: np.ndarray,
+    weights: dict[str, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each real-density 시군구 (``etl.generate.dense``) gets one facility of every type that
+    exists at least once per 시군구 nationally (사회복지관, 지역자활센터, 노인복지관, ...) when
+    the Poisson draw left it none; otherwise a dense region is an island whose nearest
+    사회복지관 lies in the sparse layer, hundreds of km away. No draw without dense regions."""
+    teams = getattr(w, "emd_teams", None)
+    if teams is None or not np.isfinite(teams).any():
+        return type_idx, anchor
+    sigungu = w.emd["sigungu_code"].to_numpy()[w.emd_idx]
+    dense_emd = np.isfinite(teams)[w.emd_idx]
+    common = np.flatnonzero(types["national_count"].to_numpy(float) >= SIGUNGU_COUNT)
+    groups = types["demand_group"].to_numpy()
+    extra_type, extra_anchor = [], []
+    for code in sorted(set(sigungu[dense_emd])):
+        homes = np.flatnonzero(dense_emd & (sigungu == code))
+        placed = set(type_idx[np.isin(anchor, homes)])
+        for t in common:
+            if t in placed:
+                continue
+            weight = weights.get(groups[t], weights["all"])[homes] + 1e-3
+            extra_type.append(t)
+            extra_anchor.append(int(w.rng.choice(homes, p=weight / weight.sum())))
+    if not extra_type:
+        return type_idx, anchor
+    return (np.concatenate([type_idx, np.array(extra_type, dtype=type_idx.dtype)]),
+            np.concatenate([anchor, np.array(extra_anchor, dtype=np.int64)]))

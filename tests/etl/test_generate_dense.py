@@ -103,3 +103,14 @@ def test_bad_dense_regions_are_refused(region_layers) -> None:
         generate_world(500, seed=1, sido_codes=["50"], regions=region_layers, dense_regions=[GOKSEONG])
     with pytest.raises(GenerationError, match="at least 100"):
         generate_world(0, seed=1, sido_codes=["50"], regions=region_layers)
+
+
+def test_dense_region_has_every_type_that_exists_in_each_sigungu(dense_world) -> None:
+    from etl.reference_data import facility_types
+
+    types = facility_types()
+    common = set(types.loc[types["national_count"] >= 226, "type_code"])
+    fac = dense_world["facility"]
+    here = set(fac.loc[fac["sigungu_code"] == GOKSEONG, "type_code"])
+    assert common <= here  # 사회복지관, 지역자활센터, 노인복지관, ... within reach
+    assert fac["facility_id"].is_unique
