@@ -3,7 +3,7 @@
 The supply page's tables — E2SFCA (every target group, level and offered catchment), the
 mismatch by function and the unmatched needs (every target group and level) — and the risk
 map's hotspot statistics (national 시군구, and the 읍면동 of every 시군구 with scored households)
-are filled into the store's per-process caches, keyed by the data version of the tables they are computed from
+and the criteria simulation's pool plan and audit rows are filled into the store's per-process caches, keyed by the data version of the tables they are computed from
 (``store.data_version``): a change of households, facilities or scores makes new keys, so stale
 results are never served (the next request, or the next warm-up, computes them again).
 
@@ -18,6 +18,7 @@ import time
 
 from geodata.store.base import Store
 from services.risk_map import hotspots, region_counts
+from services.simulation import warm_simulation
 from services.supply import (
     LEVELS,
     TARGET_GROUPS,
@@ -65,5 +66,11 @@ def precompute_analyses(store: Store) -> dict[str, float]:
     except Exception:
         log.exception("precomputing hotspots failed")
     seconds["hotspots_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    try:
+        warm_simulation(store)
+    except Exception:
+        log.exception("warming the criteria simulation failed")
+    seconds["simulation_s"] = time.perf_counter() - start
     log.info("analyses precomputed: %s", {k: round(v, 1) for k, v in seconds.items()})
     return seconds

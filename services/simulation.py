@@ -60,6 +60,7 @@ __all__ = [
     "run_simulation",
     "save_scenario",
     "scenario_spec",
+    "warm_simulation",
 ]
 
 log = logging.getLogger(__name__)
@@ -259,6 +260,15 @@ def _precision(store: Store, viewer: Viewer, spec: CriteriaSpec, scope: str | No
                                          result.effective_rows_scenario) < min_cell_count():
         return None, "too_few_audit_rows"  # a share of a handful of sampled households
     return result, None
+
+
+def warm_simulation(store: Store, *, models_dir: Path | None = None) -> None:
+    """Fill the caches every first run needs: the world's pool plan and the deployed model's
+    audit rows (the server's warm-up calls it, so the first planner does not wait for them)."""
+    if latest_model_version(store) is None:
+        return
+    _pool_plan(store)
+    _audit_inputs(store, models_dir)
 
 
 # --------------------------------------------------------------------------- runs

@@ -64,7 +64,7 @@ def _forbid_computing(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_precompute_fills_every_offered_table_and_pages_read_it(world: World, monkeypatch) -> None:
     asked = _no_hotspots(monkeypatch)
     seconds = precompute_analyses(world.store)
-    assert set(seconds) == {"accessibility_s", "supply_tables_s", "hotspots_s"}
+    assert set(seconds) == {"accessibility_s", "supply_tables_s", "hotspots_s", "simulation_s"}
     assert asked[0] == ("sigungu", None)
     assert {code for _level, code in asked[1:]} >= {PLANNER_SIGUNGU}
     assert supply.precompute_accessibility(world.store) == 0  # everything is cached already

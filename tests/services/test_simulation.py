@@ -199,3 +199,17 @@ def test_scenarios_are_saved_listed_opened_and_compared(world: World) -> None:
     assert _audit_count(world, "save_scenario") >= 3
     with pytest.raises(SimulationInputError, match="2 to 4"):
         compare_scenarios(store, planner, [first])
+
+
+def test_warm_up_fills_the_audit_rows_and_the_pool_plan(world: World, models_dir: Path) -> None:
+    import shutil
+
+    from services.simulation import warm_simulation
+
+    save_audit_artifact(world.households, models_dir)
+    world.store.cache.clear()
+    warm_simulation(world.store)
+    shutil.rmtree(models_dir)  # a run after the warm-up does not need the registry any more
+    result = run_simulation(world.store, ADMIN, {}, sigungu_code=PLANNER_SIGUNGU)
+    assert result.precision is not None
+    world.store.cache.clear()
