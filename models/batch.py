@@ -80,6 +80,9 @@ NATIONAL_TABLES: Final = ("region", "designation")
 #: Household-keyed tables, partitioned by the household's 시도.
 KEYED_TABLES: Final = tuple(t for t in FEATURE_TABLES if t not in NATIONAL_TABLES)
 _CHUNK: Final = 250_000
+#: Rows scored at once inside a task: the float64 copy of the features and the contribution
+#: matrix are the task's largest arrays (≈ 2.6 KB per household together at 160 features).
+TASK_CHUNK: Final = 50_000
 
 
 @dataclass(frozen=True)
@@ -285,11 +288,12 @@ def read_task_tables(world: PartitionedWorld, task: BatchTask) -> dict[str, pd.D
 
 
 def score_rows(tables: Mapping[str, pd.DataFrame], artifact: ModelArtifact, *, as_of: dt.date,
-               n_reasons: int = 3) -> pd.DataFrame:
+               n_reasons: int = 3, chunk: int = _CHUNK) -> pd.DataFrame:
     """Raw score, calibrated probability and reasons of every household in ``tables``.
 
-    The per-household part of :func:`models.scoring.score_tables` (same functions, same
-    chunking); ranks and tiers are cut afterwards (:func:`models.batch_landing.task_tiers`).
+    The per-household part of :func:`models.scoring.score_tables` (same functions), ``chunk``
+    rows at a time (tasks use :data:`TASK_CHUNK`); ranks and tiers are cut afterwards
+    (:func:`models.batch_landing.task_tiers`).
 
     Returns
     -------
@@ -309,8 +313,8 @@ def score_rows(tables: Mapping[str, pd.DataFrame], artifact: ModelArtifact, *, a
     raw = np.empty(n)
     reasons = np.empty(n, dtype=object)
     X_all = build_features(tables, hh[["household_id"]].assign(as_of=pd.Timestamp(as_of)), config=cfg)
-    for start in range(0, n, _CHUNK):
-        sl = slice(start, min(start + _CHUNK, n))
+    for start in range(0, n, chunk):
+        sl = slice(start, min(start + chunk, n))
         X = X_all.iloc[sl]
         Xa = X.to_numpy(dtype=np.float64)
         r, contrib = score_and_contributions(artifact.kind, artifact.base, Xa, specs=specs,
@@ -332,7 +336,7 @@ def _score_task(world: PartitionedWorld, task: BatchTask, artifact: ModelArtifac
 
     start = time.perf_counter()
     with threadpool_limits(limits=1), PeakRss() as peak:  # one task per worker thread
-        rows = score_rows(read_task_tables(world, task), artifact, as_of=as_of)
+        rows = score_rows(read_task_tables(world, task), artifact, as_of=as_of, chunk=TASK_CHUNK)
         rows = task_tiers(rows, tiers, task.sido_code, task.sigungu_codes)
         path = staging / f"part-{task.index:05d}.parquet"
         write_part(rows, path)

@@ -57,3 +57,26 @@ def test_ingest_reports_a_missing_file_without_a_traceback(data_dir: Path) -> No
     result = runner.invoke(app, ["ingest", "facilities", str(data_dir / "nope.csv")])
     assert result.exit_code == 2
     assert "error:" in result.output and "Traceback" not in result.output
+
+
+def test_score_on_dask_lands_every_household(data_dir: Path) -> None:
+    """``atlas score --engine dask`` on a LocalCluster of worker processes, staged swap included."""
+    from etl.generate import AS_OF
+    from geodata.store.factory import open_store
+    from models import batch
+    from models.features import load_tables
+    from models.training import train_from_tables
+
+    assert runner.invoke(app, ["generate", "--households", "400", "--seed", "3", "--sido", "50"]).exit_code == 0
+    store = open_store()
+    tables = {t: v for t, v in load_tables(store).items() if t in batch.FEATURE_TABLES}
+    train_from_tables(tables, as_of=AS_OF, seed=0, models_dir=get_settings().models_dir, n_boot=20,
+                      kinds=("logit",))
+    result = runner.invoke(app, ["score", "--engine", "dask", "--workers", "1", "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "400 households scored on Dask" in result.output
+    scores = store.read_frame("risk_score")
+    assert len(scores) == 400 and scores["household_id"].is_unique
+    assert set(scores["tier"]) <= {1, 2, 3, 4} and scores["rank"].min() == 1
+    result = runner.invoke(app, ["score", "--engine", "spark"])
+    assert result.exit_code == 2 and "--engine must be 'memory' or 'dask'" in result.output
