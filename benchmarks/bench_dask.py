@@ -185,7 +185,7 @@ def projection(results: dict[str, Any]) -> dict[str, Any]:
                      for w in (2, 8, 16)},
         "driver_land_min": round(NATIONAL * land_rate / 60, 1),
         "tasks": round(results["tasks"] * NATIONAL / results["households"]),
-        "biggest_sido_households": round(NATIONAL * facts["biggest_sido_share"]),
+        "biggest_sido_households": round(NATIONAL * facts["biggest_sido_share"], -3),
         "worker_peak_mb": max(r["max_worker_peak_mb"] for r in runs),
         # memory a task adds per household (peak over the largest task, above an idle worker)
         "kb_per_household": round(max((r["max_worker_peak_mb"] - r["worker_idle_mb"]) * 1024
@@ -220,7 +220,7 @@ def markdown(results: dict[str, Any]) -> str:
         row("task cost, µs per household", "us_per_household", "{:,.1f}"),
         row("driver time landing parts (overlaps scoring), s", "driver_land_s", "{:,.1f}"),
         row("final swap, s", "swap_s", "{:,.1f}"),
-        row("RSS of an idle worker (before its first task), MB", "worker_idle_mb"),
+        row("RSS of a worker before its first task, MB", "worker_idle_mb"),
         row("**peak RSS per worker, MB** (max over workers)", "max_worker_peak_mb", "**{:,}**"),
         row("**peak RSS of the driver, MB**", "driver_peak_mb", "**{:,}**"),
         row("rows in the store after the swap", "landed_rows"),
@@ -249,10 +249,11 @@ def markdown(results: dict[str, Any]) -> str:
         + ", ".join(f"{lo}–{hi} min on {w} workers" for w, (lo, hi) in pro["wall_min"].items())
         + f" if the tasks spread evenly (≈ {pro['tasks']:,} tasks of ≤ {results['task_households']:,}). "
         f"The biggest 시도 ({facts['biggest_sido']}, {facts['biggest_sido_share']:.1%} of households) "
-        f"would hold ≈ {pro['biggest_sido_households']:,} households, but it is split into tasks of whole "
+        f"would hold ≈ {pro['biggest_sido_households']:,.0f} households, but it is split into tasks of whole "
         f"시군구, so a worker's memory is bounded by the task size, not the 시도: ≈ "
-        f"{pro['worker_peak_mb']:,} MB as measured ({pro['worker_idle_mb']:,} MB idle + "
-        f"{pro['kb_per_household']} KB per household of the largest task). At that rate a task "
+        f"{pro['worker_peak_mb']:,} MB as measured ({pro['worker_idle_mb']:,} MB before the first "
+        f"task + {pro['kb_per_household']} KB per household of the largest task, a figure that also "
+        f"carries the libraries the first task loads, so it overstates the growth). At that rate a task "
         f"stays within 2 GB up to ≈ {pro['max_task_households_2gb']:,.0f} households; a task is at "
         f"least one whole 시군구, so a real 시군구 with more households than that would exceed it "
         f"(splitting such a 시군구 by 읍면동 is not implemented). The driver lands one part at a time "
@@ -284,10 +285,11 @@ def _scaling(runs: list[dict[str, Any]]) -> list[str]:
         return []
     speed = by[1]["wall_s"] / by[2]["wall_s"]
     cost = by[2]["us_per_household"] / by[1]["us_per_household"]
-    return [f"Speed-up from 1 to 2 workers: **{speed:.2f}×**, while the task cost per household changed "
-            f"×{cost:.2f}: the machine has 2 cores shared with other jobs (load averages above), so "
-            "a second worker adds only the CPU the others leave; the projection therefore uses the "
-            "task cost per household, not the wall time.", ""]
+    why = ("more than two cores' worth because the other jobs' load fell during the 2-worker run"
+           if speed > 2 else "a second worker gets only the CPU the other jobs leave")
+    return [f"Speed-up from 1 to 2 workers: **{speed:.2f}×**, with the task cost per household ×{cost:.2f}: "
+            f"the machine has 2 cores shared with other jobs (load averages above), {why}; the "
+            "projection therefore uses the task cost per household, not the wall time.", ""]
 
 
 def write_doc(text: str, doc: Path = DOC) -> None:

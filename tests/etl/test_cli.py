@@ -67,16 +67,16 @@ def test_score_on_dask_lands_every_household(data_dir: Path) -> None:
     from models.features import load_tables
     from models.training import train_from_tables
 
-    assert runner.invoke(app, ["generate", "--households", "400", "--seed", "3", "--sido", "50"]).exit_code == 0
+    assert runner.invoke(app, ["generate", "--households", "3000", "--seed", "11", "--sido", "29,30,36"]).exit_code == 0
     store = open_store()
     tables = {t: v for t, v in load_tables(store).items() if t in batch.FEATURE_TABLES}
-    train_from_tables(tables, as_of=AS_OF, seed=0, models_dir=get_settings().models_dir, n_boot=20,
+    train_from_tables(tables, as_of=AS_OF, seed=0, models_dir=get_settings().models_dir, n_boot=50,
                       kinds=("logit",))
     result = runner.invoke(app, ["score", "--engine", "dask", "--workers", "1", "--as-of", AS_OF.isoformat()])
     assert result.exit_code == 0, result.output
-    assert "400 households scored on Dask" in result.output
+    assert "3,000 households scored on Dask" in result.output
     scores = store.read_frame("risk_score")
-    assert len(scores) == 400 and scores["household_id"].is_unique
+    assert len(scores) == 3000 and scores["household_id"].is_unique
     assert set(scores["tier"]) <= {1, 2, 3, 4} and scores["rank"].min() == 1
     result = runner.invoke(app, ["score", "--engine", "spark"])
     assert result.exit_code == 2 and "--engine must be 'memory' or 'dask'" in result.output
