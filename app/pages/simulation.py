@@ -190,7 +190,8 @@ def comparison_view(runs: Sequence[tuple[str, SimulationResult]], lang: str) -> 
 def _saved_options(store: Store, viewer: Viewer, lang: str) -> list[dict[str, object]]:
     saved = list_scenarios(store, viewer)
     return [{"label": t("sim.saved_label", lang, name=r.name, owner=r.owner_username,
-                        scope=r.jurisdiction_code or t("sim.national", lang),
+                        scope=t("sim.national", lang) if pd.isna(r.jurisdiction_code)
+                        else r.jurisdiction_code,
                         date=pd.Timestamp(r.created_at).strftime("%Y-%m-%d")),
              "value": int(r.scenario_id)} for r in saved.itertuples()]
 

@@ -138,6 +138,8 @@ def test_ministry_simulates_nationally_in_english_and_compares(
     dash_duo.wait_for_text_to_equal("#sim-save-note", "Saved: national 65+ only", timeout=20)
     text = _compare(dash_duo, ["national elderly boost", "national 65+ only"])
     assert "national elderly boost" in text and "Households changing tier" in text
+    saved = dash_duo.find_element("#sim-saved").text
+    assert "national 65+ only · ministry · Nationwide ·" in saved and "nan" not in saved
     _shot(dash_duo, artifacts, "simulation_ministry_compare")
     severe = [e for e in dash_duo.get_logs() if e["level"] == "SEVERE"]
     assert not severe, severe
