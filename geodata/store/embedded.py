@@ -238,7 +238,7 @@ class EmbeddedStore(ManifestWrites, Store):
                 return read(self._manifest())
             except _VanishedError:
                 continue
-        raise StoreError(f"embedded store {self.root}: table files keep vanishing; "
+        raise StoreError(f"embedded store {self.root}: files the manifest names are missing; "
                          "is something deleting them?")
 
     def _arrow(self, name: str) -> pa.Table:
@@ -264,7 +264,7 @@ class EmbeddedStore(ManifestWrites, Store):
         try:
             data = pq.read_table(path)
         except (OSError, pa.ArrowException) as exc:
-            if not path.exists() and manifest.generation > 0:
+            if not path.exists():  # a switch came between our manifest read and this one
                 raise _VanishedError(file) from exc
             raise StoreError(f"could not read {name} from {path}: {exc}") from exc
         data = _with_new_columns(name, data)

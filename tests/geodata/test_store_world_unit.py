@@ -192,3 +192,15 @@ def test_embedded_facility_reload_voids_live_occupancy_in_the_same_switch(
     assert reopened.referrals.overlay().empty
     reopened.referrals.set_occupancy(fid, capacity=capacity, current_users=2, user_id=None)
     assert reopened.read_frame("facility", where={"facility_id": fid})["current_users"].item() == 2
+
+
+def test_embedded_file_missing_from_under_the_manifest_is_a_store_error(
+        embedded_store: Store, small_world) -> None:
+    from geodata.store.base import StoreError
+
+    embedded_store.write_frames(_writes(_world(small_world, 1, 50)))
+    for path in embedded_store.root.glob("person.*.parquet"):
+        path.unlink()  # not by a writer: nothing will name a newer file
+    with pytest.raises(StoreError, match="files the manifest names are missing"):
+        embedded_store.read_frame("person")
+    assert embedded_store.count("household") == 50
