@@ -92,7 +92,9 @@ def _regions(n_sigungu: int, emd_per_sigungu: int) -> tuple[pd.DataFrame, list[s
                 "multicultural_share": 0.02,
             }
         )
-    return pd.DataFrame(rows), emd_codes
+    region = pd.DataFrame(rows)
+    region["welfare_teams"] = float("nan")  # a sample-density world (schema column, etl.generate.dense)
+    return region, emd_codes
 
 
 def _month_start(i: int) -> dt.date:
