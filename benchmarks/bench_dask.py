@@ -132,14 +132,17 @@ def partition_facts(world: Any) -> dict[str, Any]:
             "tasks": len(world.tasks), "largest_task": max(sizes), "median_task": sorted(sizes)[len(sizes) // 2]}
 
 
-def run_once(world: Any, artifact: Any, n_workers: int, *, memory_limit: str, base: Path) -> dict[str, Any]:
-    """Score and land the world on ``n_workers`` workers; figures of the run."""
+def run_once(world: Any, artifact: Any, n_workers: int, *, memory_limit: str, base: Path,
+             database_url: str | None = None) -> dict[str, Any]:
+    """Score and land the world on ``n_workers`` workers into a fresh embedded store (or the
+    PostGIS database ``database_url``, its ``risk_score`` replaced); figures of the run."""
     from etl.generate import AS_OF
     from geodata.store.embedded import EmbeddedStore
+    from geodata.store.postgis import PostgisStore
     from models import batch
     from models.batch_cluster import PeakRss
 
-    store = EmbeddedStore(base / f"store-{n_workers}")
+    store = PostgisStore.from_url(database_url) if database_url else EmbeddedStore(base / f"store-{n_workers}")
     store.init()
     load_before = os.getloadavg()
     with batch.dask_client(None, n_workers=n_workers, memory_limit=memory_limit) as client, \
@@ -158,7 +161,7 @@ def run_once(world: Any, artifact: Any, n_workers: int, *, memory_limit: str, ba
     shutil.rmtree(base / f"staging-{n_workers}", ignore_errors=True)
     task_s = sum(p["seconds"] for p in result.parts)
     return {
-        "workers": n_workers, "wall_s": round(result.score_s, 1),
+        "workers": n_workers, "store": store.kind, "wall_s": round(result.score_s, 1),
         "households_per_s": round(world.households / result.score_s),
         "task_s_sum": round(task_s, 1), "us_per_household": round(task_s / world.households * 1e6, 1),
         "driver_land_s": round(result.land_s, 1), "swap_s": round(result.swap_s, 1),
@@ -206,7 +209,8 @@ def markdown(results: dict[str, Any]) -> str:
     runs = results["runs"]
     facts = results["partitions"]
     pro = results["projection"]
-    cols = " | ".join(f"{r['workers']} worker{'s' if r['workers'] > 1 else ''}" for r in runs)
+    cols = " | ".join(f"{r['workers']} worker{'s' if r['workers'] > 1 else ''}"
+                      + (" (PostGIS)" if r.get("store") == "postgis" else "") for r in runs)
     line = "|---|" + "---:|" * len(runs)
 
     def row(label: str, key: str, fmt: str = "{:,}") -> str:
@@ -238,7 +242,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"{results['task_households']:,} households (largest {facts['largest_task']:,}, median "
         f"{facts['median_task']:,}); model `{results['model']}`; LocalCluster of single-threaded "
         f"worker processes, memory limit {results['memory_limit']} each; tiers cut per "
-        f"{runs[0]['tier_level']}; scores landed into an embedded store):", "",
+        f"{runs[0]['tier_level']}; scores landed into an embedded store unless marked PostGIS):", "",
         *rows, "",
         f"Per worker: {per_worker}. Target ≤ 2 GB per worker: **{'met' if ok else 'missed'}**.", "",
         *_scaling(runs),
@@ -272,6 +276,8 @@ def run_in_own_process(args: argparse.Namespace, n_workers: int, base: Path) -> 
                "--households", str(args.households), "--models-dir", str(args.models_dir),
                "--task-households", str(args.task_households), "--memory-limit", args.memory_limit,
                "--work-dir", str(base), "--json", str(out), "--one-run", str(n_workers), "--no-write"]
+    if args.database_url:
+        command += ["--database-url", args.database_url]
     subprocess.run(command, check=True)
     run = json.loads(out.read_text())
     log.info("%s", json.dumps(run))
@@ -280,7 +286,7 @@ def run_in_own_process(args: argparse.Namespace, n_workers: int, base: Path) -> 
 
 def _scaling(runs: list[dict[str, Any]]) -> list[str]:
     """A sentence on 1 → 2 worker scaling, when both ran."""
-    by = {r["workers"]: r for r in runs}
+    by = {r["workers"]: r for r in runs if r.get("store", "embedded") == "embedded"}
     if 1 not in by or 2 not in by:
         return []
     speed = by[1]["wall_s"] / by[2]["wall_s"]
@@ -317,6 +323,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     parser.add_argument("--one-run", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", default=None, help="land into this PostGIS database instead")
+    parser.add_argument("--merge", type=Path, default=None, help="add the runs to this earlier --json")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     built = built_world(args.households, args.slice, args.world)
@@ -342,10 +350,16 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="atlas-bench-dask-", dir=args.work_dir))
     try:
         if args.one_run:  # the child of the loop below: one run, figures to --json
-            run = run_once(world, artifact, args.one_run, memory_limit=args.memory_limit, base=base)
+            run = run_once(world, artifact, args.one_run, memory_limit=args.memory_limit, base=base,
+                           database_url=args.database_url)
             args.json.write_text(json.dumps(run))
             return
-        results["runs"] = []
+        if args.merge:  # add these runs to an earlier invocation's (same world and model)
+            earlier = json.loads(args.merge.read_text())
+            if (earlier["households"], earlier["model"]) != (results["households"], results["model"]):
+                raise SystemExit(f"{args.merge} measured another world or model")
+            results = earlier | {"measured_at": f"{earlier['measured_at']} and {results['measured_at']}"}
+        results.setdefault("runs", [])
         for n_workers in [int(w) for w in args.workers.split(",")]:
             results["runs"].append(run_in_own_process(args, n_workers, base))
     finally:
