@@ -79,10 +79,11 @@ class ManifestWrites:
                 wait(futures)
             staged = [f.result() for f in futures if f.exception() is None]
             failed = next((f.exception() for f in futures if f.exception() is not None), None)
-            files = {w.table: file for w, (file, _, _) in zip(writes, staged, strict=False)}
             try:
-                if failed is not None:
+                if failed is not None:  # the files of the other tables are removed below
+                    files = {file: file for file, _, _ in staged}
                     raise failed
+                files = {w.table: file for w, (file, _, _) in zip(writes, staged, strict=True)}
                 void = next((OccupancyVoid(_utc_now(), ids) for w, (_, _, ids)
                              in zip(writes, staged, strict=True) if w.table == "facility"), None)
                 replaced = self._switch(files, void)
