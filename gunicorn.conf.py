@@ -12,7 +12,7 @@ sends the master SIGHUP. With a preloaded app, gunicorn answers SIGHUP by forkin
 workers from the now-warm master and retiring the old ones gracefully, so every worker holds the
 compiled kernels without compiling them itself. Host and port come from ``ATLAS_HOST`` /
 ``ATLAS_PORT``, the sizes from ``ATLAS_WEB_WORKERS`` / ``ATLAS_WEB_THREADS`` (``geodata.settings``);
-``ATLAS_WARM_UP=false`` skips the warm-up (tests).
+``ATLAS_WARM_UP=false`` skips the warm-up (tests). Responses carry no ``Server`` banner.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ import threading
 import time
 from typing import Any
 
+from app.serving import drop_gunicorn_banner
 from geodata.settings import get_settings
 
 _settings = get_settings()
+drop_gunicorn_banner()  # no "Server: gunicorn" header (app/serving.py)
 
 wsgi_app = "app.main:server()"
 bind = f"{_settings.host}:{_settings.port}"

@@ -21,6 +21,7 @@ import html
 import logging
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlsplit
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 STORE_KEY: Final = "ATLAS_STORE"
 SETTINGS_KEY: Final = "ATLAS_SETTINGS"
 POLICY_KEY: Final = "ATLAS_LOGIN_POLICY"
+CSP_KEY: Final = "ATLAS_CSP"
 #: Characters never allowed in a ``next=`` path, before or after decoding (browsers drop tabs and
 #: newlines, so ``/\t/evil.example`` would become ``//evil.example``).
 _UNSAFE_PATH_CHARS: Final = frozenset(chr(c) for c in (*range(0x20), 0x7F)) | {"\\"}
@@ -136,15 +138,28 @@ def _same_origin_only() -> flask.Response | None:
     return flask.Response("cross-origin request refused", status=403, mimetype="text/plain")
 
 
+def content_security_policy(script_hashes: Sequence[str] = ()) -> str:
+    """The ``Content-Security-Policy`` of every response.
+
+    Scripts only from this host, plus the inline scripts whose hashes are given (Dash's renderer
+    start-up, ``dash.Dash.csp_hashes``): no ``'unsafe-inline'``, no ``'unsafe-eval'``. Styles
+    keep ``'unsafe-inline'``: Dash and plotly.js set ``style`` attributes and plotly.js adds
+    ``<style>`` rules at run time (docs/security.md says which, measured in the browser tests).
+    """
+    scripts = " ".join(("'self'", *script_hashes))
+    return (f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+            "worker-src 'none'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'; "
+            "form-action 'self'")
+
+
 def _security_headers(response: flask.Response) -> flask.Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
-        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'self'; form-action 'self'")
+        current_app.config.get(CSP_KEY) or content_security_policy())
     if request.path.startswith(("/_dash-update-component", "/login", "/case")):
         response.headers.setdefault("Cache-Control", "no-store")
     return response

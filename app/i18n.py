@@ -50,6 +50,13 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
     "access.aggregate_only": {"ko": "집계 정보만 볼 수 있는 역할입니다.",
                               "en": "Your role sees aggregates only."},
     "error.generic": {"ko": "요청을 처리하지 못했습니다", "en": "The request failed"},
+    "error.db_title": {"ko": "데이터베이스에 연결할 수 없습니다", "en": "The database is unavailable"},
+    "error.db_body": {"ko": "지금은 자료를 불러올 수 없습니다. 잠시 후 다시 시도해 주세요. "
+                            "문제가 계속되면 시스템 관리자에게 알려 주세요.",
+                      "en": "Data cannot be loaded right now. Please try again in a moment; "
+                            "if this persists, tell your system administrator."},
+    "error.callback": {"ko": "요청을 처리하지 못했습니다. 입력값을 확인하고 다시 시도해 주세요.",
+                       "en": "The request could not be processed. Check your entries and try again."},
     "error.no_data": {"ko": "자료가 아직 없습니다. `atlas demo`로 시연 자료를 만드세요.",
                       "en": "No data yet. Run `atlas demo` to build the demo world."},
     # overview

@@ -8,6 +8,7 @@ from typing import Final
 URL: Final = "shell-url"
 NAV: Final = "shell-nav"
 LOGOUT: Final = "shell-logout"
+ALERT: Final = "shell-alert"  # notices of failed callbacks (app.failures)
 
 # overview
 OV_KPIS: Final = "overview-kpis"

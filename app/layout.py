@@ -16,6 +16,7 @@ up without changes here. Page metadata read (all optional, passed to ``dash.regi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,9 +25,13 @@ from dash import dcc, html
 
 from app import ids
 from app.auth import current_lang, current_viewer
+from app.failures import database_notice
 from app.i18n import t
 from domain.access import Viewer
+from geodata.store.base import StoreError
 from geodata.vocabulary import ROLES, label
+
+log = logging.getLogger(__name__)
 
 
 def nav_pages(viewer: Viewer) -> list[Mapping[str, Any]]:
@@ -73,8 +78,21 @@ def _user_box(viewer: Viewer, lang: str) -> html.Div:
 
 
 def shell() -> html.Div:
-    """The layout of every page (called per request: reads the viewer and the language)."""
-    viewer, lang = current_viewer(), current_lang()
+    """The layout of every page (called per request: reads the viewer and the language).
+
+    With the database down (the viewer cannot be read) a header and the notice of
+    :func:`app.failures.database_notice` instead; a reload once it is back shows the page.
+    """
+    lang = current_lang()
+    try:
+        viewer = current_viewer()
+    except StoreError as exc:
+        log.warning("shell: database unavailable: %s", exc)
+        return html.Div([
+            html.Header(html.Div(html.A(t("app.title", lang), href="/", className="atlas-brand"),
+                                 className="atlas-brand-box"), className="atlas-header"),
+            html.Main(database_notice(lang), className="atlas-main", lang=lang),
+        ], className="atlas-app", lang=lang)
     links = [dcc.Link(page_label(p, lang), href=p["relative_path"], className="atlas-nav-link",
                       id=f"nav-{p['module'].rsplit('.', 1)[-1]}")
              for p in nav_pages(viewer)]
@@ -89,6 +107,7 @@ def shell() -> html.Div:
             html.Nav(links, id=ids.NAV, className="atlas-nav", **{"aria-label": "main"}),
             _user_box(viewer, lang),
         ], className="atlas-header"),
+        html.Div(id=ids.ALERT, className="atlas-alert", role="alert", **{"aria-live": "assertive"}),
         html.Main(dash.page_container,
                   className="atlas-main", lang=lang),
         html.Footer(t("app.footer", lang), className="atlas-footer"),

@@ -16,12 +16,14 @@ from typing import Final
 
 import dash
 import flask
+from dash import Input, Output
 from flask_compress import Compress
 
-from app import auth
+from app import auth, callback_requests, failures, ids
 from app.jobs import job_manager
 from app.layout import shell
 from app.pages import register_pages
+from app.serving import BannerlessRequestHandler
 from geodata.settings import Settings, get_settings
 from geodata.store.base import Store, StoreError
 
@@ -73,18 +75,29 @@ def create_app(store: Store | None = None, settings: Settings | None = None,
         assets_folder=str(ASSETS_DIR), serve_locally=True, suppress_callback_exceptions=True,
         title="복지 아틀라스", update_title=None,
         background_callback_manager=job_manager(settings),  # site solves run as background jobs
+        on_error=failures.callback_failed,  # a notice, not a 500 (app/failures.py)
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     register_pages(app)
     app.layout = shell
+    failures.install(server)
+    callback_requests.install(server, app.callback_map)  # 400, not 500, for malformed POSTs
+    app.callback(Output(ids.ALERT, "children"), Input(ids.URL, "pathname"))(_clear_alert)
     # the document language (KWCAG/WCAG 3.1.1); English pages mark their content lang="en"
     app.index_string = app.index_string.replace("<html>", '<html lang="ko">', 1)
     _finish_dash_setup(server)
+    # the renderer's inline start-up script by hash: script-src needs no 'unsafe-inline'
+    server.config[auth.CSP_KEY] = auth.content_security_policy(app.csp_hashes())
     if warm_up:
         _warm_up(store)
     log.info("Bokji Atlas ready on %r with pages %s", store,
              [p["path"] for p in dash.page_registry.values()])
     return app
+
+
+def _clear_alert(_pathname: str | None) -> str:
+    """A new page starts without the notice of a callback that failed on the previous one."""
+    return ""
 
 
 def _finish_dash_setup(server: flask.Flask) -> None:
@@ -189,4 +202,5 @@ def main() -> None:
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings=settings, warm_up=settings.warm_up)
-    app.run(host=settings.host, port=settings.port, debug=False)
+    app.run(host=settings.host, port=settings.port, debug=False,
+            request_handler=BannerlessRequestHandler)

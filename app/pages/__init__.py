@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 import dash
 
+from app.failures import guarded_layout
+
 __all__ = ["page_callback", "page_modules", "register_pages"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,11 +49,12 @@ def register_pages(app: dash.Dash) -> None:
 
     The page registry of Dash is process-wide: it is refilled for the app being built. A page
     module may define ``on_register(app)`` for set-up that needs the app (e.g. job settings).
+    Layouts show a notice instead of failing while the database is down (:mod:`app.failures`).
     """
     dash.page_registry.clear()
     for module in page_modules():
         name = module.__name__
-        dash.register_page(name, layout=module.layout, **module.PAGE)
+        dash.register_page(name, layout=guarded_layout(module.layout), **module.PAGE)
         hook = getattr(module, "on_register", None)
         if hook is not None:
             hook(app)
