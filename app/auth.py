@@ -32,7 +32,7 @@ from flask import Blueprint, current_app, g, redirect, request, session
 from app.i18n import DEFAULT_LANG, LANG_COOKIE, normalise_lang, t
 from domain.access import PUBLIC_VIEWER, Viewer
 from geodata.settings import Settings
-from geodata.store.base import Store
+from geodata.store.base import Store, StoreError
 from services.login import LoginPolicy, log_in, log_out, session_viewer
 
 log = logging.getLogger(__name__)
@@ -263,8 +263,15 @@ def login_submit() -> flask.Response:
 
 @bp.post("/logout")
 def logout() -> flask.Response:
-    """End the session, server-side too (POST only, same-origin checked)."""
-    log_out(get_store(), session.get("sid"))
+    """End the session, server-side too (POST only, same-origin checked).
+
+    With the database down the browser's session still ends here; the stored one then expires
+    by its idle limit.
+    """
+    try:
+        log_out(get_store(), session.get("sid"))
+    except StoreError as exc:
+        log.warning("logout: could not revoke the stored session: %s", exc)
     session.clear()
     return redirect("/", code=303)
 

@@ -23,7 +23,7 @@ CALLBACK_PATH: Final = "/_dash-update-component"
 MAX_BODY_BYTES: Final = 2_000_000  # the largest honest body (a form of many fields) is ~50 KB
 
 
-class BadCallbackRequest(ValueError):
+class BadCallbackRequestError(ValueError):
     """A callback POST that Dash could not dispatch; the message says why."""
 
 
@@ -35,7 +35,7 @@ def install(server: flask.Flask, callback_map: Mapping[str, Mapping[str, Any]]) 
             return None
         try:
             check_callback_request(_body(), callback_map)
-        except BadCallbackRequest as exc:
+        except BadCallbackRequestError as exc:
             log.warning("refused callback request from %s: %s", flask.request.remote_addr, exc)
             return flask.Response(f"bad callback request: {exc}", status=400,
                                   mimetype="text/plain")
@@ -46,17 +46,17 @@ def install(server: flask.Flask, callback_map: Mapping[str, Mapping[str, Any]]) 
 
 def _body() -> Any:
     if (flask.request.content_length or 0) > MAX_BODY_BYTES:
-        raise BadCallbackRequest(f"body larger than {MAX_BODY_BYTES:,} bytes")
+        raise BadCallbackRequestError(f"body larger than {MAX_BODY_BYTES:,} bytes")
     if not flask.request.is_json:
-        raise BadCallbackRequest("the body must be JSON (Content-Type: application/json)")
+        raise BadCallbackRequestError("the body must be JSON (Content-Type: application/json)")
     try:
         return json.loads(flask.request.get_data(cache=True))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadCallbackRequest(f"the body is not valid JSON ({exc})") from exc
+        raise BadCallbackRequestError(f"the body is not valid JSON ({exc})") from exc
 
 
 def check_callback_request(body: Any, callback_map: Mapping[str, Mapping[str, Any]]) -> None:
-    """Raise :class:`BadCallbackRequest` unless ``body`` is a callback Dash can dispatch.
+    """Raise :class:`BadCallbackRequestError` unless ``body`` is a callback Dash can dispatch.
 
     Parameters
     ----------
@@ -66,22 +66,22 @@ def check_callback_request(body: Any, callback_map: Mapping[str, Mapping[str, An
         ``dash.Dash.callback_map``: output key → callback spec (``inputs``, ``state``).
     """
     if not isinstance(body, dict):
-        raise BadCallbackRequest(f"the body must be a JSON object, not {type(body).__name__}")
+        raise BadCallbackRequestError(f"the body must be a JSON object, not {type(body).__name__}")
     output = body.get("output")
     if not isinstance(output, str):
-        raise BadCallbackRequest("'output' is missing or not a string")
+        raise BadCallbackRequestError("'output' is missing or not a string")
     spec = callback_map.get(output)
     if spec is None:
-        raise BadCallbackRequest(f"no callback has the output {output[:120]!r}")
+        raise BadCallbackRequestError(f"no callback has the output {output[:120]!r}")
     if "callback" not in spec:
-        raise BadCallbackRequest(f"the callback of {output[:120]!r} runs in the browser")
+        raise BadCallbackRequestError(f"the callback of {output[:120]!r} runs in the browser")
     _check_outputs(body.get("outputs"), output, spec)
     for field in ("inputs", "state"):
         _check_dependencies(field, body.get(field, [] if field == "state" else None),
                             spec.get(field, []))
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
-        raise BadCallbackRequest("'changedPropIds' must be a list of strings")
+        raise BadCallbackRequestError("'changedPropIds' must be a list of strings")
 
 
 def _check_outputs(outputs: Any, output: str, spec: Mapping[str, Any]) -> None:
@@ -92,16 +92,16 @@ def _check_outputs(outputs: Any, output: str, spec: Mapping[str, Any]) -> None:
     if not multi:
         outputs = [outputs]
     if not isinstance(outputs, list) or len(outputs) != len(expected):
-        raise BadCallbackRequest(f"'outputs' must list the {len(expected)} output(s) of {output[:120]!r}")
+        raise BadCallbackRequestError(f"'outputs' must list the {len(expected)} output(s) of {output[:120]!r}")
     for item, want in zip(outputs, expected, strict=True):
         if isinstance(item, list):  # a pattern-matching output: concrete items
             if not all(_is_dependency(i) for i in item):
-                raise BadCallbackRequest("a pattern-matching output needs objects with id and property")
+                raise BadCallbackRequestError("a pattern-matching output needs objects with id and property")
             continue
         if not _is_dependency(item):
-            raise BadCallbackRequest("each output needs an 'id' and a 'property'")
+            raise BadCallbackRequestError("each output needs an 'id' and a 'property'")
         if isinstance(item["id"], str) and f"{item['id']}.{_strip_hash(item['property'])}" != want:
-            raise BadCallbackRequest(f"output {item['id']}.{item['property']} is not {want!r}")
+            raise BadCallbackRequestError(f"output {item['id']}.{item['property']} is not {want!r}")
 
 
 def _output_parts(output: str) -> list[str]:
@@ -116,24 +116,24 @@ def _strip_hash(value: Any) -> str:
 
 def _check_dependencies(field: str, given: Any, expected: list[Mapping[str, Any]]) -> None:
     if not isinstance(given, list):
-        raise BadCallbackRequest(f"'{field}' is missing or not a list")
+        raise BadCallbackRequestError(f"'{field}' is missing or not a list")
     if len(given) != len(expected):
-        raise BadCallbackRequest(f"'{field}' has {len(given)} item(s); the callback takes "
+        raise BadCallbackRequestError(f"'{field}' has {len(given)} item(s); the callback takes "
                                  f"{len(expected)}")
     for item, want in zip(given, expected, strict=True):
         pattern = str(want["id"]).startswith("{")
         if isinstance(item, list) and pattern:
             if not all(_is_dependency(i) and i["property"] == want["property"] for i in item):
-                raise BadCallbackRequest(f"'{field}': a pattern-matching item needs objects "
+                raise BadCallbackRequestError(f"'{field}': a pattern-matching item needs objects "
                                          f"with id and property {want['property']!r}")
             continue
         if not _is_dependency(item):
-            raise BadCallbackRequest(f"'{field}': each item needs an 'id' and a 'property'")
+            raise BadCallbackRequestError(f"'{field}': each item needs an 'id' and a 'property'")
         if not pattern and (item["id"], item["property"]) != (want["id"], want["property"]):
-            raise BadCallbackRequest(f"'{field}': {item['id']}.{item['property']} is not "
+            raise BadCallbackRequestError(f"'{field}': {item['id']}.{item['property']} is not "
                                      f"{want['id']}.{want['property']}")
         if pattern and not isinstance(item["id"], dict):
-            raise BadCallbackRequest(f"'{field}': {want['id']} needs an object id")
+            raise BadCallbackRequestError(f"'{field}': {want['id']} needs an object id")
 
 
 def _is_dependency(item: Any) -> bool:

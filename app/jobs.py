@@ -111,14 +111,17 @@ def _signing_app(secret: str) -> flask.Flask:
     return app
 
 
-def job_config() -> JobConfig:
-    """The :class:`JobConfig` of the app being built (call at page import, from the server).
+def job_config(app: dash.Dash | None = None) -> JobConfig:
+    """The :class:`JobConfig` of ``app`` (default: ``dash.get_app()``), the app being built.
+
+    Pass the app: ``dash.get_app()`` prefers an app left in the thread's context by an earlier
+    request (Dash sets it without resetting it), which is not the one being built.
 
     The worker opens a new store from the serving store's :meth:`~geodata.store.base.Store.reopen_spec`
     (its own connections and caches, never the parent's, which fork shares) without knowing
     which kind of store it is.
     """
-    server = dash.get_app().server
+    server = (app or dash.get_app()).server
     store = server.config[STORE_KEY]
     return JobConfig(secret=str(server.secret_key),
                      open_store=partial(open_store, store.reopen_spec()),

@@ -166,7 +166,9 @@ def _register_file_routes(server: flask.Flask, settings: Settings) -> None:
     def healthz() -> flask.Response:
         """``200 ok`` when the database answers, else ``503 database unavailable: <why>``."""
         try:
-            auth.get_store().count("app_user")  # one cheap round trip to the database
+            store = auth.get_store()
+            store.count("app_user")  # one cheap round trip to the database
+            store.data_version("household")  # the bulk tables are there (embedded: the folder)
         except StoreError as exc:
             log.warning("healthz: database unavailable: %s", exc)
             return flask.Response(f"database unavailable: {exc}", status=503,

@@ -81,10 +81,10 @@ PROGRESS_BOX = "site-progress-box"
 JOB: JobConfig = JobConfig(secret="", open_store=lambda: None)  # type: ignore[arg-type, return-value]
 
 
-def on_register(_app: dash.Dash) -> None:
+def on_register(app: dash.Dash) -> None:
     """Capture the serving app's job settings: its secret and how a worker reopens its store."""
     global JOB
-    JOB = job_config()
+    JOB = job_config(app)
 
 
 class SiteView(NamedTuple):
