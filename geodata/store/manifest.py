@@ -135,6 +135,8 @@ def read_manifest(root: Path, tables: Sequence[str]) -> tuple[tuple[int, int, in
             stat = os.fstat(fh.fileno())
             text = fh.read()
     except FileNotFoundError:
+        if not root.is_dir():  # a lost folder is not an empty store (app/failures.py shows it)
+            raise StoreError(f"the store folder {root} is missing") from None
         return (0, 0, 0), legacy_manifest(root, tables)
     except OSError as exc:
         raise StoreError(f"could not read the store manifest {path}: {exc}") from exc
