@@ -20,7 +20,7 @@ import pytest
 
 from geodata.store.base import Store
 from tests.app.app_helpers import ORIGIN, dash_call, login
-from tests.fixtures_world import OUTREACH_EMD, PASSWORDS, PLANNER_SIGUNGU, World, copy_world
+from tests.fixtures_world import OUTREACH_EMD, PASSWORDS, PLANNER_SIGUNGU, World, build_world
 
 DB_KO = "데이터베이스에 연결할 수 없습니다"
 DB_BODY_KO = "지금은 자료를 불러올 수 없습니다"
@@ -239,8 +239,12 @@ def test_login_and_logout_with_the_database_down(postgis_world, tmp_path: Path) 
     relay.open()
 
 
-def test_embedded_store_folder_gone_and_back(world: World, tmp_path: Path) -> None:
-    copy = copy_world(world, tmp_path / "store")
+def test_embedded_store_folder_gone_and_back(tmp_path: Path) -> None:
+    # A world of its own, not copy_world: copying the shared world's live operational.sqlite in
+    # this process closes a descriptor of it, which drops this process's POSIX locks on it; a
+    # later server process (test_gunicorn_server) then deletes its -wal/-shm as the "last"
+    # connection and the shared world's connections fail with "disk I/O error".
+    copy = build_world(tmp_path / "store")
     app = _app_over(copy.store, tmp_path)
     outreach = _logged_in(app, "outreach")
     english = _logged_in(app, "outreach2", lang="en")
