@@ -185,6 +185,7 @@ def _reopen(spec: StoreSpec) -> Store:
             if not busy:
                 break
             time.sleep(0.1)
+        assert not busy, "the killed load's session is still open after 30 s"
     return reopened
 
 
