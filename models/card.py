@@ -349,7 +349,7 @@ months) and records older than {meta['feature_config']['lookback_months']} month
 """
     path = out / "model_card.html"
     path.write_text(doc, encoding="utf-8")
-    (out / "figures.md").write_text(figures_markdown(meta), encoding="utf-8")
+    (out / "figures.md").write_text(figures_markdown(meta, fairness=fair_pivot), encoding="utf-8")
     log.info("model card written to %s", path)
     return path
 

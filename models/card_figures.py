@@ -33,8 +33,9 @@ def _interval(frame: pd.DataFrame) -> pd.Series:
     return frame.apply(lambda r: f"{r.estimate:.3f} [{r.lo:.3f}, {r.hi:.3f}]", axis=1)
 
 
-def figures_markdown(meta: Mapping[str, Any]) -> str:
-    """Markdown tables of the figures of one model version (registry metadata plus extras)."""
+def figures_markdown(meta: Mapping[str, Any], fairness: pd.DataFrame | None = None) -> str:
+    """Markdown tables of the figures of one model version (registry metadata plus extras,
+    and the card's fairness table when given)."""
     head = pd.DataFrame(meta.get("headline", []))
     parts = [
         f"Model `{meta['version']}` ({meta['kind']}) on a world of "
@@ -60,6 +61,10 @@ def figures_markdown(meta: Mapping[str, Any]) -> str:
     parts += ["**Estimate vs truth** (oracle of the synthetic world)\n", _md(truth)]
     parts += ["**Sensitivity** (`python -m etl.generate.sensitivity`)\n",
               _md(pd.DataFrame(meta.get("sensitivity", [])))]  # fmt: skip
+    if fairness is not None:
+        parts += ["**Fairness by group** (test rows; share of visits vs share of need, precision "
+                  "among the selected, recall of need, observed over expected; 95% bootstrap; "
+                  "`flag`: share of visits below 0.8x the share of need)\n", _md(fairness)]
     return "\n".join(parts)
 
 

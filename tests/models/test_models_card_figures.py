@@ -15,6 +15,7 @@ def test_card_writes_the_figures_and_they_replace_the_section(report: Any, tmp_p
     page = write_model_card(report, tmp_path / "card")
     figures = (page.parent / "figures.md").read_text(encoding="utf-8")
     assert "precision_at_capacity" in figures and "ratio_vs_as_is_xgb" in figures
+    assert "**Fairness by group**" in figures and "share_of_visits" in figures and "visits_over_need" in figures
     doc = tmp_path / "models.md"
     doc.write_text(f"# Models\n\nbefore\n{BEGIN}\nold 0.722\n{END}\nafter\n", encoding="utf-8")
     replace_generated_section(doc, figures)
