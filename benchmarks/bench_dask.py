@@ -245,7 +245,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"{runs[0]['tier_level']}; scores landed into an embedded store unless marked PostGIS):", "",
         *rows, "",
         f"Per worker: {per_worker}. Target ≤ 2 GB per worker: **{'met' if ok else 'missed'}**.", "",
-        *_scaling(runs),
+        *_scaling(runs), *_postgis_swap(runs, results["households"]),
         f"**Projection to {pro['households']:,} households** (from the figures above, not a run): "
         f"worker time {pro['worker_seconds'][0]:,}–{pro['worker_seconds'][1]:,} worker-seconds "
         f"(the measured {min(r['us_per_household'] for r in runs)}–"
@@ -296,6 +296,19 @@ def _scaling(runs: list[dict[str, Any]]) -> list[str]:
     return [f"Speed-up from 1 to 2 workers: **{speed:.2f}×**, with the task cost per household ×{cost:.2f}: "
             f"the machine has 2 cores shared with other jobs (load averages above), {why}; the "
             "projection therefore uses the task cost per household, not the wall time.", ""]
+
+
+def _postgis_swap(runs: list[dict[str, Any]], households: int) -> list[str]:
+    """A sentence on the PostGIS swap's lock, when a PostGIS run is there."""
+    pg = [r for r in runs if r.get("store") == "postgis"]
+    if not pg:
+        return []
+    swap = max(r["swap_s"] for r in pg)
+    return [f"On PostGIS the parts are `COPY`ed into a session temporary table while tasks run "
+            f"({max(r['driver_land_s'] for r in pg):,.1f} s of driver time); the swap (`TRUNCATE`, "
+            f"`INSERT … SELECT` of the staged rows, index rebuild, one transaction) took {swap:,.1f} s, "
+            f"during which readers of `risk_score` wait for the lock: ≈ {swap * NATIONAL / households / 60:,.1f} "
+            "min at 22 M at that rate.", ""]
 
 
 def write_doc(text: str, doc: Path = DOC) -> None:
