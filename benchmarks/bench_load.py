@@ -301,7 +301,7 @@ def report(tally: Tally, *, seconds: float, users: list[SimUser], households: in
     errors = sum(tally.errors.values())
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        "## 50 users on the production server (`benchmarks/bench_load.py`)", "",
+        "### Latest run (written by `bench_load.py --write-docs`)", "",
         f"Measured {when} on {world} ({households:,} households, embedded store), "
         f"`gunicorn -c gunicorn.conf.py` (2 workers × 4 threads, warmed) on loopback; "
         f"{len(users)} users ({', '.join(f'{n} {r}' for r, n in roles.items())}) for "
