@@ -228,10 +228,23 @@ def build_world(root: Path, *, seed: int = 7) -> World:
 
 
 def copy_world(built: World, root: Path) -> World:
-    """A fresh copy of a built world under ``root`` (for tests that write to the store)."""
-    import shutil
+    """A fresh copy of a built world under ``root`` (for tests that write to the store).
 
-    shutil.copytree(built.root, root)
+    SQLite files are copied through SQLite's backup API, never as plain files: opening and
+    closing a database file outside SQLite drops every POSIX lock this process holds on it, so a
+    server subprocess would then think itself alone and delete the live WAL ("disk I/O error").
+    """
+    import shutil
+    import sqlite3
+    from contextlib import closing
+
+    sqlite_files = ("*.sqlite", "*.sqlite-wal", "*.sqlite-shm")
+    shutil.copytree(built.root, root, ignore=shutil.ignore_patterns(*sqlite_files))
+    for source in built.root.rglob("*.sqlite"):
+        target = root / source.relative_to(built.root)
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+        target.chmod(source.stat().st_mode & 0o777)
     return World(root=root, store=EmbeddedStore(root), households=built.households)
 
 
