@@ -11,7 +11,7 @@ from typing import NamedTuple
 import geopandas as gpd
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, ctx, dcc, html, no_update
 
 from app import ids
 from app.auth import current_lang, get_store
@@ -182,18 +182,21 @@ def choose_place(click: dict | None, region: str | None, _go: int | None,
 @page_callback(Output(ids.NB_MAP, "figure"), Output(ids.NB_ORIGIN, "children"),
           Output(ids.NB_TABLE, "children"), Output(ids.NB_ERROR, "children"),
           Input(ids.NB_PLACE, "data"), Input(ids.NB_GROUPS, "value"),
-          Input(ids.NB_TYPES, "value"), Input(ids.NB_FREE, "value"), Input(ids.NB_K, "value"),
-          State(ids.NB_MAP, "figure"))
+          Input(ids.NB_TYPES, "value"), Input(ids.NB_FREE, "value"), Input(ids.NB_K, "value"))
 def show(place: dict | None, groups: list[str] | None, types: list[str] | None,
-         free: list[str] | None, k: int | None, current: dict | None) -> tuple:
-    """Search from the place with the filters and redraw the map and the list."""
+         free: list[str] | None, k: int | None) -> tuple:
+    """Search from the place with the filters and redraw the map and the list.
+
+    The map is not read back as state (it is ≈0.7 MB that every search would post): on bad
+    input the map is left as it is.
+    """
     lang, store = current_lang(), get_store()
     try:
         result = None if not place else search(store, place, groups=groups, types=types,
                                                   free_only=bool(free), k=int(k or 10))
     except NearbyInputError as exc:
         message = notice(t(f"nb.err.{exc.code}", lang), kind="error")
-        return current or no_update, no_update, no_update, message
+        return no_update, no_update, no_update, message
     view = build_nearby_view(store, result, lang)
     headers = [(c, t(f"col.{c}", lang)) for c in TABLE_COLUMNS]
     return view.figure, view.origin, table(view.rows, headers, empty=t("nb.none", lang)), None

@@ -257,7 +257,7 @@ def test_nearby_place_and_search_functions(make_app) -> None:
                                                                     "lat": 36.6069}
     assert page.place_from_inputs(ids.NB_REGION, None, "36110250", None) == {"region": "36110250"}
     fig, origin, table, error = _call(app, PUBLIC_VIEWER, page.show, {"region": "36110250"},
-                                      [], [], ["free"], 5, None)
+                                      [], [], ["free"], 5)
     assert error is None and "조치원읍" in origin and str(table).count("Tr(") == 6
     result = _call(app, PUBLIC_VIEWER, page.search, world_store(app), {"region": "36110250"},
                    groups=[], types=[], free_only=True, k=5)
@@ -266,8 +266,9 @@ def test_nearby_place_and_search_functions(make_app) -> None:
     assert all(r["free_places"] > 0 for r in rows)
     assert not {"household_id", "name_masked"} & set(rows[0])
     _f, _o, _r, error = _call(app, PUBLIC_VIEWER, page.show, {"coords": "35.68, 139.69"},
-                              [], [], [], 5, None)
+                              [], [], [], 5)
     assert "대한민국 밖" in str(error)
+    assert (_f, _o, _r) == (dash.no_update,) * 3  # the map stays as it is
 
 
 # ------------------------------------------------------------------ in the browser
