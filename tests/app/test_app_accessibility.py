@@ -8,15 +8,14 @@ axe-core comes from the npm registry at set-up (``make vendor`` → ``build/vend
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
-from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from domain.access import Viewer
 from services.casework import list_activities
+from tests.app.browser_pages import login, navigation_pages, settle
 from tests.app.conftest import CHROMIUM
 from tests.fixtures_world import OUTREACH_EMD, PASSWORDS, World
 
@@ -37,30 +36,6 @@ def axe_source() -> str:
     return AXE_JS.read_text()
 
 
-def _login(dash_duo, username: str) -> None:
-    dash_duo.driver.get(f"{dash_duo.server_url}/login")
-    dash_duo.driver.find_element(By.ID, "username").send_keys(username)
-    dash_duo.driver.find_element(By.ID, "password").send_keys(PASSWORDS[username])
-    dash_duo.driver.find_element(By.ID, "login-submit").click()
-    dash_duo.wait_for_element("#user-badge", timeout=20)
-
-
-def _settle(dash_duo, timeout: float = 30.0) -> None:
-    """Wait until Dash has no component loading and the page stopped changing."""
-    driver = dash_duo.driver
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        state = driver.execute_script(
-            "return [document.querySelectorAll('[data-dash-is-loading=\"true\"]').length,"
-            " document.querySelectorAll('._dash-loading').length,"
-            " document.getElementsByTagName('*').length]")
-        if state[0] == 0 and state[1] == 0 and state == last:
-            return
-        last = state
-        time.sleep(0.7)
-
-
 def run_axe(driver, source: str) -> list[dict]:
     """Serious and critical axe violations of the current page."""
     driver.execute_script(source)
@@ -75,36 +50,18 @@ def run_axe(driver, source: str) -> list[dict]:
             for v in result if v["impact"] in ("serious", "critical")]
 
 
-def _first_case(dash_duo) -> str:
-    dash_duo.driver.get(f"{dash_duo.server_url}/visits")
-    dash_duo.wait_for_element("a[href^='/case/']", timeout=30)
-    return dash_duo.find_element("a[href^='/case/']").get_attribute("pathname")
-
-
-def _pages(dash_duo, role: str) -> list[str]:
-    """Every page in the role's navigation, and a case page for the outreach worker."""
-    dash_duo.driver.get(f"{dash_duo.server_url}/")
-    dash_duo.wait_for_element("#shell-nav", timeout=30)
-    paths = dash_duo.driver.execute_script(
-        "return Array.from(document.querySelectorAll('#shell-nav a')).map(a => a.pathname)")
-    paths = list(dict.fromkeys(paths))
-    if role == "outreach":
-        paths.append(_first_case(dash_duo))
-    return paths
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_axe_every_page(dash_duo, make_app, axe_source: str, role: str, artifacts: Path) -> None:
     dash_duo.start_server(make_app())
     if role != "public":
-        _login(dash_duo, role)
+        login(dash_duo, role)
     found: dict[str, list[dict]] = {}
-    pages = _pages(dash_duo, role)
+    pages = navigation_pages(dash_duo, role)
     assert "/" in pages and len(pages) >= 3
     for url in pages:
         dash_duo.driver.get(f"{dash_duo.server_url}{url}")
         dash_duo.wait_for_element("h1", timeout=30)
-        _settle(dash_duo)
+        settle(dash_duo)
         violations = run_axe(dash_duo.driver, axe_source)
         if violations:
             found[url] = violations

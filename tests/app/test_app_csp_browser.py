@@ -10,14 +10,12 @@ runs before any page script and is not itself subject to the page's policy.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
-from selenium.webdriver.common.by import By
 
+from tests.app.browser_pages import login, navigation_pages, settle
 from tests.app.conftest import CHROMIUM
-from tests.fixtures_world import PASSWORDS
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,41 +41,6 @@ return {graphs: graphs.length,
 """
 
 
-def _login(dash_duo, username: str) -> None:
-    dash_duo.driver.get(f"{dash_duo.server_url}/login")
-    dash_duo.driver.find_element(By.ID, "username").send_keys(username)
-    dash_duo.driver.find_element(By.ID, "password").send_keys(PASSWORDS[username])
-    dash_duo.driver.find_element(By.ID, "login-submit").click()
-    dash_duo.wait_for_element("#user-badge", timeout=20)
-
-
-def _settle(driver, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        state = driver.execute_script(
-            "return [document.querySelectorAll('[data-dash-is-loading=\"true\"]').length,"
-            " document.querySelectorAll('._dash-loading').length,"
-            " document.getElementsByTagName('*').length]")
-        if state[0] == 0 and state[1] == 0 and state == last:
-            return
-        last = state
-        time.sleep(0.7)
-
-
-def _pages(dash_duo, role: str) -> list[str]:
-    dash_duo.driver.get(f"{dash_duo.server_url}/")
-    dash_duo.wait_for_element("#shell-nav", timeout=30)
-    paths = dash_duo.driver.execute_script(
-        "return Array.from(document.querySelectorAll('#shell-nav a')).map(a => a.pathname)")
-    paths = list(dict.fromkeys(paths))
-    if role == "outreach":
-        dash_duo.driver.get(f"{dash_duo.server_url}/visits")
-        dash_duo.wait_for_element("a[href^='/case/']", timeout=30)
-        paths.append(dash_duo.find_element("a[href^='/case/']").get_attribute("pathname"))
-    return paths
-
-
 def _csp_console_errors(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser")
             if e["level"] == "SEVERE" and ("Content Security Policy" in e["message"]
@@ -96,15 +59,15 @@ def test_no_csp_violation_and_pages_draw(dash_duo, make_app, role: str, artifact
     script_src = header.split("script-src", 1)[1].split(";", 1)[0]
     assert "'unsafe-inline'" not in script_src
     if role != "public":
-        _login(dash_duo, role)
+        login(dash_duo, role)
     found: dict[str, object] = {}
     drawn: dict[str, dict] = {}
-    pages = _pages(dash_duo, role)
+    pages = navigation_pages(dash_duo, role)
     assert "/" in pages and len(pages) >= 3
     for url in pages:
         driver.get(f"{dash_duo.server_url}{url}")
         dash_duo.wait_for_element("h1", timeout=30)
-        _settle(driver)
+        settle(dash_duo)
         state = driver.execute_script(DRAWN)
         drawn[url] = state
         console = _csp_console_errors(driver)
