@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import dash
 
+from app.callback_json import encoded_callback
 from app.failures import guarded_layout
 
 __all__ = ["page_callback", "page_modules", "register_pages"]
@@ -50,6 +51,7 @@ def register_pages(app: dash.Dash) -> None:
     The page registry of Dash is process-wide: it is refilled for the app being built. A page
     module may define ``on_register(app)`` for set-up that needs the app (e.g. job settings).
     Layouts show a notice instead of failing while the database is down (:mod:`app.failures`).
+    Callback outputs are encoded to JSON as they are returned (:mod:`app.callback_json`).
     """
     dash.page_registry.clear()
     for module in page_modules():
@@ -59,4 +61,4 @@ def register_pages(app: dash.Dash) -> None:
         if hook is not None:
             hook(app)
         for args, kwargs, function in _CALLBACKS.get(name, {}).values():
-            app.callback(*args, **kwargs)(function)
+            app.callback(*args, **kwargs)(encoded_callback(function, args))

@@ -10,7 +10,6 @@ from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
-import plotly.graph_objects as go
 from dash import Input, Output, ctx, dcc, html, no_update
 
 from app import ids
@@ -39,7 +38,7 @@ TABLE_COLUMNS = ("rank", "name", "type", "distance", "capacity", "current_users"
 class NearbyView(NamedTuple):
     """What the page shows for one place and filter."""
 
-    figure: go.Figure
+    figure: dict
     origin: str
     rows: list[dict[str, object]]
 

@@ -262,7 +262,7 @@ def test_nearby_place_and_search_functions(make_app) -> None:
     result = _call(app, PUBLIC_VIEWER, page.search, world_store(app), {"region": "36110250"},
                    groups=[], types=[], free_only=True, k=5)
     rows = page.result_rows(result)
-    assert len(rows) == 5 and len(fig.data) >= 3
+    assert len(rows) == 5 and len(fig["data"]) >= 3
     assert all(r["free_places"] > 0 for r in rows)
     assert not {"household_id", "name_masked"} & set(rows[0])
     _f, _o, _r, error = _call(app, PUBLIC_VIEWER, page.show, {"coords": "35.68, 139.69"},
