@@ -53,7 +53,7 @@ def reform_change_map(outlines: gpd.GeoDataFrame, by_region: pd.DataFrame, *, la
         "colorscale": CHANGE_SCALE, "zmin": -bound, "zmax": bound, "zmid": 0,
         "marker": {"line": {"color": LINE_COLOUR, "width": 0.6}},
         "hovertemplate": "%{text}<extra></extra>",
-        "colorbar": {"title": {"text": "per 1,000" if en else "1,000가구당"}},
+        "colorbar": {"title": {"text": "per 1,000" if en else "1,000가구당", "side": "right"}},
         "name": "change",
     }]
     if (~shown).any():

@@ -48,7 +48,8 @@ def net_moves_map(outlines: gpd.GeoDataFrame, by_region: pd.DataFrame, *, lang: 
              "colorscale": CHANGE_SCALE, "zmin": -bound, "zmax": bound, "zmid": 0,
              "marker": {"line": {"color": LINE_COLOUR, "width": 0.6}},
              "hovertemplate": "%{text}<extra></extra>",
-             "colorbar": {"title": {"text": "net, tiers 1-2" if en else "1–2등급 순유입"}},
+             "colorbar": {"title": {"text": "net, tiers 1-2" if en else "1–2등급 순유입",
+                                    "side": "right"}},  # beside the bar: the toolbar sits above it
              "name": "net"}]
     if (~shown).any():
         data.append({"type": "choropleth", "geojson": fc, "locations": codes[~shown].tolist(),

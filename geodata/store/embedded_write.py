@@ -47,6 +47,7 @@ from geodata.store.manifest import (
     write_manifest,
 )
 from geodata.store.referrals import forget_occupancy
+from geodata.store.staged import remove_dead_staging
 
 log = logging.getLogger("geodata.store.embedded")
 
@@ -222,7 +223,7 @@ class ManifestWrites:
         Files the manifest does not name (new versions of a write that never switched, old
         versions a switch replaced, ``*.tmp-<pid>`` files) are removed under their table's write
         lock, so a live writer's files are never touched (its table is skipped, for the next
-        open). Void occupancy rows of an interrupted facility write are deleted. Runs when the
+        open); so are staged files whose writer process died (:mod:`geodata.store.staged`). Void occupancy rows of an interrupted facility write are deleted. Runs when the
         store is opened, with a log line naming what it removed.
         """
         removed: list[str] = []
@@ -239,6 +240,8 @@ class ManifestWrites:
                 for path in manifest_leftovers(self.root) if taken else []:
                     path.unlink(missing_ok=True)
                     removed.append(path.name)
+            for name in BULK_TABLES:  # staged replaces whose process died (geodata.store.staged)
+                removed.extend(remove_dead_staging(self.root, name))
         except OSError as exc:
             log.warning("embedded: could not remove leftovers in %s: %s", self.root, exc)
         if removed:

@@ -15,7 +15,7 @@ is discarded. Where the parts go:
   and switched in as the table's new version file by one manifest replace under the table's
   write lock (:mod:`geodata.store.manifest`). Rows keep the parts' order
   (each part sorted by key; reads sort when the file is not). A staged file left by a process
-  that died is removed by the next staged replace of the table.
+  that died is removed when the store is next opened, or by the next staged replace of the table.
 - PostGIS: a session-local temporary table on one connection, filled by ``COPY`` per part (each
   part its own short transaction, so nothing on ``risk_score`` is locked while parts arrive),
   then one transaction truncates the table, inserts the staged rows, rebuilds the secondary
@@ -183,24 +183,31 @@ def _reject_duplicate_keys(table: str, path: Path) -> None:
                               f"{pk}; nothing written")
 
 
-def _remove_dead_staging(store: EmbeddedStore, table: str) -> None:
-    """Staged files of ``table`` left by processes that no longer run."""
-    for path in store.root.glob(f"{table}.parquet.staged-*"):
+def remove_dead_staging(root: Path, table: str) -> list[str]:
+    """Remove the staged files of ``table`` in ``root`` whose writer process no longer runs.
+
+    Returns the removed file names. A file whose process id is alive (its writer, or an
+    unrelated process that reused the id) is kept for a later call.
+    """
+    removed: list[str] = []
+    for path in root.glob(f"{table}.parquet.staged-*"):
         try:
             pid = int(path.name.rsplit("staged-", 1)[1].split("-", 1)[0])
             os.kill(pid, 0)
         except ProcessLookupError:
             path.unlink(missing_ok=True)
+            removed.append(path.name)
             log.info("removed %s (its writer died)", path.name)
         except (ValueError, IndexError, PermissionError):
             continue
+    return removed
 
 
 @contextmanager
 def staged_embedded(store: EmbeddedStore, table: str) -> Iterator[StagedTable]:
     """:meth:`EmbeddedStore.staged_replace` (module docstring)."""
     _check_stageable(table)
-    _remove_dead_staging(store, table)
+    remove_dead_staging(store.root, table)
     with _staging(_EmbeddedStaged(store, table)) as staged:
         yield staged
 

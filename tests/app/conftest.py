@@ -63,6 +63,43 @@ def make_app(world: World, tmp_path: Path) -> Iterator[Callable[..., object]]:
     yield factory
 
 
+def _buffered_bodies(wsgi_app: Callable) -> Callable:
+    """``wsgi_app`` with each response body read whole and closed before it is returned.
+
+    Werkzeug's development server, which dash_duo serves the app with, reads what is left of
+    the request socket *before* it closes the response iterable; when the browser has dropped
+    the connection (it navigates away while a font is still downloading) that read raises and
+    the iterable, an open ``send_file`` file, is never closed: a ``ResourceWarning`` later, at
+    garbage collection, in whichever test runs then. gunicorn (``make run``, the Dockerfile)
+    closes the iterable in a ``finally`` and needs none of this; test bodies are small.
+    """
+
+    def app(environ: dict, start_response: Callable) -> list[bytes]:
+        body = wsgi_app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _close_served_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dash_duo's server gets :func:`_buffered_bodies` (the app under test is unchanged)."""
+    from dash.testing.application_runners import ThreadedRunner
+
+    real_start = ThreadedRunner.start
+
+    def start(self, app, *args, **kwargs):
+        app.server.wsgi_app = _buffered_bodies(app.server.wsgi_app)
+        return real_start(self, app, *args, **kwargs)
+
+    monkeypatch.setattr(ThreadedRunner, "start", start)
+
+
 #: Warnings raised by third-party test tooling (selenium 4.2 on urllib3 2.x; the urllib3
 #: "secure" extra shim). Narrow, and only for the tests in this folder.
 THIRD_PARTY_WARNINGS = (

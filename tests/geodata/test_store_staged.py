@@ -118,8 +118,12 @@ def test_a_process_that_dies_midway_leaves_the_previous_rows(store: Store) -> No
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 9, done.stderr
     pd.testing.assert_frame_equal(store.read_frame("risk_score"), before)
-    if spec.kind == "embedded":  # the dead writer left its half-written staged file
+    if spec.kind == "embedded":  # the dead writer left its half-written staged file ...
         assert len(list(Path(spec.location).glob("risk_score.parquet.staged-*"))) == 1
+        from geodata.store.factory import open_store
+
+        open_store(spec)  # ... which the next open of the store removes
+        assert not list(Path(spec.location).glob("risk_score.parquet.staged-*"))
     with store.staged_replace("risk_score") as staged:  # the next run is not hindered
         staged.append(_scores([4], version="next"))
     assert store.read_frame("risk_score")["household_id"].tolist() == [4]
