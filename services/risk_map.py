@@ -186,6 +186,9 @@ def region_shapes(store: Store, *, level: Level, parent_code: str | None = None,
 def household_points(store: Store, viewer: Viewer, emd_code: str) -> gpd.GeoDataFrame:
     """Household points of one 읍면동 with their effective tier (no names).
 
+    Every call checks the viewer and writes its audit row; the points are read once per 읍면동
+    and :func:`~services.scores.data_version` (households, scores, overrides).
+
     Raises
     ------
     AccessDenied
@@ -195,12 +198,19 @@ def household_points(store: Store, viewer: Viewer, emd_code: str) -> gpd.GeoData
         audit(store, viewer, action="view_points", object_type="emd", object_id=emd_code,
               allowed=False, detail="outside role or jurisdiction")
         raise AccessDenied(f"household points of {emd_code} are not in your jurisdiction")
+    cache = store.cache.region("risk_map.points", maxsize=64)
+    points = cache.get_or_compute((emd_code, data_version(store)),
+                                  lambda: _household_points(store, emd_code))
+    audit(store, viewer, action="view_points", object_type="emd", object_id=emd_code,
+          purpose="risk map", detail=f"{len(points)} households")
+    return points.copy()
+
+
+def _household_points(store: Store, emd_code: str) -> gpd.GeoDataFrame:
     hh = store.read_frame("household", columns=["household_id", "emd_code", "geometry"],
                           where={"emd_code": emd_code})
     scores = scored_households(store, emd_code)  # cached per 읍면동 and data version
     out = hh.merge(scores[["household_id", "tier", "probability"]], on="household_id", how="left")
-    audit(store, viewer, action="view_points", object_type="emd", object_id=emd_code,
-          purpose="risk map", detail=f"{len(out)} households")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=hh.crs)
 
 

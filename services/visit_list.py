@@ -29,7 +29,7 @@ from geodata.store.base import Store
 from geodata.vocabulary import CRISIS_SOURCES, HOUSEHOLD_TYPES, TIERS, label
 from services.audit import audit, require_household_role
 from services.eligibility import likely_unserved
-from services.repeat_flags import flag_counts, repeat_unhelped
+from services.repeat_flags import count_flags, flag_counts, repeat_unhelped
 from services.scores import scored_households, top_reasons
 
 log = logging.getLogger(__name__)
@@ -181,14 +181,83 @@ def _decorate(store: Store, base: pd.DataFrame, filters: VisitFilters, *, today:
                             left_on="household_id", right_index=True, how="left")
         cutoff = pd.Timestamp(today - dt.timedelta(days=filters.not_visited_days))
         frame = frame[frame["last_visit"].isna() | (frame["last_visit"] < cutoff)]
-    frame = frame.head(filters.limit).copy()
+    frame = frame.head(filters.limit).copy().reset_index(drop=True)
+    ids = frame["household_id"].to_numpy(np.int64)
+    version = str(frame["model_version"].iloc[0]) if len(frame) else None
+    fixed = _fixed_columns(store, ids, version, lang=lang)
+    visits = store.activities.frame(household_ids=ids.tolist(), kind="visit")
+    logged = _logged_visits(ids, visits)
     if "last_visit" not in frame.columns:
-        frame = frame.merge(last_visits(store, frame["household_id"].tolist()),
-                            left_on="household_id", right_index=True, how="left")
-    counts = flag_counts(store, frame["household_id"].to_numpy())
-    frame["times_flagged"] = counts["times_flagged"].to_numpy()
-    frame["visited_not_helped"] = counts["visited_not_helped"].to_numpy()
-    return _present(store, frame, lang=lang)
+        frame["last_visit"] = pd.concat([fixed["past_visit"], logged["last_visit"]],
+                                        axis=1).max(axis=1).to_numpy()
+    frame["times_flagged"] = fixed["times_flagged"].to_numpy()
+    frame["visited_not_helped"] = (fixed["visited_not_helped"]
+                                   + logged["visited_not_helped"]).to_numpy()
+    frame["name_masked"] = fixed["name_masked"].to_numpy()
+    frame["reasons"] = fixed["reasons"].to_numpy()
+    return _present(frame, lang=lang)
+
+
+_FIXED_MAX: Final = 64
+
+
+def _fixed_columns(store: Store, ids: np.ndarray, version: str | None, *,
+                   lang: str) -> pd.DataFrame:
+    """The list's columns that change only when bulk tables are written, for ``ids`` in order:
+    ``name_masked``, ``reasons``, ``past_visit`` (latest discovery outcome date),
+    ``times_flagged`` and ``visited_not_helped`` of past discovery cycles.
+
+    Cached per store for the ids, model version, language and the versions of the tables read
+    (:meth:`~geodata.store.Store.data_version`: exact on both stores), so a repeated view of a
+    list reads none of them; logged visits are an operational table and are read per view by
+    the caller. The frame is shared: do not modify it.
+    """
+    key = (ids.tobytes(), version, lang,
+           store.data_version("person", "risk_score", "discovery_history", "support"))
+    cache = store.cache.region("visit_list.fixed_columns", maxsize=_FIXED_MAX)
+    return cache.get_or_compute(key, lambda: _read_fixed_columns(store, ids, version, lang=lang))
+
+
+def _read_fixed_columns(store: Store, ids: np.ndarray, version: str | None, *,
+                        lang: str) -> pd.DataFrame:
+    id_list = ids.tolist()
+    index = pd.Index(ids, name="household_id")
+    heads = store.read_frame("person", columns=["household_id", "name", "relation"],
+                             where={"household_id": id_list or [-1]})
+    heads = heads.sort_values("relation", key=lambda s: s != "head").drop_duplicates("household_id")
+    names = dict(zip(heads["household_id"], heads["name"].map(mask_name), strict=True))
+    reasons = _reasons_of(store, id_list, version)
+    past = store.read_frame("discovery_history", columns=["household_id", "outcome",
+                                                          "outcome_date"],
+                            where=_ids_where(id_list))
+    if len(id_list) > _MAX_IN_LIST:
+        past = past[past["household_id"].isin(set(id_list))]
+    dates = past[["household_id", "outcome_date"]].astype({"outcome_date": "datetime64[ns]"})
+    latest = dates.dropna().groupby("household_id")["outcome_date"].max()
+    given = store.read_frame("support", columns=["household_id"], where=_ids_where(id_list))
+    flags = count_flags(ids, past, _NO_VISITS, given)
+    return pd.DataFrame({
+        "name_masked": [names.get(h, "") for h in id_list],
+        "reasons": [" · ".join(top_reasons(reasons.get(h, "[]"), lang=lang)) for h in id_list],
+        "past_visit": latest.reindex(index).astype("datetime64[ns]").to_numpy(),
+        "times_flagged": flags["times_flagged"].to_numpy(),
+        "visited_not_helped": flags["visited_not_helped"].to_numpy()}, index=index)
+
+
+_NO_VISITS: Final = pd.DataFrame({"household_id": pd.Series([], dtype=np.int64),
+                                  "outcome_code": pd.Series([], dtype=object)})
+
+
+def _logged_visits(ids: np.ndarray, visits: pd.DataFrame) -> pd.DataFrame:
+    """``last_visit`` and ``visited_not_helped`` of the logged home visits, for ``ids``."""
+    index = pd.Index(ids, name="household_id")
+    dated = visits[["household_id", "activity_date"]].astype({"activity_date": "datetime64[ns]"})
+    latest = dated.dropna().groupby("household_id")["activity_date"].max()
+    counts = count_flags(ids, pd.DataFrame({"household_id": [], "outcome": []}), visits,
+                         pd.DataFrame({"household_id": []}))
+    return pd.DataFrame({"last_visit": latest.reindex(index).astype("datetime64[ns]").to_numpy(),
+                         "visited_not_helped": counts["visited_not_helped"].to_numpy()},
+                        index=index)
 
 
 _MAX_IN_LIST: Final = 5000
@@ -220,19 +289,10 @@ def _with_signal(store: Store, frame: pd.DataFrame, filters: VisitFilters) -> se
     return set(signals.loc[recent, "household_id"].astype(int))
 
 
-def _present(store: Store, frame: pd.DataFrame, *, lang: str) -> pd.DataFrame:
-    heads = store.read_frame("person", columns=["household_id", "name", "relation"],
-                             where={"household_id": frame["household_id"].tolist() or [-1]})
-    heads = heads.sort_values("relation", key=lambda s: s != "head").drop_duplicates("household_id")
-    names = dict(zip(heads["household_id"], heads["name"].map(mask_name), strict=True))
-    frame["name_masked"] = frame["household_id"].map(names).fillna("")
+def _present(frame: pd.DataFrame, *, lang: str) -> pd.DataFrame:
     frame["tier_label"] = frame["tier"].map(lambda t: label(TIERS, str(t), lang=lang))
     frame["household_type_label"] = frame["household_type"].map(
         lambda c: label(HOUSEHOLD_TYPES, c, lang=lang))
-    version = str(frame["model_version"].iloc[0]) if len(frame) else None
-    reasons = _reasons_of(store, frame["household_id"].astype(int).tolist(), version)
-    frame["reasons"] = frame["household_id"].map(
-        lambda h: " · ".join(top_reasons(reasons.get(int(h), "[]"), lang=lang)))
     frame["rank"] = np.arange(1, len(frame) + 1)
     frame["probability"] = frame["probability"].round(3)
     return frame[list(LIST_COLUMNS)].reset_index(drop=True)

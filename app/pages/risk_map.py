@@ -17,12 +17,14 @@ from app.i18n import t
 from app.pages import page_callback
 from app.pages._density_note import density_note
 from domain.access import Viewer, may_see_household, may_see_points
+from domain.disclosure import min_cell_count
 from domain.errors import AccessDenied
 from domain.roles import Role
 from geodata.regions import is_code_of
 from geodata.store.base import Store
 from services.regions import region_full_name, region_names
 from services.risk_map import hotspots, household_points, region_risk, region_shapes
+from services.scores import data_version
 from spatial.hotspots import HOTSPOT_LABELS_KO, MORAN_LABELS_KO
 
 log = logging.getLogger(__name__)
@@ -48,14 +50,16 @@ class MapView(NamedTuple):
 
 def build_map_view(store: Store, viewer: Viewer, *, level: str, parent: str | None,
                    colour_by: str, layers: list[str], lang: str) -> MapView:
-    """Assemble the map view from the services (plain function, no Dash)."""
-    regions = region_risk(store, viewer, level=level, parent_code=parent)  # type: ignore[arg-type]
-    notes: list[str] = [] if len(regions) else [t("error.no_data", lang)]
-    spots = None
-    if colour_by in ("hotspot", "moran"):
-        spots = hotspots(store, level=level, parent_code=parent)  # type: ignore[arg-type]
-        notes.append(t("map.hotspot_note" if len(spots) else "map.hotspot_none", lang))
-    points = None
+    """Assemble the map view from the services (plain function, no Dash).
+
+    The household points are asked for on every call (the service checks the viewer and
+    audits each view, refusals included); the view itself is kept per store for everything it
+    depends on -- level, region, colouring, layers, language, the viewer's role and
+    jurisdiction (which cells are exempt from suppression, whether points show), the small-cell
+    threshold and the data versions of scores, overrides, households and boundaries -- so a
+    repeated view is not rebuilt. The view is shared: do not modify it.
+    """
+    points, denied = None, False
     if "points" in layers and level == "emd":
         if may_see_points(viewer, parent):
             points = household_points(store, viewer, viewer.jurisdiction_code or "")
@@ -63,7 +67,30 @@ def build_map_view(store: Store, viewer: Viewer, *, level: str, parent: str | No
             if not may_see_household(viewer, parent or ""):  # refused and audited by the service
                 with contextlib.suppress(AccessDenied):
                     household_points(store, viewer, parent or "")
-            notes.append(t("map.points_denied", lang))
+            denied = True
+    key = (level, parent, colour_by, "labels" in layers, lang, viewer.role,
+           viewer.jurisdiction_code, points is not None, denied, min_cell_count(),
+           data_version(store), store.data_version("region"))
+    cache = store.cache.region("risk_map.views", maxsize=_VIEWS_KEPT)
+    return cache.get_or_compute(key, lambda: _map_view(
+        store, viewer, level=level, parent=parent, colour_by=colour_by, layers=layers,
+        lang=lang, points=points, points_denied=denied))
+
+
+_VIEWS_KEPT = 128  # (role, jurisdiction, region, colouring) combinations in use at once
+
+
+def _map_view(store: Store, viewer: Viewer, *, level: str, parent: str | None, colour_by: str,
+              layers: list[str], lang: str, points: pd.DataFrame | None,
+              points_denied: bool) -> MapView:
+    regions = region_risk(store, viewer, level=level, parent_code=parent)  # type: ignore[arg-type]
+    notes: list[str] = [] if len(regions) else [t("error.no_data", lang)]
+    spots = None
+    if colour_by in ("hotspot", "moran"):
+        spots = hotspots(store, level=level, parent_code=parent)  # type: ignore[arg-type]
+        notes.append(t("map.hotspot_note" if len(spots) else "map.hotspot_none", lang))
+    if points_denied:
+        notes.append(t("map.points_denied", lang))
     national = level == "sigungu"
     shapes, labels = region_shapes(store, level=level, parent_code=parent,  # type: ignore[arg-type]
                                    grid=1e-4 if national else 2e-5,

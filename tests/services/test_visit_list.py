@@ -187,3 +187,84 @@ def test_a_refused_export_is_audited_before_its_inputs_are_checked(world: World)
         export_visits(world.store, PLANNER, fmt="parquet")  # type: ignore[arg-type]
     rows = audits(world, "export_parquet")[before:]
     assert [(r["username"], r["allowed"]) for r in rows] == [("planner", False)]
+
+
+def _expected_columns(store, frame: pd.DataFrame) -> pd.DataFrame:
+    """The list's cached columns recomputed from the public readers, without any cache."""
+    from services.repeat_flags import flag_counts
+    from services.visit_list import last_visits
+
+    ids = frame["household_id"].astype(int).tolist()
+    people = store.read_frame("person", columns=["household_id", "name", "relation"],
+                              where={"household_id": ids})
+    heads = people[people["relation"] == "head"].set_index("household_id")["name"]
+    scores = store.read_frame("risk_score", columns=["household_id", "reasons"],
+                              where={"household_id": ids})
+    reasons = scores.drop_duplicates("household_id").set_index("household_id")["reasons"]
+    counts = flag_counts(store, ids)
+    return pd.DataFrame({
+        "household_id": ids,
+        "name_masked": [mask_name(heads[h]) if h in heads.index else "" for h in ids],
+        "reasons": [" · ".join(top_reasons(reasons[h])) for h in ids],
+        "last_visit": last_visits(store, ids).reindex(ids).to_numpy(),
+        "times_flagged": counts["times_flagged"].to_numpy(),
+        "visited_not_helped": counts["visited_not_helped"].to_numpy()})
+
+
+def test_cached_columns_equal_a_fresh_reading(world: World) -> None:
+    for viewer, filters in ((OUTREACH, VisitFilters()), (ADMIN, VisitFilters(limit=300)),
+                            (OUTREACH, VisitFilters(not_visited_days=30))):
+        frame = ranked_visits(world.store, viewer, filters, audit_view=False)
+        expected = _expected_columns(world.store, frame)
+        pd.testing.assert_frame_equal(frame[list(expected.columns)].reset_index(drop=True),
+                                      expected, check_dtype=False)
+        assert frame["times_flagged"].gt(0).any() and frame["last_visit"].notna().any()
+
+
+def test_a_view_reads_bulk_tables_once_and_sees_every_change(world: World, tmp_path) -> None:
+    from tests.fixtures_world import copy_world
+
+    store = copy_world(world, tmp_path / "copy").store
+    first = ranked_visits(store, OUTREACH)
+    reads: list[str] = []
+    original = store.read_frame
+
+    def counted(name, *args, **kwargs):
+        reads.append(name)
+        return original(name, *args, **kwargs)
+
+    store.read_frame = counted  # type: ignore[method-assign]
+    audited = len(audits_of(store, "view_list"))
+    again = ranked_visits(store, OUTREACH)
+    pd.testing.assert_frame_equal(again, first)
+    assert not {"person", "risk_score", "discovery_history", "support"} & set(reads)
+    assert len(audits_of(store, "view_list")) == audited + 1  # a cached view is audited too
+    store.read_frame = original  # type: ignore[method-assign]
+
+    hid = int(first["household_id"].iloc[0])
+    add_activity(store, OUTREACH, hid, kind="visit", activity_date=dt.date.today(),
+                 outcome_code="no_need")  # a logged visit shows at once (not cached)
+    row = ranked_visits(store, OUTREACH).set_index("household_id").loc[hid]
+    assert row["last_visit"] == pd.Timestamp(dt.date.today())
+    before = first.set_index("household_id").loc[hid]
+    assert row["visited_not_helped"] == before["visited_not_helped"] + 1
+
+    people = store.read_frame("person")
+    people.loc[(people["household_id"] == hid) & (people["relation"] == "head"), "name"] = "황보새롬"
+    store.write_frame("person", people)
+    disc = store.read_frame("discovery_history")
+    extra = disc.iloc[[0]].assign(discovery_id=int(disc["discovery_id"].max()) + 1,
+                                  household_id=hid, outcome="unreachable",
+                                  outcome_date=dt.date.today() + dt.timedelta(days=1))
+    store.write_frame("discovery_history", pd.concat([disc, extra], ignore_index=True))
+    changed = ranked_visits(store, OUTREACH).set_index("household_id").loc[hid]
+    assert changed["name_masked"] == mask_name("황보새롬")
+    assert changed["times_flagged"] == before["times_flagged"] + 1
+    assert changed["visited_not_helped"] == before["visited_not_helped"] + 2
+    assert changed["last_visit"] == pd.Timestamp(dt.date.today() + dt.timedelta(days=1))
+
+
+def audits_of(store, action: str) -> list[dict]:
+    tbl = table("audit_log")
+    with store.session() as s:
+        return [dict(r) for r in s.execute(select(tbl).where(tbl.c.action == action)).mappings()]
