@@ -18,7 +18,9 @@ The bodies are built from the server's own ``/_dash-dependencies`` (the callback
 state, in the renderer's order) with the values the page's layout holds, so they are the POSTs a
 browser makes. A response is an error when it is not HTTP 200 or carries the failure notice
 (``shell-alert``). ``--write-docs`` puts the table into ``docs/benchmarks.md`` between the
-``bench_load`` markers, with the world size and the ``uptime`` load averages.
+``bench_load`` markers, with the world size and the ``uptime`` load averages, under the heading
+``--title`` and followed by ``--note`` (what changed since the run before), and rewrites the
+section's row of the summary table at the top of the file from the same figures.
 
 Example: ``flock /tmp/atlas-heavy.lock python benchmarks/bench_load.py --data-dir var --write-docs``
 """
@@ -283,7 +285,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def report(tally: Tally, *, seconds: float, users: list[SimUser], households: int,
-           before: str, after: str, think: tuple[float, float], world: str) -> str:
+           before: str, after: str, think: tuple[float, float], world: str,
+           title: str = "Latest run (written by `bench_load.py --write-docs`)",
+           note: str = "", when: str | None = None) -> str:
     total = sum(len(v) for v in tally.times.values())
     rows = ["| callback | requests | p50 s | p95 s | max s | errors | p95 ≤ 1 s? |",
             "|---|---:|---:|---:|---:|---:|---|"]
@@ -299,9 +303,9 @@ def report(tally: Tally, *, seconds: float, users: list[SimUser], households: in
     for user in users:
         roles[user.role] += 1
     errors = sum(tally.errors.values())
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = when or _now()
     lines = [
-        "### Latest run (written by `bench_load.py --write-docs`)", "",
+        f"### {title}", "",
         f"Measured {when} on {world} ({households:,} households, embedded store), "
         f"`gunicorn -c gunicorn.conf.py` (2 workers × 4 threads, warmed) on loopback; "
         f"{len(users)} users ({', '.join(f'{n} {r}' for r, n in roles.items())}) for "
@@ -315,36 +319,56 @@ def report(tally: Tally, *, seconds: float, users: list[SimUser], households: in
     ]
     if tally.reasons:
         lines += ["", "Errors seen: " + "; ".join(tally.reasons[:5])]
+    if note:
+        lines += ["", note]
     return "\n".join(lines)
 
 
-def write_docs(text: str) -> None:
+SUMMARY_ROW_START = "| 50 users on gunicorn: map, visit-list, nearby callbacks |"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def summary_row(tally: Tally, *, seconds: float, households: int, before: str, after: str,
+                run: str, when: str | None = None) -> str:
+    """The section's row of the summary table at the top of ``docs/benchmarks.md``."""
+    p95 = {name: percentile(tally.times[name], 0.95) for name in
+           ("risk map", "visit list", "nearby place", "nearby search") if tally.times.get(name)}
+    total = sum(len(v) for v in tally.times.values())
+    errors = sum(tally.errors.values())
+    missed = [n for n, v in p95.items() if v > TARGET_P95_S]
+    when = (when or _now()).removesuffix(" UTC")
+    load = (f"{before.split('load average:')[-1].split(',')[0].strip()} → "
+            f"{after.split('load average:')[-1].split(',')[0].strip()}")
+    figures = ", ".join(f"{n} {v:.2f} s" for n, v in p95.items())
+    met = "yes" if not missed and not errors else (
+        f"**no** ({len(missed)} of {len(p95)} callbacks{', errors' if errors else ''})")
+    return (f"{SUMMARY_ROW_START} p95 ≤ 1 s, 0 errors | p95 {figures}; {errors} errors of "
+            f"{total:,}, {total / seconds:.1f} req/s on the {households:,}-household demo world "
+            f"({run}, {when}, load {load}) | {met} | section below |")
+
+
+def write_docs(text: str, row: str | None = None) -> None:
+    """Put ``text`` between the markers (appended at the end without them) and ``row`` in
+    place of the summary table's row of this benchmark."""
     doc = DOCS.read_text(encoding="utf-8")
     block = f"{START}\n{text}\n{END}"
     if START in doc:
         doc = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _m: block, doc, flags=re.S)
     else:
         doc = doc.rstrip("\n") + "\n\n" + block + "\n"
+    if row is not None:
+        lines = doc.split("\n")
+        doc = "\n".join(row if line.startswith(SUMMARY_ROW_START) else line for line in lines)
     DOCS.write_text(doc, encoding="utf-8")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="ATLAS_DATA_DIR of a built world (default: the settings' data_dir)")
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0))
-    parser.add_argument("--world", default="the demo world (`make run`)",
-                        help="how the docs name the world measured")
-    parser.add_argument("--json", type=Path, default=None, help="write raw figures here")
-    parser.add_argument("--write-docs", action="store_true")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from geodata.settings import get_settings
-
-    data_dir = (args.data_dir or get_settings().data_dir).resolve()
-    users, households = make_users(data_dir, args.users)
+def run_load(data_dir: Path, users: list[SimUser], households: int, args: argparse.Namespace
+             ) -> tuple[Tally, float, str, str, str]:
+    """Start the server, run the users, stop the server: the tally, seconds, load averages and
+    when the run started."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server_log = data_dir / "bench_load_gunicorn.log"
@@ -354,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         deps = requests.get(f"{base}/_dash-dependencies", timeout=30).json()
         tally = Tally()
         rng = random.Random(20261201)
-        before = load_average()
+        before, when = load_average(), _now()
         stop_at = time.monotonic() + args.seconds
         started = time.monotonic()
         threads = [threading.Thread(target=run_user, daemon=True,
@@ -370,15 +394,61 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         proc.terminate()
         proc.wait(timeout=120)
+    return tally, elapsed, before, after, when
+
+
+def read_run(path: Path) -> tuple[Tally, float, str, str, str]:
+    """A run saved with ``--json``: the tally, seconds, load averages and when it ran."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    tally = Tally()
+    for name, times in raw["times"].items():
+        tally.times[name].extend(times)
+    tally.errors.update(raw["errors"])
+    tally.reasons.extend(raw["reasons"])
+    when = raw.get("measured_at") or dt.datetime.fromtimestamp(
+        path.stat().st_mtime, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return tally, float(raw["seconds"]), raw["load_before"], raw["load_after"], when
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="ATLAS_DATA_DIR of a built world (default: the settings' data_dir)")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0))
+    parser.add_argument("--world", default="the demo world (`make run`)",
+                        help="how the docs name the world measured")
+    parser.add_argument("--json", type=Path, default=None, help="write raw figures here")
+    parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--title", default="Latest run (written by `bench_load.py --write-docs`)",
+                        help="heading of the run in the docs, e.g. 'Run 5: after ...'")
+    parser.add_argument("--run", default="latest run", help="how the summary row names the run")
+    parser.add_argument("--note", default="", help="what changed since the run before (docs)")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="report (and --write-docs) a run saved with --json instead of running")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from geodata.settings import get_settings
+
+    data_dir = (args.data_dir or get_settings().data_dir).resolve()
+    users, households = make_users(data_dir, args.users)
+    if args.from_json:
+        tally, elapsed, before, after, when = read_run(args.from_json)
+    else:
+        tally, elapsed, before, after, when = run_load(data_dir, users, households, args)
     text = report(tally, seconds=elapsed, users=users, households=households, before=before,
-                  after=after, think=tuple(args.think), world=args.world)
+                  after=after, think=tuple(args.think), world=args.world, title=args.title,
+                  note=args.note, when=when)
     print(text)
-    if args.json:
+    if args.json and not args.from_json:
         args.json.write_text(json.dumps({"times": tally.times, "errors": tally.errors,
                                          "reasons": tally.reasons, "seconds": elapsed,
-                                         "load_before": before, "load_after": after}, indent=1))
+                                         "load_before": before, "load_after": after,
+                                         "measured_at": when}, indent=1))
     if args.write_docs:
-        write_docs(text)
+        write_docs(text, summary_row(tally, seconds=elapsed, households=households,
+                                     before=before, after=after, run=args.run, when=when))
     return 0
 
 
