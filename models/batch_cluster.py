@@ -7,7 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["PeakRss", "dask_client", "process_rss_mb"]
+__all__ = ["LOOPBACK_ANY_PORT", "PeakRss", "dask_client", "process_rss_mb"]
+
+#: Where a LocalCluster's scheduler serves HTTP: loopback, a port the system picks.
+LOOPBACK_ANY_PORT = "127.0.0.1:0"
 
 
 def process_rss_mb() -> float:
@@ -49,7 +52,16 @@ class PeakRss:
 @contextmanager
 def dask_client(address: str | None = None, *, n_workers: int = 2, threads_per_worker: int = 1,
                 memory_limit: str = "2GiB", processes: bool = True) -> Iterator[Any]:
-    """A Dask client: to ``address`` (a running scheduler) or to a new LocalCluster."""
+    """A Dask client: to ``address`` (a running scheduler) or to a new LocalCluster.
+
+    Parameters
+    ----------
+    memory_limit
+        Per worker *process*. Thread workers (``processes=False``, the tests) get none: Dask
+        measures a worker's memory as its process's resident set, which for a thread worker is
+        the whole host process (driver, test session and all); past 80 % of the limit the
+        workers pause and wait for memory that never frees, and the run hangs.
+    """
     from distributed import Client, LocalCluster
 
     if address:
@@ -59,8 +71,14 @@ def dask_client(address: str | None = None, *, n_workers: int = 2, threads_per_w
         finally:
             client.close()
         return
+    # The scheduler always serves HTTP (health, metrics; the dashboard too when bokeh is
+    # installed, which it is not here). Its default port, 8787, is taken by any other Dask on
+    # the machine or by a cluster of a moment ago still closing: distributed then warns and moves
+    # (an error under warnings-as-errors, as in the tests). A free loopback port avoids both and
+    # serves nothing beyond this machine.
     with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                      memory_limit=memory_limit, processes=processes, dashboard_address=None) as cluster, \
+                      memory_limit=memory_limit if processes else 0, processes=processes,
+                      dashboard_address=LOOPBACK_ANY_PORT) as cluster, \
             Client(cluster) as client:
         yield client
 
