@@ -19,7 +19,7 @@ from domain.disclosure import is_small, min_cell_count
 from domain.roles import Role
 from domain.tiers import TIER_VALUES
 from geodata.store.base import Store
-from services.scores import current_scores
+from services.scores import current_scores, national_tier_counts
 
 log = logging.getLogger(__name__)
 
@@ -64,24 +64,29 @@ def kpis(store: Store, viewer: Viewer, *, today: dt.date | None = None,
     today = today or dt.date.today()
     min_count = min_cell_count() if min_count is None else min_count
     where = _scope_where(viewer)
-    hh = store.read_frame("household", columns=["household_id"], where=where)
-    ids = hh["household_id"].tolist()
-    scores = current_scores(store, where={"household_id": ids or [-1]} if where else None,
-                            columns=["household_id", "tier"])
-    per_tier = scores["tier"].value_counts().reindex(list(TIER_VALUES), fill_value=0)
-    act = _activities(store, ids if where else None)
+    ids: list[int] | None = None
+    if where:
+        ids = store.read_frame("household", columns=["household_id"], where=where)[
+            "household_id"].tolist()
+        scores = current_scores(store, where={"household_id": ids or [-1]},
+                                columns=["household_id", "tier"])
+        households, tiers = len(ids), scores["tier"].value_counts()
+    else:  # the whole country: counted by the store, no national rows read
+        households, tiers = store.count("household"), national_tier_counts(store)
+    per_tier = tiers.reindex(list(TIER_VALUES), fill_value=0)
+    act = _activities(store, ids)
     month_start = pd.Timestamp(today.replace(day=1))
     visits = act[(act["kind"] == "visit") & (act["activity_date"] >= month_start)]
     closed = act[act["outcome_code"].isin(CLOSED_OUTCOMES)]
     linked = int(closed["outcome_code"].isin(SUPPORT_OUTCOMES).sum())
     return Kpis(
         scope_code=viewer.jurisdiction_code if where else None,
-        households=len(hh),
-        scored=len(scores),
+        households=int(households),
+        scored=int(tiers.sum()),
         per_tier={int(t): _small(int(n), viewer, min_count) for t, n in per_tier.items()},
         visits_this_month=_small(len(visits), viewer, min_count),
         support_link_rate=(linked / len(closed)) if len(closed) >= min_count else None,
-        discovery_link_rate=_discovery_rate(store, ids if where else None, min_count),
+        discovery_link_rate=_discovery_rate(store, ids, min_count),
     )
 
 
@@ -92,13 +97,21 @@ def _activities(store: Store, ids: list[int] | None) -> pd.DataFrame:
     return frame
 
 
+def _discovery_outcomes(store: Store, ids: list[int] | None) -> pd.DataFrame:
+    """Discovery-history rows per ``cycle_date, outcome`` (``rows``) of the households ``ids``
+    (``None``: every household), counted by the store."""
+    return store.group_counts("discovery_history", ["cycle_date", "outcome"],
+                              where={"household_id": ids or [-1]} if ids is not None else None)
+
+
 def _discovery_rate(store: Store, ids: list[int] | None, min_count: int) -> float | None:
-    hist = store.read_frame("discovery_history", columns=["household_id", "cycle_date", "outcome"],
-                            where={"household_id": ids or [-1]} if ids is not None else None)
-    if hist.empty:
+    groups = _discovery_outcomes(store, ids)
+    if groups.empty:
         return None
-    latest = hist[hist["cycle_date"] == hist["cycle_date"].max()]
-    return float((latest["outcome"] == "supported").mean()) if len(latest) >= min_count else None
+    latest = groups[groups["cycle_date"] == groups["cycle_date"].max()]
+    total = int(latest["rows"].sum())
+    supported = int(latest.loc[latest["outcome"] == "supported", "rows"].sum())
+    return supported / total if total >= min_count else None
 
 
 def discovery_trend(store: Store, viewer: Viewer, *, min_count: int | None = None
@@ -112,11 +125,10 @@ def discovery_trend(store: Store, viewer: Viewer, *, min_count: int | None = Non
     if where:
         ids = store.read_frame("household", columns=["household_id"], where=where)[
             "household_id"].tolist()
-    hist = store.read_frame("discovery_history", columns=["household_id", "cycle_date", "outcome"],
-                            where={"household_id": ids or [-1]} if ids is not None else None)
-    if hist.empty:
+    groups = _discovery_outcomes(store, ids)
+    if groups.empty:
         return pd.DataFrame(columns=["cycle_date", "outcome", "households"])
-    out = hist.groupby(["cycle_date", "outcome"]).size().rename("households").reset_index()
+    out = groups.rename(columns={"rows": "households"})
     out["households"] = out["households"].astype(float)
     if viewer.role != Role.ADMIN:
         out.loc[is_small(out["households"], min_count=min_count), "households"] = float("nan")

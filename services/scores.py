@@ -32,6 +32,7 @@ __all__ = [
     "data_version",
     "has_scores",
     "latest_model_version",
+    "national_tier_counts",
     "overrides_in_force",
     "scored_households",
     "top_reasons",
@@ -106,7 +107,8 @@ def current_model(store: Store) -> tuple[str | None, pd.Timestamp | None]:
 
 def _seated(store: Store, version: str) -> pd.DataFrame:
     """Effective tiers of every household in a jurisdiction with an override in force
-    (``tier, overridden, over_capacity`` by ``household_id``), cached per :func:`data_version`."""
+    (``tier, overridden, over_capacity, model_tier`` by ``household_id``), cached per
+    :func:`data_version`."""
     key = data_version(store)
     cache = store.cache.region("scores.seated", maxsize=2)
     hit = cache.get(version)
@@ -114,7 +116,8 @@ def _seated(store: Store, version: str) -> pd.DataFrame:
         return hit[1]
     overrides = overrides_in_force(store)
     empty = pd.DataFrame({"tier": pd.Series(dtype=np.int64), "overridden": pd.Series(dtype=bool),
-                          "over_capacity": pd.Series(dtype=bool)},
+                          "over_capacity": pd.Series(dtype=bool),
+                          "model_tier": pd.Series(dtype=np.int64)},
                          index=pd.Index([], dtype=np.int64, name="household_id"))
     if overrides.empty:
         cache.put(version, (key, empty))
@@ -132,7 +135,8 @@ def _seated(store: Store, version: str) -> pd.DataFrame:
     wanted = rows["household_id"].map(
         overrides.set_index("household_id")["tier"]).to_numpy(dtype="float64")
     tiers, over = seat_tiers(rows["jurisdiction_code"], rows["tier"], rows["rank"], wanted)
-    seated = pd.DataFrame({"tier": tiers, "overridden": ~np.isnan(wanted), "over_capacity": over},
+    seated = pd.DataFrame({"tier": tiers, "overridden": ~np.isnan(wanted), "over_capacity": over,
+                           "model_tier": rows["tier"].to_numpy(np.int64)},
                           index=pd.Index(rows["household_id"].to_numpy(np.int64),
                                          name="household_id"))
     cache.put(version, (key, seated))
@@ -180,6 +184,28 @@ def current_scores(store: Store, *, where: dict[str, object] | None = None,
     scores["overridden"] = hit["overridden"].eq(True).to_numpy()
     scores["over_capacity"] = hit["over_capacity"].eq(True).to_numpy()
     return scores
+
+
+def national_tier_counts(store: Store) -> pd.Series:
+    """Households of the latest model per effective tier, the whole country (``tier`` index,
+    int64 counts): what ``current_scores(store)["tier"].value_counts()`` gives, counted by the
+    store (:meth:`~geodata.store.Store.group_counts`) instead of reading every score.
+
+    The model's tier counts are corrected for the jurisdictions with an override in force
+    (their seated tiers replace their model tiers); empty before any scores.
+    """
+    version = latest_model_version(store)
+    if version is None:
+        return pd.Series(dtype=np.int64, index=pd.Index([], dtype=np.int64, name="tier"))
+    counts = store.group_counts("risk_score", ["tier"], where={"model_version": version})
+    model = counts.set_index("tier")["rows"]
+    seated = _seated(store, version)
+    if len(seated):
+        model = model.sub(seated["model_tier"].value_counts(), fill_value=0).add(
+            seated["tier"].value_counts(), fill_value=0)
+    model = model[model > 0].astype(np.int64)
+    model.index = model.index.astype(np.int64).rename("tier")
+    return model.sort_index()
 
 
 def top_reasons(reasons_json: str, *, n: int = 3, lang: str = "ko") -> list[str]:

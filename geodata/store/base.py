@@ -237,6 +237,26 @@ class Store(abc.ABC):
         """Number of rows of ``table`` (bulk or operational) matching ``where``."""
 
     @abc.abstractmethod
+    def group_counts(self, table: str, by: Sequence[str], *, where: Where | None = None
+                     ) -> pd.DataFrame:
+        """Rows of bulk ``table`` matching ``where``, counted per distinct value of the ``by``
+        columns (computed by the store: SQL ``GROUP BY`` on PostGIS, Arrow on the embedded
+        store; no rows are sent to the caller).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ``by`` columns (types as :meth:`read_frame` gives them; null is a group of its
+            own) and ``rows`` (int64), one row per group, sorted by ``by`` with nulls last.
+
+        Raises
+        ------
+        StoreInputError
+            Unknown table, no ``by`` column, a geometry column in ``by``, unknown columns or a
+            ``where`` value of the wrong type.
+        """
+
+    @abc.abstractmethod
     def data_version(self, *tables: str) -> tuple[object, ...]:
         """A cheap token that changes whenever one of the bulk ``tables`` is written.
 

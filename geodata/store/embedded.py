@@ -44,12 +44,14 @@ from geodata.store.base import (
 )
 from geodata.store.embedded_write import ManifestWrites
 from geodata.store.frames import (
+    check_group_by,
     check_table,
     check_where,
     conform_frame,
     geometry_columns,
     in_key_order,
     normalise_dates,
+    sorted_groups,
     to_geoframe,
     validate_columns,
     where_values,
@@ -174,6 +176,14 @@ class EmbeddedStore(ManifestWrites, Store):
             with self._translate(f"count {table}"), self.engine.connect() as conn:
                 return int(conn.scalar(stmt))
         return self._filtered(table, where).num_rows
+
+    def group_counts(self, table: str, by: Sequence[str], *, where: Where | None = None
+                     ) -> pd.DataFrame:
+        cols = check_group_by(table, by)
+        data = self._filtered(table, where).select(cols)
+        grouped = data.group_by(cols, use_threads=False).aggregate([([], "count_all")])
+        frame = grouped.to_pandas(date_as_object=False).rename(columns={"count_all": "rows"})
+        return sorted_groups(frame[[*cols, "rows"]], table, cols)
 
     def data_version(self, *tables: str) -> tuple[object, ...]:
         """``(table, version file)`` of each table (``(table, None)`` before it is written);

@@ -16,7 +16,7 @@ import shapely
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Table
 from sqlalchemy.sql.sqltypes import BigInteger, SmallInteger, String, Text
 
-from geodata.schema import SPATIAL_TABLES, STORAGE_SRID, table
+from geodata.schema import BULK_TABLES, SPATIAL_TABLES, STORAGE_SRID, table
 from geodata.store.errors import StoreInputError
 
 WhereValue = Any | Sequence[Any]
@@ -262,6 +262,34 @@ def validate_columns(name: str, columns: Sequence[str] | None) -> list[str]:
     if unknown:
         raise StoreInputError(f"table {name!r} has no columns {unknown}; known: {known}")
     return list(columns)
+
+
+def check_group_by(name: str, by: Sequence[str]) -> list[str]:
+    """The ``by`` columns of a :meth:`Store.group_counts` on bulk table ``name``.
+
+    Raises
+    ------
+    StoreInputError
+        No column, an unknown or repeated column, or a geometry column.
+    """
+    check_table(name, BULK_TABLES)
+    cols = validate_columns(name, list(by))
+    if not cols:
+        raise StoreInputError(f"table {name!r}: group_counts needs at least one 'by' column")
+    if len(set(cols)) != len(cols):
+        raise StoreInputError(f"table {name!r}: 'by' repeats a column: {cols}")
+    spatial = [c for c in cols if c in geometry_columns(name)]
+    if spatial:
+        raise StoreInputError(f"table {name!r}: cannot group by geometry columns {spatial}")
+    return cols
+
+
+def sorted_groups(frame: pd.DataFrame, name: str, by: list[str]) -> pd.DataFrame:
+    """``group_counts`` result of either store in its contract form: dates as
+    :func:`normalise_dates` gives them, ``rows`` int64, sorted by ``by`` with nulls last."""
+    frame = normalise_dates(frame, name)
+    frame["rows"] = frame["rows"].astype("int64")
+    return frame.sort_values(by, kind="stable", na_position="last").reset_index(drop=True)
 
 
 def check_table(name: str, allowed: Sequence[str]) -> Table:

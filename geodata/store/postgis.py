@@ -38,6 +38,7 @@ from geodata.store.base import (
 )
 from geodata.store.frames import (
     FrameWrite,
+    check_group_by,
     check_table,
     check_writes,
     conform_frame,
@@ -46,6 +47,7 @@ from geodata.store.frames import (
     in_key_order,
     normalise_dates,
     primary_key,
+    sorted_groups,
     to_geoframe,
     validate_columns,
 )
@@ -242,6 +244,18 @@ class PostgisStore(Store):
         stmt = count_statement(table, where)
         with self._translate(f"count {table}"), self.engine.connect() as conn:
             return int(conn.scalar(stmt))
+
+    def group_counts(self, table: str, by: Sequence[str], *, where: Where | None = None
+                     ) -> pd.DataFrame:
+        cols = check_group_by(table, by)
+        tbl = check_table(table, BULK_TABLES)
+        keys = [tbl.c[c] for c in cols]
+        stmt = apply_where(select(*keys, func.count().label("rows")), table, where).group_by(*keys)
+        with self._translate(f"count {table} by {', '.join(cols)}"), self.engine.connect() as conn:
+            rows = self._fetch_rows(conn, stmt)
+        frame = pd.DataFrame.from_records(rows, columns=[*cols, "rows"]) if rows else \
+            pd.DataFrame({c: [] for c in [*cols, "rows"]})
+        return sorted_groups(frame, table, cols)
 
     def data_version(self, *tables: str) -> tuple[object, ...]:
         """``(table, write counter)`` per table, from ``table_version`` (one tiny query);
