@@ -66,6 +66,9 @@ def create_app(store: Store | None = None, settings: Settings | None = None,
     server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "application/json",
                                            "application/javascript", "text/javascript"]
     server.config["COMPRESS_MIN_SIZE"] = 1024
+    # gzip at level 2, not 6: the national map's 491 kB of JSON takes 4 ms instead of 19 ms for
+    # 138 kB instead of 116 kB (browsers that offer br get flask-compress's brotli level 4).
+    server.config["COMPRESS_LEVEL"] = 2
     # Static files are streamed from disk; compressing them would read the stream without
     # closing the file. Dash bundles and callback JSON are not streamed and stay compressed.
     server.config["COMPRESS_STREAMS"] = False

@@ -23,10 +23,20 @@ NATIONAL_HOUSEHOLDS = 22_073_000  # 2023 census ordinary households (REFERENCE-F
 
 def region_names(store: Store, levels: Level | Sequence[Level]) -> pd.DataFrame:
     """``code, full_name, level`` of every region of ``levels``, by level (in the order given)
-    and then by code."""
-    wanted = [levels] if isinstance(levels, str) else list(levels)
+    and then by code.
+
+    Kept per region data version on the store (the nearby and risk-map pages ask for 5,000
+    names on every page load); callers get their own copy.
+    """
+    wanted = (levels,) if isinstance(levels, str) else tuple(levels)
+    cache = store.cache.region("regions.names", maxsize=16)
+    key = (wanted, store.data_version("region"))
+    return cache.get_or_compute(key, lambda: _read_names(store, wanted)).copy()
+
+
+def _read_names(store: Store, levels: tuple[Level, ...]) -> pd.DataFrame:
     frames = [store.read_frame("region", columns=["code", "full_name"], where={"level": level})
-              .sort_values("code").assign(level=level) for level in wanted]
+              .sort_values("code").assign(level=level) for level in levels]
     if not frames:
         return pd.DataFrame(columns=["code", "full_name", "level"])
     return pd.concat(frames, ignore_index=True)

@@ -136,8 +136,9 @@ def _filters(store: Store, lang: str) -> html.Div:
 
 
 def _place_bar(store: Store, lang: str) -> html.Div:
-    options = [{"label": r.full_name, "value": r.code}
-               for r in region_names(store, ("sigungu", "emd")).itertuples()]
+    names = region_names(store, ("sigungu", "emd"))
+    options = [{"label": name, "value": code} for code, name in
+               zip(names["code"].tolist(), names["full_name"].tolist(), strict=True)]
     return html.Div([
         html.Div([html.Label(t("nb.region", lang), className="atlas-label"),
                   dcc.Dropdown(id=ids.NB_REGION, options=options, searchable=True)],

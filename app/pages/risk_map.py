@@ -126,7 +126,8 @@ def _rows(regions: pd.DataFrame, spots: pd.DataFrame | None, lang: str, *, full:
 def _sigungu_options() -> list[dict[str, str]]:
     """시군구 to drill into without a mouse (keyboard users, tests)."""
     frame = region_names(get_store(), "sigungu")
-    return [{"label": n, "value": c} for c, n in zip(frame["code"], frame["full_name"], strict=True)]
+    return [{"label": n, "value": c} for c, n in zip(frame["code"].tolist(),
+                                                     frame["full_name"].tolist(), strict=True)]
 
 
 def layout(**_query: str) -> html.Div:
