@@ -15,22 +15,74 @@ copies the bytes and finds nothing left to clean. The JSON sent is the same text
 ``no_update``, pattern-matching outputs (their value is one entry per matched component) and
 values orjson cannot encode even with the components converted are passed on untouched, so
 Dash's usual path and its error messages still apply to them.
+
+A component that will not change again (a table kept for the same rows,
+:func:`app.components.table`) is marked with :func:`encode_once`: its JSON is written the first
+time it is sent and reused each time after.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import orjson
 from dash import NoUpdate, Output
 from dash.development.base_component import Component
 
-__all__ = ["encoded_callback", "output_json"]
+__all__ = ["encode_once", "encoded_callback", "output_json"]
 
 _OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+C = TypeVar("C", bound=Component)
+
+
+class _EncodedOnce:
+    """Components marked unchanging, by identity, with their JSON once written (bounded: the
+    least recently sent are forgotten, and then simply encoded again)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[int, tuple[Component, bytes | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def mark(self, component: Component) -> None:
+        with self._lock:
+            if id(component) not in self._entries:
+                self._entries[id(component)] = (component, None)
+            self._trim()
+
+    def json_of(self, component: Component) -> bytes | None:
+        """The JSON of a marked component (written now if it never was); ``None`` if unmarked."""
+        with self._lock:
+            entry = self._entries.get(id(component))
+            if entry is None or entry[0] is not component:
+                return None
+            self._entries.move_to_end(id(component))
+        if entry[1] is not None:
+            return entry[1]
+        encoded = orjson.dumps(component.to_plotly_json(), default=_plain, option=_OPTIONS)
+        with self._lock:
+            if id(component) in self._entries:
+                self._entries[id(component)] = (component, encoded)
+        return encoded
+
+    def _trim(self) -> None:
+        while len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+
+
+_ONCE: Final = _EncodedOnce(maxsize=256)
+
+
+def encode_once(component: C) -> C:
+    """Mark ``component`` as never changing again: its JSON is written once, when first sent,
+    and reused. The caller must not modify it (nor anything inside it) afterwards."""
+    _ONCE.mark(component)
+    return component
 
 
 class _NotEncodableError(TypeError):
@@ -41,7 +93,8 @@ def _plain(value: Any) -> Any:
     """orjson's ``default`` hook: a component as plotly would emit it; other values through
     plotly's own cleaning of that one value (dates, pandas and numpy oddities)."""
     if isinstance(value, Component):
-        return value.to_plotly_json()
+        kept = _ONCE.json_of(value)
+        return value.to_plotly_json() if kept is None else orjson.Fragment(kept)
     from plotly.io._json import clean_to_json_compatible, get_module
 
     modules = {"sage_all": None, "np": np, "pd": get_module("pandas", should_load=False),

@@ -3,17 +3,24 @@ for short tables, and a paginated grid (dash-ag-grid) for long ones.
 
 Tables are rendered server-side as ``<table>`` elements; optional per-row checkboxes use
 pattern-matching ids ``{"type": select_type, "index": row_id}`` so a callback can read the
-selection with ``State({"type": select_type, "index": ALL}, "value")``.
+selection with ``State({"type": select_type, "index": ALL}, "value")``. A table of the same rows
+and options is built once and handed out again (a visit list refreshed without a change is not
+rebuilt, nor encoded again: :func:`app.callback_json.encode_once`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, Final
 
 import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
+
+from app.callback_json import encode_once
+
+_TABLES_KEPT: Final = 128
 
 
 def _cell(value: Any) -> Any:
@@ -54,11 +61,43 @@ def table(
     empty
         Text shown when there are no rows.
     """
-    links = links or {}
+    shown = [dict(row) for row in list(rows)[:max_rows]]
+    options = (tuple(columns), table_id, select_type, row_key,
+               tuple(sorted((links or {}).items())), empty)
+    key = _rows_key(shown)
+    if key is None:
+        return _build(shown, *options)
+    try:
+        return _kept(key, options)
+    except TypeError:  # an option that is not hashable
+        return _build(shown, *options)
+
+
+def _rows_key(rows: list[dict[str, Any]]) -> Hashable | None:
+    """The rows as a hashable value that tells ``1``, ``1.0`` and ``True`` apart; ``None`` when a
+    value is not hashable (the table is then built without keeping it)."""
+    key = tuple(tuple((k, type(v), v) for k, v in row.items()) for row in rows)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+@functools.lru_cache(maxsize=_TABLES_KEPT)
+def _kept(key: tuple, options: tuple) -> html.Div:
+    rows = [{k: v for k, _type, v in row} for row in key]
+    return encode_once(_build(rows, *options))
+
+
+def _build(rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...], table_id: str | None,
+           select_type: str | None, row_key: str, links_items: tuple[tuple[str, str], ...],
+           empty: str) -> html.Div:
+    links = dict(links_items)
     head = [html.Th("", scope="col")] if select_type else []
     head += [html.Th(header, scope="col") for _, header in columns]
     body = []
-    for row in list(rows)[:max_rows]:
+    for row in rows:
         cells = []
         if select_type:
             cells.append(html.Td(dcc.Checklist(id={"type": select_type, "index": row[row_key]},

@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import shapely
 from _plotly_utils.utils import to_typed_array_spec
 
 from app.figures.maps import LINE_COLOUR, geojson
@@ -113,6 +114,18 @@ def _polygon_lines(shapes: gpd.GeoSeries) -> tuple[list[float | None], list[floa
     return xs, ys
 
 
+def _outline_arrays(shapes: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_polygon_lines` as float arrays, a NaN between rings (sent as the same ``null``
+    breaks; a kept nearby view then holds 8 bytes per coordinate, not a Python float)."""
+    geoms = np.asarray(shapes, dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    rings = shapely.get_exterior_ring(shapely.get_parts(geoms))
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    out = np.full((len(coords) + len(rings), 2), np.nan)
+    out[np.arange(len(coords)) + ring] = coords  # ring i moves down by the i breaks before it
+    return out[:, 0], out[:, 1]
+
+
 def site_map(regions: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, catchments: gpd.GeoDataFrame,
              existing: gpd.GeoDataFrame, *, labels: dict[str, str]) -> go.Figure:
     """읍면동 outlines, existing facilities, chosen sites and their catchment circles.
@@ -163,7 +176,7 @@ def nearby_map(outlines: gpd.GeoDataFrame, *, extent: tuple[float, float, float,
     template): validating and copying the traces took ≈20 ms of every search.
     """
     minx, miny, maxx, maxy = extent
-    lon, lat = _polygon_lines(outlines.geometry)
+    lon, lat = _outline_arrays(outlines.geometry)
     data: list[dict] = [
         {"type": "heatmap", "x": _typed(np.linspace(minx, maxx, _CLICK_CELLS)),
          "y": _typed(np.linspace(miny, maxy, _CLICK_CELLS)), "z": _click_grid_z(),

@@ -113,6 +113,35 @@ def build_nearby_view(store: Store, result: NearbyResult | None, lang: str) -> N
                       result_rows(result))
 
 
+_VIEWS_KEPT = 64  # a view holds its outlines as arrays: ~0.3 MB each
+
+
+def nearby_view(store: Store, place: dict | None, *, groups: list[str] | None,
+                types: list[str] | None, free_only: bool, k: int, lang: str) -> NearbyView:
+    """:func:`search` and :func:`build_nearby_view` in one, the view kept per store for the
+    same place, filters and language while the facilities (정원 and 현원 included) and the
+    boundaries are unchanged (:meth:`~geodata.store.Store.data_version`); a failed search
+    raises and is not kept. The view is shared: do not modify it.
+
+    Raises
+    ------
+    NearbyInputError
+        As :func:`services.nearby.nearby_facilities`.
+    """
+    def build() -> NearbyView:
+        result = None if not place else search(store, place, groups=groups, types=types,
+                                                  free_only=free_only, k=k)
+        return build_nearby_view(store, result, lang)
+
+    key = (tuple(sorted((place or {}).items())), tuple(groups or ()), tuple(types or ()),
+           free_only, k, lang, store.data_version("facility", "region"))
+    try:
+        hash(key)
+    except TypeError:  # a place that is not plain values: searched, not kept
+        return build()
+    return store.cache.region("nearby.views", maxsize=_VIEWS_KEPT).get_or_compute(key, build)
+
+
 def _filters(store: Store, lang: str) -> html.Div:
     pick = 0 if lang == "ko" else 1
     catalogue = facility_catalogue(store)
@@ -192,11 +221,10 @@ def show(place: dict | None, groups: list[str] | None, types: list[str] | None,
     """
     lang, store = current_lang(), get_store()
     try:
-        result = None if not place else search(store, place, groups=groups, types=types,
-                                                  free_only=bool(free), k=int(k or 10))
+        view = nearby_view(store, place, groups=groups, types=types, free_only=bool(free),
+                           k=int(k or 10), lang=lang)
     except NearbyInputError as exc:
         message = notice(t(f"nb.err.{exc.code}", lang), kind="error")
         return no_update, no_update, no_update, message
-    view = build_nearby_view(store, result, lang)
     headers = [(c, t(f"col.{c}", lang)) for c in TABLE_COLUMNS]
     return view.figure, view.origin, table(view.rows, headers, empty=t("nb.none", lang)), None

@@ -164,3 +164,23 @@ def test_case_summary_shows_repeat_flags_override_end_and_over_capacity() -> Non
     assert "2027-01-30까지" in ko and "방문 역량보다 많습니다" in ko
     en = str(case._summary(detail, "en"))
     assert "Flagged 3 times" in en and "until 2027-01-30" in en
+
+
+def test_tables_of_the_same_rows_are_built_once() -> None:
+    from app.callback_json import output_json
+    from app.components import _build
+
+    rows = [{"id": 7, "name": "김*수", "when": pd.Timestamp("2026-11-02"), "n": 1},
+            {"id": 8, "name": "이*", "when": pd.NaT, "n": 2.5}]
+    columns = [("name", "이름"), ("when", "날짜"), ("n", "수")]
+    one = table(rows, columns, select_type="pick", links={"name": "/case/{id}"})
+    two = table([dict(r) for r in rows], columns, select_type="pick", links={"name": "/case/{id}"})
+    assert two is one
+    fresh = _build(rows, tuple(columns), None, "pick", "id", (("name", "/case/{id}"),), "")
+    assert output_json(one) == output_json(fresh) == output_json(two)
+    assert table(rows, columns) is not one  # other options, another table
+    flagged = table([{**rows[0], "n": True}], columns)
+    counted = table([{**rows[0], "n": 1}], columns)
+    assert flagged is not counted and "True" in str(flagged) and "True" not in str(counted)
+    listed = table([{"id": 1, "name": ["a", "b"]}], columns)  # not hashable: built each time
+    assert listed is not table([{"id": 1, "name": ["a", "b"]}], columns)

@@ -104,3 +104,14 @@ def test_pattern_outputs_and_unencodable_values_are_left_to_dash() -> None:
     listed = ([Output("a", "children")], Input("in", "value"))
     function = lambda v: v  # noqa: E731 (the identity is what is checked)
     assert encoded_callback(function, listed) is function
+
+
+def test_a_component_encoded_once_is_written_once() -> None:
+    from app.callback_json import encode_once
+
+    box = encode_once(html.Div([html.P("한 번"), dcc.Link("열기", href="/case/1")], id="once"))
+    first = output_json([box, {"nested": box}])
+    assert orjson.loads(first) == orjson.loads(to_json_plotly([box, {"nested": box}]))
+    box.children = "changed"  # callers promise not to; shows the JSON is not written again
+    assert output_json([box, {"nested": box}]) == first
+    assert b"changed" in output_json(html.Div("changed"))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+
 import geopandas as gpd
 import numpy as np
 import orjson
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from app.callback_json import output_json
 from app.figures import supply_figures as sf
@@ -59,6 +61,20 @@ def _sent(figure) -> object:
     return orjson.loads(output_json(figure))
 
 
+def _values(sent: object) -> object:
+    """``sent`` with plotly's typed arrays decoded to lists (plotly.js reads both the same)."""
+    if isinstance(sent, dict) and set(sent) in ({"dtype", "bdata"}, {"dtype", "bdata", "shape"}):
+        values = np.frombuffer(base64.b64decode(sent["bdata"]), dtype=sent["dtype"])
+        if "shape" in sent:
+            values = values.reshape([int(n) for n in sent["shape"].split(",")])
+        return orjson.loads(orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY))
+    if isinstance(sent, dict):
+        return {k: _values(v) for k, v in sent.items()}
+    if isinstance(sent, list):
+        return [_values(v) for v in sent]
+    return sent
+
+
 @pytest.fixture()
 def outlines() -> gpd.GeoDataFrame:
     shapes = [box(127.0, 36.0, 127.1, 36.1),
@@ -80,14 +96,23 @@ def test_nearby_map_dict_equals_graph_object_figure(outlines, with_result: bool)
     assert isinstance(built, dict)
     assert _sent(built) == _sent(reference)
     # plotly accepts the dict as it is, and reads the same figure back from it
-    assert _sent(go.Figure(built)) == _sent(built)
+    assert _values(_sent(go.Figure(built))) == _values(_sent(built))
     assert len(built["data"]) == (4 if with_result else 2)
 
 
-def test_nearby_maps_share_no_mutable_trace_parts(outlines) -> None:
+def test_nearby_maps_follow_their_outlines_and_share_the_template(outlines) -> None:
     extent = (126.9, 35.9, 127.3, 36.2)
     one = sf.nearby_map(outlines, extent=extent, labels=LABELS)
     two = sf.nearby_map(outlines.iloc[:1], extent=(127.0, 36.0, 127.1, 36.1), labels=LABELS)
-    assert one["data"][1]["x"] != two["data"][1]["x"]
-    assert one["data"][0]["x"] != two["data"][0]["x"]
+    assert len(one["data"][1]["x"]) == 18 and len(two["data"][1]["x"]) == 6
+    assert one["data"][0]["x"] != two["data"][0]["x"]  # the click grid follows the extent
     assert one["layout"]["template"] is two["layout"]["template"]  # shared, read-only
+
+
+def test_outline_arrays_are_the_outline_lines(outlines) -> None:
+    shapes = [*outlines.geometry.tolist(), None, Polygon()]
+    lines = sf._polygon_lines(gpd.GeoSeries(shapes))
+    arrays = sf._outline_arrays(gpd.GeoSeries(shapes))
+    for line, array in zip(lines, arrays, strict=True):
+        assert [None if np.isnan(v) else v for v in array] == line
+    assert len(arrays[0]) == 5 + 5 + 5 + 3  # three rings of five points, three breaks

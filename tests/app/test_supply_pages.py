@@ -9,6 +9,7 @@ import dash
 import pytest
 from flask import g, session
 
+from app.callback_json import output_json
 from domain.access import PUBLIC_VIEWER, Viewer
 from tests.fixtures_world import (
     MINISTRY,
@@ -269,6 +270,35 @@ def test_nearby_place_and_search_functions(make_app) -> None:
                               [], [], [], 5)
     assert "대한민국 밖" in str(error)
     assert (_f, _o, _r) == (dash.no_update,) * 3  # the map stays as it is
+
+
+def test_nearby_views_are_kept_until_the_facilities_change(world, tmp_path) -> None:
+    from app.pages import nearby as page
+    from services.nearby import NearbyInputError
+    from tests.fixtures_world import copy_world
+
+    store = copy_world(world, tmp_path / "copy").store
+    place, filters = {"region": "36110250"}, {"groups": [], "types": [], "free_only": False,
+                                              "k": 5, "lang": "ko"}
+    first = page.nearby_view(store, place, **filters)
+    assert page.nearby_view(store, dict(place), **filters) is first
+    fresh = page.build_nearby_view(store, page.search(store, place, groups=[], types=[],
+                                                      free_only=False, k=5), "ko")
+    assert fresh.rows == first.rows and fresh.origin == first.origin
+    assert output_json(fresh.figure) == output_json(first.figure)
+    assert page.nearby_view(store, place, **{**filters, "lang": "en"}) is not first
+
+    facilities = store.read_frame("facility")
+    nearest = first.rows[0]
+    full = facilities["name"] == nearest["name"]
+    store.write_frame("facility", facilities.assign(
+        current_users=facilities["current_users"].where(~full, facilities["capacity"])))
+    after = page.nearby_view(store, place, **filters)
+    assert after is not first
+    assert next(r for r in after.rows if r["name"] == nearest["name"])["free_places"] == 0
+    for _ in range(2):  # a failed search raises every time, nothing kept
+        with pytest.raises(NearbyInputError):
+            page.nearby_view(store, {"coords": "35.68, 139.69"}, **filters)
 
 
 # ------------------------------------------------------------------ in the browser
