@@ -251,6 +251,9 @@ _NO_VISITS: Final = pd.DataFrame({"household_id": pd.Series([], dtype=np.int64),
 def _logged_visits(ids: np.ndarray, visits: pd.DataFrame) -> pd.DataFrame:
     """``last_visit`` and ``visited_not_helped`` of the logged home visits, for ``ids``."""
     index = pd.Index(ids, name="household_id")
+    if visits.empty:  # the usual case: nothing logged for these households
+        return pd.DataFrame({"last_visit": np.full(len(ids), np.datetime64("NaT"), "M8[ns]"),
+                             "visited_not_helped": np.zeros(len(ids), np.int64)}, index=index)
     dated = visits[["household_id", "activity_date"]].astype({"activity_date": "datetime64[ns]"})
     latest = dated.dropna().groupby("household_id")["activity_date"].max()
     counts = count_flags(ids, pd.DataFrame({"household_id": [], "outcome": []}), visits,

@@ -212,8 +212,12 @@ def _expected_columns(store, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_cached_columns_equal_a_fresh_reading(world: World) -> None:
+    other_team = Viewer(5, "outreach2", "outreach", OTHER_EMD)  # no visits logged there
+    assert not len(world.store.activities.frame(household_ids=world.households.loc[
+        world.households["emd_code"] == OTHER_EMD, "household_id"].tolist(), kind="visit"))
     for viewer, filters in ((OUTREACH, VisitFilters()), (ADMIN, VisitFilters(limit=300)),
-                            (OUTREACH, VisitFilters(not_visited_days=30))):
+                            (OUTREACH, VisitFilters(not_visited_days=30)),
+                            (other_team, VisitFilters())):
         frame = ranked_visits(world.store, viewer, filters, audit_view=False)
         expected = _expected_columns(world.store, frame)
         pd.testing.assert_frame_equal(frame[list(expected.columns)].reset_index(drop=True),
