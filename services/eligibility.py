@@ -257,6 +257,37 @@ def _groups(keys: pd.Series, changes: pd.DataFrame, any_before: np.ndarray, any_
     return grouped
 
 
+def _reform_tables(store: Store, reform: str, when: dt.date, where: dict[str, object],
+                   by_region: str) -> tuple:
+    """Unsuppressed reform tables of the households in ``where`` (a planner's 시군구 by
+    읍면동, or the country, ``{}``, by 시군구: ``by_region`` names the column):
+    ``(programmes, by_region, by_type, households, gainers, losers)``, kept per reform, date,
+    scope and data version of the tables they are computed from."""
+    key = (reform, when, tuple(where.items()), store.data_version("household", "person", "region"))
+    cache = store.cache.region("eligibility.reform", maxsize=8)
+
+    def compute():
+        households, _, comparison = _assess_world(store, where, when, reform)
+        changes = comparison.household_changes()
+        before = comparison.baseline.any_eligible()
+        after = comparison.reformed.any_eligible()
+        region = households[by_region].astype(str)
+        return (comparison.programme_summary(), _groups(region, changes, before, after),
+                _groups(households["household_type"].astype(str), changes, before, after),
+                len(households), int((changes["outcome"] == "gains").sum()),
+                int((changes["outcome"] == "loses").sum()))
+
+    return cache.get_or_compute(key, compute)
+
+
+def warm_national_reform(store: Store, *, reform: str = "seed_standardisation",
+                         on: dt.date | None = None) -> None:
+    """Compute the national reform tables of ``on`` (default: today) into the store's cache, as
+    the ministry's and administrators' reform view reads them (no viewer, nothing audited: no
+    one sees anything until :func:`reform_impact`)."""
+    _reform_tables(store, reform, _date(on), {}, "sigungu_code")
+
+
 def reform_impact(store: Store, viewer: Viewer, *, reform: str = "seed_standardisation",
                   on: dt.date | None = None, purpose: str = "reform view") -> ReformImpact:
     """Current law and ``reform`` side by side over the world (planners: their 시군구, by
@@ -282,22 +313,8 @@ def reform_impact(store: Store, viewer: Viewer, *, reform: str = "seed_standardi
     _law(when, reform)  # fail early on a date without rules
     planner = viewer.role == Role.PLANNER
     where = {"sigungu_code": viewer.jurisdiction_code} if planner else {}
-    key = (reform, when, tuple(where.items()),
-           store.data_version("household", "person", "region"))
-    cache = store.cache.region("eligibility.reform", maxsize=8)
-
-    def compute():
-        households, _, comparison = _assess_world(store, where, when, reform)
-        changes = comparison.household_changes()
-        before = comparison.baseline.any_eligible()
-        after = comparison.reformed.any_eligible()
-        region = households["emd_code" if planner else "sigungu_code"].astype(str)
-        return (comparison.programme_summary(), _groups(region, changes, before, after),
-                _groups(households["household_type"].astype(str), changes, before, after),
-                len(households), int((changes["outcome"] == "gains").sum()),
-                int((changes["outcome"] == "loses").sum()))
-
-    programmes, by_region, by_type, n, gainers, losers = cache.get_or_compute(key, compute)
+    programmes, by_region, by_type, n, gainers, losers = _reform_tables(
+        store, reform, when, where, "emd_code" if planner else "sigungu_code")
     admin = viewer.role == Role.ADMIN
     derived = ["net_recipients", "gainer_share", "cost_change_krw"]
     shown_region = suppress_small_cells(by_region, count_cols=list(_GROUP_COUNTS), derived_cols=derived,

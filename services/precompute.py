@@ -3,7 +3,8 @@
 The supply page's tables — E2SFCA (every target group, level and offered catchment), the
 mismatch by function and the unmatched needs (every target group and level) — and the risk
 map's hotspot statistics (national 시군구, and the 읍면동 of every 시군구 with scored households)
-and the criteria simulation's pool plan and audit rows are filled into the store's per-process caches, keyed by the data version of the tables they are computed from
+and the criteria simulation's pool plan and audit rows, the national reform tables and the
+national ranked visit list are filled into the store's per-process caches, keyed by the data version of the tables they are computed from
 (``store.data_version``): a change of households, facilities or scores makes new keys, so stale
 results are never served (the next request, or the next warm-up, computes them again).
 
@@ -17,7 +18,9 @@ import logging
 import time
 
 from geodata.store.base import Store
+from services.eligibility import warm_national_reform
 from services.risk_map import hotspots, region_counts
+from services.scores import scored_households
 from services.simulation import warm_simulation
 from services.supply import (
     LEVELS,
@@ -72,5 +75,12 @@ def precompute_analyses(store: Store) -> dict[str, float]:
     except Exception:
         log.exception("warming the criteria simulation failed")
     seconds["simulation_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    try:
+        warm_national_reform(store)  # the ministry's and administrators' reform view
+        scored_households(store)  # the administrators' national visit list, ranked
+    except Exception:
+        log.exception("warming the national reform view and visit list failed")
+    seconds["national_views_s"] = time.perf_counter() - start
     log.info("analyses precomputed: %s", {k: round(v, 1) for k, v in seconds.items()})
     return seconds

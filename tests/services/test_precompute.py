@@ -10,7 +10,7 @@ import pytest
 
 from domain.access import Viewer
 from geodata.store.base import Store
-from services import precompute, supply, unmatched
+from services import eligibility, precompute, scores, supply, unmatched, visit_list
 from services.precompute import precompute_analyses
 from tests.fixtures_world import PLANNER_SIGUNGU, World, build_world, copy_world
 
@@ -64,7 +64,8 @@ def _forbid_computing(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_precompute_fills_every_offered_table_and_pages_read_it(world: World, monkeypatch) -> None:
     asked = _no_hotspots(monkeypatch)
     seconds = precompute_analyses(world.store)
-    assert set(seconds) == {"accessibility_s", "supply_tables_s", "hotspots_s", "simulation_s"}
+    assert set(seconds) == {"accessibility_s", "supply_tables_s", "hotspots_s", "simulation_s",
+                            "national_views_s"}
     assert asked[0] == ("sigungu", None)
     assert {code for _level, code in asked[1:]} >= {PLANNER_SIGUNGU}
     assert supply.precompute_accessibility(world.store) == 0  # everything is cached already
@@ -83,6 +84,31 @@ def test_precompute_fills_every_offered_table_and_pages_read_it(world: World, mo
                                                     level=level, parent_code=parent)
             assert len(needs) and len(mismatch)
             assert set(needs["code"]) >= set(mismatch["code"])
+
+
+def test_national_reform_and_visit_list_are_warm_and_equal_fresh_ones(world: World, monkeypatch
+                                                                    ) -> None:
+    """The ministry's reform view and the administrators' national list after the warm-up are
+    read from the cache, and equal what a request on a cold store computes."""
+    admin = Viewer(4, "admin", "admin")
+    fresh_reform = eligibility.reform_impact(world.store, MINISTRY)
+    fresh_list = scores.scored_households(world.store).copy()
+    world.store.cache.clear()
+    _no_hotspots(monkeypatch)
+    precompute_analyses(world.store)
+
+    def no_compute(*_args, **_kwargs):
+        raise AssertionError("the view recomputed a precomputed national table")
+
+    monkeypatch.setattr(eligibility, "_assess_world", no_compute)
+    monkeypatch.setattr(scores, "current_scores", no_compute)
+    warm = eligibility.reform_impact(world.store, MINISTRY)
+    for name in ("programmes", "by_region", "by_type"):
+        pd.testing.assert_frame_equal(getattr(warm, name), getattr(fresh_reform, name))
+    assert (warm.households, warm.gainers, warm.losers) == (
+        fresh_reform.households, fresh_reform.gainers, fresh_reform.losers)
+    pd.testing.assert_frame_equal(scores.scored_households(world.store), fresh_list)
+    assert len(visit_list.ranked_visits(world.store, admin, audit_view=False))
 
 
 def test_precomputed_tables_equal_the_ones_computed_on_request(world: World, monkeypatch) -> None:
