@@ -51,7 +51,8 @@ def register_pages(app: dash.Dash) -> None:
     The page registry of Dash is process-wide: it is refilled for the app being built. A page
     module may define ``on_register(app)`` for set-up that needs the app (e.g. job settings).
     Layouts show a notice instead of failing while the database is down (:mod:`app.failures`).
-    Callback outputs are encoded to JSON as they are returned (:mod:`app.callback_json`).
+    Callback outputs are encoded to JSON as they are returned (:mod:`app.callback_json`;
+    background callbacks excepted, :func:`callback_body`).
     """
     dash.page_registry.clear()
     for module in page_modules():
@@ -61,4 +62,15 @@ def register_pages(app: dash.Dash) -> None:
         if hook is not None:
             hook(app)
         for args, kwargs, function in _CALLBACKS.get(name, {}).values():
-            app.callback(*args, **kwargs)(encoded_callback(function, args))
+            app.callback(*args, **kwargs)(callback_body(function, args, kwargs))
+
+
+def callback_body(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+                  ) -> Callable[..., Any]:
+    """What is registered for a recorded callback: its outputs pre-encoded
+    (:func:`app.callback_json.encoded_callback`), except for background callbacks, whose result
+    the job process pickles into the background cache (an ``orjson.Fragment`` cannot be
+    pickled) and whose answer is a one-off, not a hot path."""
+    if kwargs.get("background"):
+        return function
+    return encoded_callback(function, args)

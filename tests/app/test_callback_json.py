@@ -115,3 +115,21 @@ def test_a_component_encoded_once_is_written_once() -> None:
     box.children = "changed"  # callers promise not to; shows the JSON is not written again
     assert output_json([box, {"nested": box}]) == first
     assert b"changed" in output_json(html.Div("changed"))
+
+
+def test_background_callbacks_return_what_the_job_process_can_pickle() -> None:
+    """A background callback's result is pickled into the background cache by its job process
+    (the site plan's solve): it is registered unwrapped; every other callback is encoded."""
+    import pickle
+
+    from app.pages import callback_body
+
+    def solve(value):
+        return html.Div(f"plan {value}")
+
+    args = (Output("out", "children"), Input("in", "value"))
+    background = callback_body(solve, args, {"background": True})
+    assert background is solve
+    pickle.dumps(background(1))
+    with pytest.raises(TypeError, match="pickle"):
+        pickle.dumps(callback_body(solve, args, {})(1))  # what the job process choked on
