@@ -3,8 +3,8 @@
 The supply page's tables — E2SFCA (every target group, level and offered catchment), the
 mismatch by function and the unmatched needs (every target group and level) — and the risk
 map's hotspot statistics (national 시군구, and the 읍면동 of every 시군구 with scored households)
-and the criteria simulation's pool plan and audit rows, the national reform tables and the
-national ranked visit list are filled into the store's per-process caches, keyed by the data version of the tables they are computed from
+and the risk map's outlines (the same regions), the criteria simulation's pool plan and audit
+rows, the national reform tables and the national ranked visit list are filled into the store's per-process caches, keyed by the data version of the tables they are computed from
 (``store.data_version``): a change of households, facilities or scores makes new keys, so stale
 results are never served (the next request, or the next warm-up, computes them again).
 
@@ -19,7 +19,7 @@ import time
 
 from geodata.store.base import Store
 from services.eligibility import warm_national_reform
-from services.risk_map import hotspots, region_counts
+from services.risk_map import hotspots, map_shapes, region_counts
 from services.scores import scored_households
 from services.simulation import warm_simulation
 from services.supply import (
@@ -69,6 +69,14 @@ def precompute_analyses(store: Store) -> dict[str, float]:
     except Exception:
         log.exception("precomputing hotspots failed")
     seconds["hotspots_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    try:  # the map's outlines: ~0.1 s each when first asked, 8 MB of JSON for the demo world
+        map_shapes(store, level="sigungu")
+        for code in sorted(counts.index[counts["scored"] > 0].astype(str)):
+            map_shapes(store, level="emd", parent_code=code)
+    except Exception:
+        log.exception("precomputing the risk map's outlines failed")
+    seconds["map_shapes_s"] = time.perf_counter() - start
     start = time.perf_counter()
     try:
         warm_simulation(store)

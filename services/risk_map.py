@@ -157,7 +157,7 @@ def region_shapes(store: Store, *, level: Level, parent_code: str | None = None,
     import shapely
 
     _check_level(level, parent_code)
-    cache = store.cache.region("risk_map.shapes", maxsize=256)
+    cache = store.cache.region("risk_map.shapes", maxsize=320)  # every 시군구 and the nation
     key = (level, parent_code, grid, simplify_deg, store.data_version("region"))
     hit = cache.get(key)
     if hit is not None:
@@ -181,6 +181,19 @@ def region_shapes(store: Store, *, level: Level, parent_code: str | None = None,
     shapes = (collection, labels)
     cache.put(key, shapes)
     return shapes
+
+
+#: The map's display detail per level: coordinate grid and coverage simplification (degrees).
+MAP_DETAIL: dict[str, tuple[float, float]] = {"sigungu": (1e-4, 0.002), "emd": (2e-5, 0.0)}
+
+
+def map_shapes(store: Store, *, level: Level, parent_code: str | None = None
+               ) -> tuple[dict, pd.DataFrame]:
+    """:func:`region_shapes` at the risk map's detail for ``level`` (:data:`MAP_DETAIL`): the
+    national 시군구 simplified on a 1e-4° grid, a 시군구's 읍면동 unsimplified on a 2e-5° grid."""
+    grid, simplify = MAP_DETAIL[level]
+    return region_shapes(store, level=level, parent_code=parent_code, grid=grid,
+                         simplify_deg=simplify)
 
 
 def household_points(store: Store, viewer: Viewer, emd_code: str) -> gpd.GeoDataFrame:

@@ -23,7 +23,7 @@ from domain.roles import Role
 from geodata.regions import is_code_of
 from geodata.store.base import Store
 from services.regions import region_full_name, region_names
-from services.risk_map import hotspots, household_points, region_risk, region_shapes
+from services.risk_map import hotspots, household_points, map_shapes, region_risk
 from services.scores import data_version
 from spatial.hotspots import HOTSPOT_LABELS_KO, MORAN_LABELS_KO
 
@@ -92,9 +92,7 @@ def _map_view(store: Store, viewer: Viewer, *, level: str, parent: str | None, c
     if points_denied:
         notes.append(t("map.points_denied", lang))
     national = level == "sigungu"
-    shapes, labels = region_shapes(store, level=level, parent_code=parent,  # type: ignore[arg-type]
-                                   grid=1e-4 if national else 2e-5,
-                                   simplify_deg=0.002 if national else 0.0)
+    shapes, labels = map_shapes(store, level=level, parent_code=parent)  # type: ignore[arg-type]
     figure = risk_choropleth(regions, shapes, colour_by=colour_by, lang=lang, hotspots=spots,
                              points=points, labels=labels if "labels" in layers else None)
     title = t("map.national", lang) if level == "sigungu" else region_full_name(store, parent or "")

@@ -64,11 +64,21 @@ def _forbid_computing(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_precompute_fills_every_offered_table_and_pages_read_it(world: World, monkeypatch) -> None:
     asked = _no_hotspots(monkeypatch)
     seconds = precompute_analyses(world.store)
-    assert set(seconds) == {"accessibility_s", "supply_tables_s", "hotspots_s", "simulation_s",
-                            "national_views_s"}
+    assert set(seconds) == {"accessibility_s", "supply_tables_s", "hotspots_s", "map_shapes_s",
+                            "simulation_s", "national_views_s"}
     assert asked[0] == ("sigungu", None)
     assert {code for _level, code in asked[1:]} >= {PLANNER_SIGUNGU}
     assert supply.precompute_accessibility(world.store) == 0  # everything is cached already
+    from services import risk_map
+
+    def no_outlines(*_args, **_kwargs):
+        raise AssertionError("the map's outlines were read again")
+
+    with monkeypatch.context() as patched:  # the map's outlines are kept: no region read
+        patched.setattr(world.store, "regions", no_outlines)
+        for level, parent in (("sigungu", None), ("emd", PLANNER_SIGUNGU)):
+            shapes, labels = risk_map.map_shapes(world.store, level=level, parent_code=parent)
+            assert shapes["features"] and len(labels) == len(shapes["features"])
 
     _forbid_computing(monkeypatch)
     for group in supply.TARGET_GROUPS:
