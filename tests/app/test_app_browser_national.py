@@ -70,7 +70,12 @@ def test_national_map_and_model_card(dash_duo, national_store, artifacts: Path, 
     assert n_regions > 200  # every 시군구 of Korea
     _shot(driver, artifacts / "risk_map_national_korea.png")
     dash_duo.find_element("#riskmap-region").click()  # many options: search, then pick
-    driver.switch_to.active_element.send_keys("관악구")
+    # The menu (and its search box) is drawn after the click, from a lazily loaded script: type
+    # into the box once it is there, not into whatever has the focus at that moment (on a busy
+    # machine the keys went to the closed dropdown and no option ever matched).
+    search = WebDriverWait(driver, 30).until(ec.element_to_be_clickable(
+        (By.CSS_SELECTOR, "input.dash-dropdown-search")))  # the one open menu's
+    search.send_keys("관악구")
     option = WebDriverWait(driver, 30).until(lambda d: next(
         (o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
          if o.text == "서울특별시 관악구"), False))
