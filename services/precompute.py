@@ -62,9 +62,14 @@ def precompute_analyses(store: Store) -> dict[str, float]:
     del points
     start = time.perf_counter()
     try:
-        hotspots(store, level="sigungu")
         counts = region_counts(store, level="sigungu")
-        for code in sorted(counts.index[counts["scored"] > 0].astype(str)):
+        scored = sorted(counts.index[counts["scored"] > 0].astype(str))  # 시군구 with scores
+    except Exception:
+        log.exception("counting scored households per 시군구 failed")
+        scored = []
+    try:
+        hotspots(store, level="sigungu")
+        for code in scored:
             hotspots(store, level="emd", parent_code=code)
     except Exception:
         log.exception("precomputing hotspots failed")
@@ -72,7 +77,7 @@ def precompute_analyses(store: Store) -> dict[str, float]:
     start = time.perf_counter()
     try:  # the map's outlines: ~0.1 s each when first asked, 8 MB of JSON for the demo world
         map_shapes(store, level="sigungu")
-        for code in sorted(counts.index[counts["scored"] > 0].astype(str)):
+        for code in scored:
             map_shapes(store, level="emd", parent_code=code)
     except Exception:
         log.exception("precomputing the risk map's outlines failed")

@@ -59,6 +59,7 @@ def build_map_view(store: Store, viewer: Viewer, *, level: str, parent: str | No
     threshold and the data versions of scores, overrides, households and boundaries -- so a
     repeated view is not rebuilt. The view is shared: do not modify it.
     """
+    versions = (min_cell_count(), data_version(store), store.data_version("region"))
     points, denied = None, False
     if "points" in layers and level == "emd":
         if may_see_points(viewer, parent):
@@ -69,8 +70,7 @@ def build_map_view(store: Store, viewer: Viewer, *, level: str, parent: str | No
                     household_points(store, viewer, parent or "")
             denied = True
     key = (level, parent, colour_by, "labels" in layers, lang, viewer.role,
-           viewer.jurisdiction_code, points is not None, denied, min_cell_count(),
-           data_version(store), store.data_version("region"))
+           viewer.jurisdiction_code, points is not None, denied, *versions)
     cache = store.cache.region("risk_map.views", maxsize=_VIEWS_KEPT)
     return cache.get_or_compute(key, lambda: _map_view(
         store, viewer, level=level, parent=parent, colour_by=colour_by, layers=layers,

@@ -101,3 +101,30 @@ def test_a_data_change_rebuilds_the_view(make_app, store) -> None:
     store.write_frame("risk_score", scores.assign(tier=pd.Series(4, index=scores.index)))
     flat = _page().build_map_view(store, OUTREACH, **EMD_VIEW)
     assert flat != after and flat == _fresh(store, OUTREACH, **EMD_VIEW)
+
+
+def test_an_override_saved_while_a_view_is_built_is_not_hidden_by_it(make_app, store, monkeypatch
+                                                                     ) -> None:
+    """Versions are read before the data: a view built from points read just before another
+    thread's override is kept under the older version, so the next request rebuilds it."""
+    make_app()
+    page = _page()
+    before = page.build_map_view(store, OUTREACH, **EMD_VIEW)
+    lower = [tr for tr in before.figure["data"]
+             if tr.get("customdata") and tr["marker"]["color"] != TIER_COLOURS[1]]
+    hid = int(lower[0]["customdata"][0])
+    store.cache.clear()
+    real = page.household_points
+
+    def points_then_concurrent_override(*args, **kwargs):
+        out = real(*args, **kwargs)
+        monkeypatch.setattr(page, "household_points", real)
+        override_tier(store, OUTREACH, hid, tier=1, reason_code="urgent_report")  # "thread B"
+        return out
+
+    monkeypatch.setattr(page, "household_points", points_then_concurrent_override)
+    page.build_map_view(store, OUTREACH, **EMD_VIEW)  # races with the override
+    later = page.build_map_view(store, OUTREACH, **EMD_VIEW)  # a request after the override
+    top = [tr for tr in later.figure["data"]
+           if tr.get("customdata") and tr["marker"]["color"] == TIER_COLOURS[1]]
+    assert any(hid in tr["customdata"] for tr in top), "the override is hidden by a kept view"

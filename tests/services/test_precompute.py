@@ -199,3 +199,22 @@ def test_facility_and_household_changes_invalidate_mismatch_and_unmatched(
     cached = _mismatch(any_store)
     any_store.cache.clear()
     pd.testing.assert_frame_equal(cached, _mismatch(any_store))
+
+
+def test_the_map_outlines_are_warmed_when_the_hotspots_fail(world: World, monkeypatch) -> None:
+    """One failed analysis leaves the others: the 읍면동 outlines of every scored 시군구 too."""
+    def broken(_store, *, level, parent_code=None):
+        raise RuntimeError("hotspots broke (simulated)")
+
+    monkeypatch.setattr(precompute, "hotspots", broken)
+    asked: list[tuple[str, str | None]] = []
+    real_shapes = precompute.map_shapes
+
+    def counted(store, *, level, parent_code=None):
+        asked.append((level, parent_code))
+        return real_shapes(store, level=level, parent_code=parent_code)
+
+    monkeypatch.setattr(precompute, "map_shapes", counted)
+    precompute_analyses(world.store)
+    assert ("sigungu", None) in asked
+    assert ("emd", PLANNER_SIGUNGU) in asked
