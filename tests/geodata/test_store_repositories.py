@@ -108,3 +108,20 @@ def test_overrides_replace_keeps_one_active_per_household(store: Store) -> None:
     assert store.overrides.active([42]).empty
     assert store.count("tier_override", where={"active": False}) == 1
     assert first != latest
+
+
+def test_console_counts_failed_logins_per_username(store: Store) -> None:
+    """The administrator's failed-login table (it failed on PostgreSQL: no boolean → bigint cast)."""
+    minute = dt.timedelta(minutes=1)
+    for i, (who, address, outcome) in enumerate([
+            ("kim", "10.0.0.1", "bad"), ("kim", "10.0.0.2", "bad"), ("kim", "10.0.0.2", "locked"),
+            ("lee", "10.0.0.3", "bad"), ("lee", "10.0.0.3", "ok"), ("park", "10.0.0.4", "ok")]):
+        store.logins.record_attempt(username=who, address=address, outcome=outcome, at=T0 + i * minute)
+    failed = store.console.failed_logins()
+    assert failed[["username", "failures", "locked", "addresses"]].to_dict("records") == [
+        {"username": "kim", "failures": 3, "locked": 1, "addresses": 2},
+        {"username": "lee", "failures": 1, "locked": 0, "addresses": 1}]
+    assert failed["first_at"].iloc[0] == pd.Timestamp(T0)
+    assert failed["last_at"].iloc[0] == pd.Timestamp(T0 + 2 * minute)
+    assert store.console.failed_logins(since=T0 + 2 * minute)["username"].tolist() == ["kim", "lee"]
+    assert store.console.failed_logins(since=T0 + 2 * minute)["failures"].tolist() == [1, 1]

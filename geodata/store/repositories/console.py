@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Final
 
 import pandas as pd
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from geodata.schema import table
@@ -63,7 +63,8 @@ def failed_logins(session: Session, *, since: dt.datetime | None = None) -> list
     conditions = [attempts.c.outcome.in_(("bad", "locked"))]
     if since is not None:
         conditions.append(attempts.c.at >= utc(since))
-    bad = func.sum((attempts.c.outcome == "bad").cast(type_=attempts.c.attempt_id.type))
+    # CASE, not CAST(boolean AS integer): PostgreSQL has no cast from boolean to bigint
+    bad = func.sum(case((attempts.c.outcome == "bad", 1), else_=0))
     stmt = (select(attempts.c.username,
                    func.count().label("failures"),
                    bad.label("bad"),
