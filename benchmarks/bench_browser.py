@@ -415,7 +415,8 @@ def views_from_log(path: Path) -> list[View]:
     return views
 
 
-def _met(view: View, ready_target_s: float) -> str:
+def met_label(view: View, ready_target_s: float) -> str:
+    """The "met?" cell of a view: yes, **no**, or **no** with the error the page showed."""
     if view.meets(ready_target_s):
         return "yes"
     return f"**no** (shows an error: {view.error_notice})" if view.error_notice else "**no**"
@@ -430,7 +431,7 @@ def markdown(views: list[View], ready_target_s: float) -> str:
         page = "/case/…" if v.path.startswith("/case/") else v.path
         lines.append(f"| {v.store} | {v.role} | {page} | {ready} | {v.script_s:.2f} | "
                      f"{v.task_s:.2f} | {v.callbacks} | {v.max_cb_kb:,.0f} | {v.total_kb:,.0f} | "
-                     f"{v.dom:,} | {_met(v, ready_target_s)} |")
+                     f"{v.dom:,} | {met_label(v, ready_target_s)} |")
     return "\n".join(lines)
 
 

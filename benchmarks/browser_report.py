@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Final
 
-from benchmarks.bench_browser import TARGET_READY_DEMO_S, RunRecord, View
+from benchmarks.bench_browser import TARGET_READY_DEMO_S, RunRecord, View, met_label
 
 DOCS_START: Final = "<!-- bench_browser:start -->"
 DOCS_END: Final = "<!-- bench_browser:end -->"
@@ -59,7 +59,7 @@ def docs_section(runs: list[RunRecord], before: list[View], before_note: str) ->
             out.append(f"| {v.role} | {_page_key(v)[2]} | {was} | {ready} | {v.script_s:.2f} | "
                        f"{v.task_s:.2f} | {v.callbacks} | {v.max_cb_kb:,.0f} | {v.total_kb:,.0f} "
                        f"| {v.slowest_cb_ms:,.0f} | {v.dom:,} | "
-                       f"{'yes' if v.meets(run.ready_target_s) else '**no**'} |")
+                       f"{met_label(v, run.ready_target_s)} |")
         out.append("")
     out.append(DOCS_END)
     return "\n".join(out)
