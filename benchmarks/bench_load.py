@@ -350,15 +350,19 @@ def summary_row(tally: Tally, *, seconds: float, households: int, before: str, a
             f"({run}, {when}, load {load}) | {met} | section below |")
 
 
+def with_block(doc: str, start: str, end: str, text: str) -> str:
+    """``doc`` with the block between the ``start`` and ``end`` markers replaced by ``text``
+    (appended at the end, markers included, when ``doc`` has no such block)."""
+    block = f"{start}\n{text}\n{end}"
+    if start in doc:
+        return re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _m: block, doc, flags=re.S)
+    return doc.rstrip("\n") + "\n\n" + block + "\n"
+
+
 def write_docs(text: str, row: str | None = None) -> None:
     """Put ``text`` between the markers (appended at the end without them) and ``row`` in
     place of the summary table's row of this benchmark."""
-    doc = DOCS.read_text(encoding="utf-8")
-    block = f"{START}\n{text}\n{END}"
-    if START in doc:
-        doc = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _m: block, doc, flags=re.S)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + block + "\n"
+    doc = with_block(DOCS.read_text(encoding="utf-8"), START, END, text)
     if row is not None:
         lines = doc.split("\n")
         doc = "\n".join(row if line.startswith(SUMMARY_ROW_START) else line for line in lines)

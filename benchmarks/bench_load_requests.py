@@ -21,7 +21,6 @@ import argparse
 import datetime as dt
 import logging
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -138,12 +137,10 @@ def report(results: dict[str, dict[str, list[float]]], *, data_dir: Path, load: 
 
 
 def write_docs(text: str) -> None:
-    doc = DOCS.read_text(encoding="utf-8")
-    block = f"{START}\n{text}\n{END}"
-    if START in doc:
-        doc = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _m: block, doc, flags=re.S)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + block + "\n"
+    """Put ``text`` between this script's markers in ``docs/benchmarks.md``."""
+    import bench_load
+
+    doc = bench_load.with_block(DOCS.read_text(encoding="utf-8"), START, END, text)
     DOCS.write_text(doc, encoding="utf-8")
 
 
