@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from geodata.store.base import Store
 from services.eligibility import warm_national_reform
@@ -43,57 +44,64 @@ def precompute_analyses(store: Store) -> dict[str, float]:
     is logged.
     """
     seconds: dict[str, float] = {}
-    points = points_reader(store)  # each group's points read once for all supply analyses
-    start = time.perf_counter()
-    try:
-        precompute_accessibility(store, points=points)
-    except Exception:
-        log.exception("precomputing accessibility tables failed")
-    seconds["accessibility_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    try:
+    _supply_steps(store, seconds)
+    scored = _scored_sigungu(store)
+
+    def per_sigungu(compute: Callable[..., object]) -> Callable[[], None]:
+        def run() -> None:
+            compute(store, level="sigungu")
+            for code in scored:
+                compute(store, level="emd", parent_code=code)
+        return run
+
+    _step(seconds, "hotspots_s", "precomputing hotspots", per_sigungu(hotspots))
+    # the map's outlines: ~0.1 s each when first asked, 8 MB of JSON for the demo world
+    _step(seconds, "map_shapes_s", "precomputing the risk map's outlines", per_sigungu(map_shapes))
+    _step(seconds, "simulation_s", "warming the criteria simulation",
+          lambda: warm_simulation(store))
+
+    def national_views() -> None:
+        warm_national_reform(store)  # the ministry's and administrators' reform view
+        scored_households(store)  # the administrators' national visit list, ranked
+
+    _step(seconds, "national_views_s", "warming the national reform view and visit list",
+          national_views)
+    log.info("analyses precomputed: %s", {k: round(v, 1) for k, v in seconds.items()})
+    return seconds
+
+
+def _supply_steps(store: Store, seconds: dict[str, float]) -> None:
+    """The supply page's tables, each group's points read once for all of them (and freed)."""
+    points = points_reader(store)
+
+    def supply_tables() -> None:
         for group in TARGET_GROUPS:
             for level in LEVELS:
                 mismatch_national(store, group, level, points=points)
                 unmatched_counts(store, group, level, points=points)
-    except Exception:
-        log.exception("precomputing mismatch and unmatched-needs tables failed")
-    seconds["supply_tables_s"] = time.perf_counter() - start
-    del points
+
+    _step(seconds, "accessibility_s", "precomputing accessibility tables",
+          lambda: precompute_accessibility(store, points=points))
+    _step(seconds, "supply_tables_s", "precomputing mismatch and unmatched-needs tables",
+          supply_tables)
+
+
+def _step(seconds: dict[str, float], key: str, what: str, work: Callable[[], object]) -> None:
+    """Run one warm-up analysis, its seconds under ``key``; a failure is logged, not raised."""
     start = time.perf_counter()
+    try:
+        work()
+    except Exception:
+        log.exception("%s failed", what)
+    seconds[key] = time.perf_counter() - start
+
+
+def _scored_sigungu(store: Store) -> list[str]:
+    """The 시군구 with scored households ([] if they cannot be counted: the national views are
+    still warmed)."""
     try:
         counts = region_counts(store, level="sigungu")
-        scored = sorted(counts.index[counts["scored"] > 0].astype(str))  # 시군구 with scores
     except Exception:
         log.exception("counting scored households per 시군구 failed")
-        scored = []
-    try:
-        hotspots(store, level="sigungu")
-        for code in scored:
-            hotspots(store, level="emd", parent_code=code)
-    except Exception:
-        log.exception("precomputing hotspots failed")
-    seconds["hotspots_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    try:  # the map's outlines: ~0.1 s each when first asked, 8 MB of JSON for the demo world
-        map_shapes(store, level="sigungu")
-        for code in scored:
-            map_shapes(store, level="emd", parent_code=code)
-    except Exception:
-        log.exception("precomputing the risk map's outlines failed")
-    seconds["map_shapes_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    try:
-        warm_simulation(store)
-    except Exception:
-        log.exception("warming the criteria simulation failed")
-    seconds["simulation_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    try:
-        warm_national_reform(store)  # the ministry's and administrators' reform view
-        scored_households(store)  # the administrators' national visit list, ranked
-    except Exception:
-        log.exception("warming the national reform view and visit list failed")
-    seconds["national_views_s"] = time.perf_counter() - start
-    log.info("analyses precomputed: %s", {k: round(v, 1) for k, v in seconds.items()})
-    return seconds
+        return []
+    return sorted(counts.index[counts["scored"] > 0].astype(str))
